@@ -1,0 +1,105 @@
+# lvqcow build.  One target per check:
+#   make            build build/lvqcow
+#   make check      dependencies, build, unit + shell tests, the same under
+#                   ASan/UBSan, and a short fuzz run
+#   make check-unit / check-sh / check-asan / fuzz / fuzz-long
+#   make bench-img / bench-nbd
+#   make demo       the README's lifecycle demo
+#   make install DESTDIR=D
+
+BUILD ?= build
+PREFIX ?= /usr
+XSS_ROOT ?= $(PREFIX)/libexec/xapi-storage-script
+CC ?= gcc
+PKGS := json-c libxml-2.0 zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 \
+	-Werror=implicit-function-declaration -Werror=vla -Wstrict-prototypes
+OPT ?= -O2
+ifeq ($(SAN),1)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN := -fsanitize=address,undefined
+endif
+CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDSAN) $(LDFLAGS)
+
+LIB_SRCS := $(filter-out %/test-%.c %/fuzz-%.c,$(wildcard src/*/*.c))
+ENTRY_SRCS := $(wildcard cli/*.c plugin/*.c volume/*.c datapath/*.c)
+UNIT_SRCS := $(wildcard src/*/test-*.c)
+FUZZ_SRCS := $(wildcard src/*/fuzz-*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+ENTRY_OBJS := $(ENTRY_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps check check-unit check-sh check-asan fuzz fuzz-long \
+	bench-img bench-nbd demo install clean
+
+all: $(BUILD)/lvqcow
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/liblq.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a
+	$(CC) $(OPT) -o $@ $(ENTRY_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL)
+
+$(BUILD)/unit/%: src/%.c $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -UNDEBUG -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
+
+# libFuzzer targets are always built with clang and the sanitizers.
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS)
+$(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl
+
+install: $(BUILD)/lvqcow
+	./scripts/install.sh "$(BUILD)/lvqcow" "$(DESTDIR)" "$(PREFIX)" "$(XSS_ROOT)"
+
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "unit: $$t"; $$t; done
+
+check-sh: $(BUILD)/lvqcow
+	./tests/run.sh "$(BUILD)"
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 check-unit check-sh
+
+fuzz: $(FUZZ_BINS)
+	./tests/fuzz.sh $(BUILD)/fuzz 20
+
+fuzz-long: $(FUZZ_BINS)
+	./tests/fuzz.sh $(BUILD)/fuzz 600
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-sh
+	$(MAKE) check-asan
+	$(MAKE) fuzz
+
+bench-img: deps all
+	./bench/img.sh "$(BUILD)"
+
+bench-nbd: deps all
+	./bench/nbd.sh "$(BUILD)"
+
+demo: deps all
+	./tests/demo.sh "$(BUILD)"
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(ENTRY_OBJS:.o=.d)

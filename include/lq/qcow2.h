@@ -1,0 +1,89 @@
+/* qcow2: the native qcow2 engine.
+ *
+ * Owns everything about the on-disk format: opening and validating images
+ * (every byte is hostile), backing chains, guest reads and writes with
+ * copy-on-write, cluster allocation and refcounts, the XCP-ng hidden flag,
+ * the plugin's queries, measure, resize, rebase, commit, check and repair.
+ * It works on paths and file descriptors and knows nothing of LVM, JSON or
+ * XML.  Failures are recorded with err_set() (lq/err.h) and return -1.
+ *
+ * Thread safety: every function taking a struct qcow2_image may be called
+ * from several threads at once on the same handle (the NBD server does);
+ * guest reads of allocated data proceed in parallel.
+ */
+#ifndef LQ_QCOW2_H
+#define LQ_QCOW2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct qcow2_image;
+
+/* Largest virtual size the engine creates or grows to: 16 TiB. */
+#define QCOW2_MAX_VIRTUAL_SIZE (UINT64_C(16) << 40)
+#define QCOW2_DEFAULT_CLUSTER_SIZE (64 * 1024)
+#define QCOW2_MAX_CHAIN_DEPTH 64
+
+struct qcow2_create_opts {
+	uint64_t size;              /* virtual size, rounded up to 512 bytes */
+	uint32_t cluster_size;      /* 0: 64 KiB */
+	int compat;                 /* 2 (0.10) or 3 (1.1); 0: 3 */
+	int refcount_bits;          /* 0: 16 */
+	const char *backing;        /* NULL: none; stored verbatim */
+	const char *backing_fmt;    /* "qcow2", "raw" or NULL */
+	bool hidden;                /* write the hidden-flag extension set */
+};
+
+/* Create an image at path (O_EXCL) or on an existing file/block device. */
+int qcow2_create(const char *path, const struct qcow2_create_opts *o);
+int qcow2_create_fd(int fd, const struct qcow2_create_opts *o);
+
+enum {
+	QCOW2_OPEN_RDWR = 1 << 0,       /* top image writable (chain stays read-only) */
+	QCOW2_OPEN_NO_BACKING = 1 << 1, /* do not open the backing chain */
+	QCOW2_OPEN_DIRECT = 1 << 2,     /* O_DIRECT data I/O where possible */
+};
+
+int qcow2_open(const char *path, int flags, struct qcow2_image **out);
+/* Flushes a writable image; returns -1 if that flush failed. */
+int qcow2_close(struct qcow2_image *img);
+
+/* Guest view: reads see through the backing chain; beyond a shorter
+ * backing file reads are zeros.  Writes copy-on-write partial clusters. */
+int qcow2_pread(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off);
+int qcow2_pwrite(struct qcow2_image *img, const void *buf, uint64_t len, uint64_t off);
+enum { QCOW2_ZERO_MAY_UNMAP = 1 << 0 };
+int qcow2_pzero(struct qcow2_image *img, uint64_t off, uint64_t len, int flags);
+int qcow2_discard(struct qcow2_image *img, uint64_t off, uint64_t len);
+int qcow2_flush(struct qcow2_image *img);
+
+/* Allocation status of the guest view, for NBD base:allocation. */
+enum { QCOW2_EXT_HOLE = 1 << 0, QCOW2_EXT_ZERO = 1 << 1 };
+struct qcow2_extent {
+	uint64_t off, len;
+	unsigned flags;              /* QCOW2_EXT_* */
+};
+/* Fills up to max extents describing [off, off+len); returns the number
+ * filled (>= 1 when len > 0) or -1. */
+int qcow2_block_status(struct qcow2_image *img, uint64_t off, uint64_t len,
+		       struct qcow2_extent *ext, int max);
+
+struct qcow2_info {
+	int version;                 /* 2 or 3 */
+	uint64_t virtual_size;
+	uint32_t cluster_size;
+	int refcount_bits;
+	char backing[1024];          /* "" if none */
+	char backing_fmt[32];
+	bool hidden;
+	bool dirty, corrupt, lazy_refcounts, extended_l2;
+	uint64_t image_end_offset;   /* true physical size (end of last used cluster) */
+	uint64_t allocated_bytes;    /* guest bytes with data in this image alone */
+	int depth;                   /* 1 + number of backing images */
+	uint64_t file_size;
+};
+int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info);
+uint64_t qcow2_virtual_size(const struct qcow2_image *img);
+
+#endif
