@@ -69,6 +69,31 @@ struct qcow2_extent {
 int qcow2_block_status(struct qcow2_image *img, uint64_t off, uint64_t len,
 		       struct qcow2_extent *ext, int max);
 
+/* Allocation of this image alone (backing chain ignored), for map,
+ * allocated, bitmap and commit.  Entries are merged runs of one kind. */
+enum qcow2_map_kind {
+	QCOW2_MAP_UNALLOCATED,   /* falls through to the backing file */
+	QCOW2_MAP_DATA,          /* a data cluster (host_off valid) */
+	QCOW2_MAP_COMPRESSED,    /* a compressed cluster (host_off = 0) */
+	QCOW2_MAP_ZERO,          /* reads as zeros regardless of the backing */
+};
+struct qcow2_map_entry {
+	uint64_t off, len;
+	enum qcow2_map_kind kind;
+	uint64_t host_off;       /* of the first byte, for QCOW2_MAP_DATA */
+};
+/* Fills up to max entries for [off, off+len) of this image alone; returns
+ * the number filled (>= 1 when len > 0) or -1. */
+int qcow2_map(struct qcow2_image *img, uint64_t off, uint64_t len,
+	      struct qcow2_map_entry *ent, int max);
+
+/* Header and size changes (crash-safe: old or new state, leaks at worst). */
+int qcow2_set_hidden(struct qcow2_image *img, bool hidden);
+/* Rebase-unsafe: rewrite the backing name and format only. */
+int qcow2_set_backing(struct qcow2_image *img, const char *backing, const char *fmt);
+/* Grow the virtual size (the L1 table grows as needed); shrinking fails. */
+int qcow2_resize(struct qcow2_image *img, uint64_t new_size);
+
 struct qcow2_info {
 	int version;                 /* 2 or 3 */
 	uint64_t virtual_size;
