@@ -26,7 +26,7 @@ CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDSAN) $(LDFLAGS)
 
-LIB_SRCS := $(filter-out %/test-%.c %/fuzz-%.c,$(wildcard src/*/*.c))
+LIB_SRCS := $(filter-out $(wildcard src/*/test-*.c src/*/fuzz-*.c),$(wildcard src/*/*.c))
 ENTRY_SRCS := $(wildcard cli/*.c plugin/*.c volume/*.c datapath/*.c)
 UNIT_SRCS := $(wildcard src/*/test-*.c)
 FUZZ_SRCS := $(wildcard src/*/fuzz-*.c)

@@ -11,4 +11,9 @@ struct cli_command {
 int cli_img(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 
+/* img-ops.c: lvqcow img check | measure | commit */
+int cli_img_check(int argc, char **argv);
+int cli_img_measure(int argc, char **argv);
+int cli_img_commit(int argc, char **argv);
+
 #endif

@@ -1,3 +1,145 @@
+/* serve: "lvqcow serve", the NBD server daemon of one active volume.
+ * Without --foreground it detaches, and the parent returns only once
+ * the sockets listen (status 0) or setup failed (status 1, message on
+ * stderr), so a caller can connect as soon as it returns. */
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
-int cli_serve(int argc, char **argv) { fprintf(stderr, "lvqcow serve: not built\n"); return 1; }
+#include "lq/err.h"
+#include "lq/log.h"
+#include "lq/nbd.h"
+
+struct serve_args {
+	struct nbd_server_opts o;
+	bool foreground;
+	const char *log;
+};
+
+static int serve_usage(FILE *f)
+{
+	fprintf(f, "usage: lvqcow serve --socket PATH --export NAME [--control PATH]\n"
+		   "         [--readonly] [--pidfile FILE] [--foreground] [--log FILE]\n"
+		   "         [--threads N] [--format qcow2|raw] IMAGE\n");
+	return f == stdout ? 0 : 1;
+}
+
+static int parse_format(const char *s, enum nbd_format *f)
+{
+	if (!strcmp(s, "qcow2"))
+		*f = NBD_FORMAT_QCOW2;
+	else if (!strcmp(s, "raw"))
+		*f = NBD_FORMAT_RAW;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct serve_args *a)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "readonly", no_argument, NULL, 'r' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->o.socket = optarg; break;
+		case 'e': a->o.export_name = optarg; break;
+		case 'c': a->o.control = optarg; break;
+		case 'r': a->o.readonly = true; break;
+		case 'p': a->o.pidfile = optarg; break;
+		case 'f': a->foreground = true; break;
+		case 'l': a->log = optarg; break;
+		case 't': a->o.threads = atoi(optarg); break;
+		case 'F':
+			if (parse_format(optarg, &a->o.format) < 0)
+				return -1;
+			break;
+		case 'h': exit(serve_usage(stdout));
+		default: return -1;
+		}
+	}
+	if (optind != argc - 1 || !a->o.socket || !a->o.export_name ||
+	    a->o.threads < 0 || a->o.threads > 256)
+		return -1;
+	a->o.image = argv[optind];
+	return 0;
+}
+
+static void redirect_stdio(const char *log)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int err = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(err >= 0 ? err : null, 2);
+		close(null);
+	}
+	if (err >= 0)
+		close(err);
+}
+
+/* The parent relays the child's first line and exits with its verdict. */
+static int wait_ready(int fd)
+{
+	char line[ERR_MSG_MAX + 16];
+	ssize_t n = read(fd, line, sizeof line - 1);
+
+	if (n > 0 && !strncmp(line, "ok\n", 3))
+		return 0;
+	line[n > 0 ? n : 0] = '\0';
+	fprintf(stderr, "lvqcow serve: %s", n > 0 ? line : "server exited during setup\n");
+	return 1;
+}
+
+static int daemonize(struct serve_args *a)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		perror("lvqcow serve");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		exit(wait_ready(p[0]));
+	}
+	close(p[0]);
+	setsid();
+	redirect_stdio(a->log);
+	a->o.ready_fd = p[1];
+	return 0;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	struct serve_args a = { .o = { .ready_fd = -1 } };
+
+	if (parse_args(argc, argv, &a) < 0)
+		return serve_usage(stderr);
+	if (!a.foreground && daemonize(&a) < 0)
+		return 1;
+	if (nbd_serve(&a.o) < 0) {
+		log_error("serve: %s", err_last()->msg);
+		return 1;
+	}
+	return 0;
+}

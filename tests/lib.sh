@@ -45,3 +45,200 @@ qcheck() { qemu-img check -q "$1" || die "qemu-img check $1 failed ($?)"; }
 
 # cmp_files A B: byte-identical.
 cmp_files() { cmp -s "$1" "$2" || die "$1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -1)"; }
+
+# ---- cleanup on exit ------------------------------------------------------
+# at_exit CMD...: run CMD when the test exits (last registered runs first).
+LQ_AT_EXIT=()
+lq_run_at_exit() {
+	local i
+	for ((i = ${#LQ_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${LQ_AT_EXIT[i]}" || true
+	done
+}
+at_exit() {
+	[ ${#LQ_AT_EXIT[@]} -gt 0 ] || trap lq_run_at_exit EXIT
+	LQ_AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
+# ---- NBD servers ----------------------------------------------------------
+# nbd_start NAME IMAGE [SERVE ARGS...]: start "lvqcow serve" for IMAGE with
+# export NAME on $PWD/NAME.sock (control $PWD/NAME.ctl, log NAME.log); it
+# is stopped when the test exits.
+nbd_start() {
+	local name=$1 img=$2
+	shift 2
+	lq serve --socket "$PWD/$name.sock" --control "$PWD/$name.ctl" --export "$name" \
+		--pidfile "$PWD/$name.pid" --log "$PWD/$name.log" "$@" "$img" ||
+		{ cat "$PWD/$name.log" >&2 2>/dev/null; die "lvqcow serve $img failed"; }
+	at_exit nbd_kill "$name"
+}
+
+# nbd_uri NAME: the libnbd URI (nbdcopy, nbdinfo); nbd_qemu NAME: qemu's.
+nbd_uri() { echo "nbd+unix:///$1?socket=$PWD/$1.sock"; }
+nbd_qemu() { echo "nbd:unix:$PWD/$1.sock:exportname=$1"; }
+
+# nbd_ctl NAME COMMAND: one control command; prints the reply line and
+# fails unless it starts with "ok".
+nbd_ctl() {
+	python3 - "$PWD/$1.ctl" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(120)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+line = b""
+while not line.endswith(b"\n"):
+    c = s.recv(1)
+    if not c:
+        break
+    line += c
+print(line.decode().strip())
+sys.exit(0 if line.startswith(b"ok") else 1)
+PY
+}
+
+# nbd_pid NAME: the server's pid (empty when its pid file is gone).
+nbd_pid() { cat "$PWD/$1.pid" 2>/dev/null || true; }
+
+# nbd_wait_gone NAME: wait (up to 60 s) until the server has removed its
+# pid file, its last act after flushing and closing the image.
+nbd_wait_gone() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$PWD/$1.pid" ] || return 0
+		local pid; pid=$(nbd_pid "$1")
+		[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "NBD server $1 did not stop"
+}
+
+# nbd_stop NAME: clean stop through the control channel.
+nbd_stop() { nbd_ctl "$1" stop >/dev/null; nbd_wait_gone "$1"; }
+
+# nbd_kill NAME [SIGNAL]: signal the server (default TERM) and wait.
+nbd_kill() {
+	local pid; pid=$(nbd_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -"${2:-TERM}" "$pid" 2>/dev/null || return 0
+	if [ "${2:-TERM}" = KILL ]; then
+		while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ]; do
+			sleep 0.05
+		done
+		rm -f "$PWD/$1.pid"
+	else
+		nbd_wait_gone "$1"
+	fi
+}
+
+# nbd_raw: run python3 with tests/nbd_raw.py importable.
+nbd_raw() { PYTHONPATH=$LQ_TESTS${PYTHONPATH:+:$PYTHONPATH} python3 "$@"; }
+
+# ---- the xapi-storage-script mock (tests/mock/xss.py) ----
+# XSS_MOCK_STATE: the mock's xapi-side state, one per test scratch dir.
+export XSS_MOCK_STATE=${XSS_MOCK_STATE:-$PWD/xss-state.json}
+export LQ_XSS_ROOT
+
+# xss ARGS...: the mock itself (call ... | xe ...).
+xss() { python3 "$LQ_TESTS/mock/xss.py" "$@"; }
+# xe COMMAND key=value...: the xe-like front.
+xe() { python3 "$LQ_TESTS/mock/xss.py" xe "$@"; }
+# fcall METHOD JSON: one call on the fileqcow plugin through the mock;
+# prints the result (or the error JSON); status 0 ok, 1 plugin error,
+# 2 SCRIPT_* failure (bad output, signal), 3 IDL violation.
+fcall() { python3 "$LQ_TESTS/mock/xss.py" call "$LQ_FILEQCOW" "$@"; }
+
+# json_get JSON EXPR: evaluate a python expression on the parsed JSON `j`.
+json_get() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); r=eval(sys.argv[2]); print(r if isinstance(r,str) else json.dumps(r))' "$1" "$2"; }
+
+# new_sr DIR [NAME]: a fresh, attached fileqcow SR in DIR; prints its uuid.
+new_sr() {
+	mkdir -p "$1"
+	xe sr-create type=fileqcow name-label="${2:-test sr}" device-config:path="$(realpath "$1")"
+}
+
+# sr_dump DIR: everything a call may change in a fileqcow SR (the
+# document, and names, sizes and checksums of the images), for before /
+# after comparisons.
+sr_dump() {
+	local d=$1
+	cat "$d/lvqcow-sr.xml" 2>/dev/null || echo "(no document)"
+	(cd "$d" && find . -path ./lvqcow-sr.lock -prune -o -print0 | sort -z |
+		xargs -0 -r stat -c '%n %s %F' && find images -type f -print0 2>/dev/null |
+		sort -z | xargs -0 -r md5sum)
+}
+
+# ---- qcow2 byte-level helpers (corruption and leak tests) ----
+
+# be_field IMAGE OFFSET SIZE: big-endian unsigned field as a decimal.
+be_field() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
+print(int.from_bytes(f.read(int(sys.argv[3])), "big"))' "$1" "$2" "$3"
+}
+
+# poke_be IMAGE OFFSET SIZE VALUE: write a big-endian field in place.
+poke_be() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2]))
+f.write(int(sys.argv[4]).to_bytes(int(sys.argv[3]), "big"))' "$1" "$2" "$3" "$4"
+}
+
+# flip_bit IMAGE OFFSET BIT: invert one bit of one byte.
+flip_bit() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); o = int(sys.argv[2]); f.seek(o); b = f.read(1)
+b = b[0] if b else 0; f.seek(o); f.write(bytes([b ^ (1 << int(sys.argv[3]))]))' "$1" "$2" "$3"
+}
+
+# leak_cluster IMAGE: append one cluster and give it refcount 1 in its
+# refcount block (which must exist), making a leak qemu-img also reports.
+leak_cluster() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); h = f.read(104)
+be = lambda a, b: int.from_bytes(h[a:b], "big")
+cs = 1 << be(20, 24); order = be(96, 100) if be(4, 8) == 3 else 4
+f.seek(0, 2); end = -(-f.tell() // cs) * cs; f.truncate(end + cs)
+k = end // cs; per = cs * 8 >> order; assert order >= 3
+f.seek(be(48, 56) + 8 * (k // per)); rb = int.from_bytes(f.read(8), "big") & ~0x1ff
+assert rb, "no refcount block for the new cluster"
+w = (1 << order) // 8; f.seek(rb + w * (k % per)); f.write((1).to_bytes(w, "big"))' "$1"
+}
+
+# rc_of CMD...: the exit status of CMD (never fails the test itself).
+rc_of() {
+	local rc=0
+	"$@" >/dev/null 2>&1 || rc=$?
+	echo $rc
+}
+
+# check_json IMAGE: qemu-img check's JSON for IMAGE, keys sorted, without
+# the filename; `lq img check --json` output normalised the same way with
+# check_json_lq.  Equal strings mean every counter agrees.
+check_json() {
+	qemu-img check --output=json "$1" 2>/dev/null | python3 -c 'import sys, json
+d = json.load(sys.stdin); d.pop("filename", None); print(json.dumps(d, sort_keys=True))'
+}
+check_json_lq() {
+	lq img check --json "$1" 2>/dev/null | python3 -c 'import sys, json
+d = json.load(sys.stdin); d.pop("filename", None); print(json.dumps(d, sort_keys=True))'
+}
+
+# ---- qcow2 engine helpers ----
+
+# vsize_of IMAGE: virtual size in bytes, as qemu-img reports it.
+vsize_of() { qemu-img info --output=json "$1" | jq -r '.["virtual-size"]'; }
+
+# lq_raw_of IMAGE OUT: the guest view through the engine (lvqcow img read).
+lq_raw_of() { lq img read "$1" 0 "$(vsize_of "$1")" >"$2"; }
+
+# same_view IMAGE: the engine and qemu-img read IMAGE byte for byte alike.
+same_view() {
+	raw_of "$1" "$1.qemu.raw"
+	lq_raw_of "$1" "$1.lq.raw" || die "lvqcow img read $1 failed"
+	cmp_files "$1.qemu.raw" "$1.lq.raw"
+	rm -f "$1.qemu.raw" "$1.lq.raw"
+}
+
+# kill_quiet PID...: signal processes that may already be gone.
+kill_quiet() { kill "$@" 2>/dev/null || true; }

@@ -46,6 +46,9 @@ int err_set_at(const char *file, int line, int errnum, const char *code,
 #define err_corrupt(...) err_set_at(__FILE__, __LINE__, EUCLEAN, NULL, __VA_ARGS__)
 
 const struct err_record *err_last(void);
+/* Put back a record saved from err_last() (after best-effort cleanup
+ * that may have recorded failures of its own). */
+void err_restore(const struct err_record *r);
 void err_clear(void);
 /* errno-like value of the last failure, never 0. */
 int err_errnum(void);

@@ -87,6 +87,18 @@ struct qcow2_map_entry {
 int qcow2_map(struct qcow2_image *img, uint64_t off, uint64_t len,
 	      struct qcow2_map_entry *ent, int max);
 
+/* Guest view with provenance, like qemu-img map: depth is the chain
+ * member (0 = this image) the bytes come from, or the bottom one for
+ * bytes found nowhere; host_off is valid when has_off. */
+struct qcow2_chain_extent {
+	uint64_t off, len;
+	int depth;
+	bool present, zero, data, has_off;
+	uint64_t host_off;
+};
+int qcow2_map_chain(struct qcow2_image *img, uint64_t off, uint64_t len,
+		    struct qcow2_chain_extent *ext, int max);
+
 /* Header and size changes (crash-safe: old or new state, leaks at worst). */
 int qcow2_set_hidden(struct qcow2_image *img, bool hidden);
 /* Rebase-unsafe: rewrite the backing name and format only. */
@@ -110,5 +122,55 @@ struct qcow2_info {
 };
 int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info);
 uint64_t qcow2_virtual_size(const struct qcow2_image *img);
+
+/* ---- measure, check and repair, commit (measure.c, check*.c, commit.c) ---- */
+
+/* What qemu-img measure -O qcow2 reports, to the byte. */
+struct qcow2_measure {
+	uint64_t required;        /* metadata of a full image + data to copy */
+	uint64_t fully_allocated; /* every cluster allocated */
+	uint64_t bitmaps;         /* persistent bitmaps of the source (0: none) */
+};
+
+/* Sizes for a new empty image of virtual_size; cluster_size 0 means 64 KiB,
+ * refcount_bits 0 means 16. */
+int qcow2_measure(uint64_t virtual_size, uint32_t cluster_size, int refcount_bits,
+		  bool extended_l2, struct qcow2_measure *m);
+/* Sizes for a new image holding the guest view of img (its whole chain). */
+int qcow2_measure_image(struct qcow2_image *img, uint32_t cluster_size, int refcount_bits,
+			bool extended_l2, struct qcow2_measure *m);
+
+/* qemu-img check exit codes. */
+enum {
+	QCOW2_CHECK_CLEAN = 0,
+	QCOW2_CHECK_ERROR = 1,        /* could not check (I/O, open, memory) */
+	QCOW2_CHECK_CORRUPT = 2,
+	QCOW2_CHECK_LEAKS = 3,
+	QCOW2_CHECK_UNSUPPORTED = 63,
+};
+enum {
+	QCOW2_REPAIR_LEAKS = 1 << 0,  /* qemu-img check -r leaks */
+	QCOW2_REPAIR_ALL = 1 << 1,    /* -r all: also refcount errors, COPIED flags */
+};
+struct qcow2_check_result {
+	uint64_t corruptions, leaks, check_errors;
+	uint64_t corruptions_fixed, leaks_fixed;
+	uint64_t image_end_offset;
+	uint64_t total_clusters, allocated_clusters;
+	uint64_t fragmented_clusters, compressed_clusters;
+	char msg[256];                /* why the check failed, for exit 1/63 */
+};
+/* Check (and with flags repair) the image at path, alone: its backing file
+ * is not opened.  Returns the qemu-img exit code for the state after any
+ * repair (QCOW2_CHECK_*); details of every finding go to log_warn.  Never
+ * returns -1: failures to check are QCOW2_CHECK_ERROR with res->msg. */
+int qcow2_check(const char *path, int flags, struct qcow2_check_result *res);
+
+/* Progress of a long operation: done and total in bytes. */
+typedef void (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+/* Commit the top image at child_path into its backing file (which must be
+ * qcow2 and writable here).  The child is left unchanged; re-running after
+ * an interruption is safe while the child is unchanged. */
+int qcow2_commit(const char *child_path, int flags, qcow2_progress_fn progress, void *opaque);
 
 #endif

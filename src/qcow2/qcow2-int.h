@@ -25,10 +25,37 @@
 #ifndef LQ_QCOW2_INT_H
 #define LQ_QCOW2_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lq/qcow2.h"
+
+/* Big-endian accessors for on-disk fields (no alignment assumed). */
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t be64_get(const uint8_t *p)
+{
+	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+	be32_put(p, v >> 32);
+	be32_put(p + 4, (uint32_t)v);
+}
 
 #define QCOW2_MAGIC 0x514649fbu
 #define QCOW2_V2_HEADER_LEN 72
@@ -59,6 +86,15 @@
 #define QCOW2_MAX_L1_BYTES (32u << 20)
 #define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
 #define QCOW2_MAX_HOST_OFFSET (1ull << 56)
+#define QCOW2_L1E_RESERVED_MASK 0x7f000000000001ffull
+#define QCOW2_L2E_STD_RESERVED_MASK 0x3f000000000001feull
+#define QCOW2_REFT_RESERVED_MASK 0x1ffull
+#define QCOW2_INCOMPAT_KNOWN 0x1full
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21
+#define QCOW2_MAX_BACKING_NAME 1023
+#define QCOW2_MAX_SNAPSHOTS 65536
+#define QCOW2_HIDDEN_EXT_LEN 8
 
 /* One header extension, as found (unknown ones are kept byte for byte). */
 struct qcow2_ext {
@@ -107,5 +143,217 @@ void qcow2_header_free(struct qcow2_header *h);
 /* Encode the header, extensions and backing name into a cluster-sized
  * buffer, the way the first cluster is rewritten. */
 int qcow2_header_encode(const struct qcow2_header *h, uint8_t *cluster, uint32_t cluster_size);
+
+/* Number of L1 entries needed for a virtual size (qemu's size_to_l1). */
+uint64_t qcow2_size_to_l1(const struct qcow2_header *h, uint64_t size);
+/* Set the hidden flag, adding the 8-byte extension if the image has none. */
+int qcow2_header_set_hidden(struct qcow2_header *h, bool hidden);
+/* Deep copy (extensions and extra fields duplicated). */
+int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
+
+/* ------------------------------------------------------------------ */
+/* io.c: whole-buffer I/O on a descriptor (EINTR and short transfers
+ * retried).  Reads past the end of the file return zeros, as a sparse
+ * region would: clusters beyond EOF are unwritten, not missing. */
+int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off);
+int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off);
+int qcow2_io_sync(int fd);
+uint64_t qcow2_io_size(int fd);   /* file or block device size; 0 on error */
+
+/* ------------------------------------------------------------------ */
+/* cache.c: a small write-back cache of cluster-sized metadata tables (L2
+ * tables, refcount blocks), keyed by host offset, LRU.  Pointers returned
+ * stay valid until the next qcow2_cache_get on the same cache.  Evicting
+ * a dirty entry first writes back all metadata in order (qcow2_flush_meta),
+ * so the write ordering holds whatever gets evicted. */
+struct qcow2_cache_entry {
+	uint64_t off;        /* host offset, 0 = free slot */
+	uint8_t *data;
+	uint64_t lru;
+	bool dirty;
+};
+struct qcow2_cache {
+	struct qcow2_cache_entry *e;
+	int n;
+	int last;            /* index of the last hit: sequential I/O */
+	uint64_t tick;
+	uint32_t size;       /* bytes per entry (one cluster) */
+};
+int qcow2_cache_init(struct qcow2_cache *c, int n, uint32_t size);
+void qcow2_cache_free(struct qcow2_cache *c);
+/* fresh: the table is new; zero it instead of reading it. */
+int qcow2_cache_get(struct qcow2_image *img, struct qcow2_cache *c, uint64_t off,
+		    bool fresh, uint8_t **data);
+void qcow2_cache_set_dirty(struct qcow2_cache *c, uint64_t off);
+bool qcow2_cache_any_dirty(const struct qcow2_cache *c);
+/* Write every dirty entry (no sync). */
+int qcow2_cache_write_back(struct qcow2_image *img, struct qcow2_cache *c);
+/* Forget a table whose cluster was freed (dirty contents are dropped). */
+void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);
+
+/* ------------------------------------------------------------------ */
+/* The open image.  Locking: `lock` (a mutex) protects every field below
+ * it: header, L1, refcount table, both caches, the free list.  `io` (a
+ * rwlock, writer-preferring) orders data I/O against changes of the
+ * mapping: guest reads and in-place overwrites of clusters this image
+ * owns hold it shared for the whole operation (their data I/O runs
+ * without the mutex); anything that allocates, frees or remaps clusters
+ * holds it exclusive, so no reader ever sees a cluster reused under it.
+ * Lock order: io, then lock; a backing image's locks after ours. */
+struct qcow2_image {
+	int fd;
+	bool rw;
+	bool raw;                    /* a raw backing file: fd and raw_size only */
+	uint64_t raw_size;
+	char *path;
+	struct qcow2_image *backing; /* NULL: none (reads past it are zeros) */
+	int depth;                   /* 1 + images below */
+	pthread_rwlock_t io;
+	pthread_mutex_t lock;
+
+	struct qcow2_header h;
+	uint32_t cs;                 /* cluster size */
+	unsigned cbits;
+	uint64_t l2_entries;         /* entries per L2 table */
+	unsigned l2_bits;            /* log2(l2_entries) */
+	unsigned l2e_size;           /* 8, or 16 with extended L2 */
+	bool extl2;
+	unsigned csize_shift;        /* compressed descriptor layout */
+	uint64_t csize_mask, coff_mask;
+
+	uint64_t *l1;                /* host order, l1_size entries */
+	uint32_t l1_dirty_lo, l1_dirty_hi; /* [lo, hi) entries to write back */
+
+	uint64_t *reftable;          /* host order, rt_entries entries */
+	uint64_t rt_entries;
+	uint64_t rt_dirty_lo, rt_dirty_hi;
+	bool rt_moved;               /* new table not yet in the header */
+	unsigned rc_order;
+	uint64_t rb_entries;         /* refcounts per refcount block */
+	uint64_t rc_max;
+
+	struct qcow2_cache l2c, rbc;
+	struct qcow2_run *frees;     /* deferred refcount decrements */
+	size_t nfrees, frees_cap;
+	uint64_t free_hint;          /* first cluster that may be free */
+	bool need_rebuild;           /* dirty bit: refcounts untrusted */
+};
+
+/* A run of host clusters [start, start + n) whose refcounts drop by one. */
+struct qcow2_run {
+	uint64_t start, n;
+};
+
+/* ------------------------------------------------------------------ */
+/* refcount.c: refcounts and cluster allocation.  Cluster indices are
+ * host offsets >> cbits.  Allocation raises refcounts in the cache only;
+ * frees are deferred (qcow2_free_deferred) and applied by
+ * qcow2_apply_frees after the tables that dropped the references are on
+ * disk, so a freed cluster is never reused while an old table on disk
+ * may still point at it.  All need img->lock. */
+uint64_t qcow2_rc_get_bits(const uint8_t *block, uint64_t idx, unsigned order);
+void qcow2_rc_put_bits(uint8_t *block, uint64_t idx, unsigned order, uint64_t v);
+int qcow2_refcount_get(struct qcow2_image *img, uint64_t cluster, uint64_t *rc);
+/* Creates the refcount block if the table entry is empty (the table must
+ * already be large enough: see qcow2_alloc_clusters). */
+int qcow2_refcount_set(struct qcow2_image *img, uint64_t cluster, uint64_t rc);
+/* n contiguous free clusters, refcount 1 each; returns the host offset. */
+int qcow2_alloc_clusters(struct qcow2_image *img, uint64_t n, uint64_t *host_off);
+int qcow2_free_deferred(struct qcow2_image *img, uint64_t cluster, uint64_t n);
+/* Release the references of an L2 entry (data, preallocated zero or the
+ * host clusters a compressed cluster touches). */
+int qcow2_free_l2_entry(struct qcow2_image *img, uint64_t entry);
+int qcow2_apply_frees(struct qcow2_image *img);
+int qcow2_refcount_load(struct qcow2_image *img);
+/* Highest cluster with a non-zero refcount + 1 (0 if none). */
+int qcow2_refcount_end(struct qcow2_image *img, uint64_t *end);
+/* Rebuild every refcount from the references (lazy refcounts / dirty
+ * bit) into a new table and blocks at the end of the image. */
+int qcow2_refcount_rebuild(struct qcow2_image *img);
+
+/* ------------------------------------------------------------------ */
+/* l2.c: L1/L2 lookup and classification.  Entries are host order. */
+enum qcow2_ctype {
+	QCOW2_C_UNALLOCATED,  /* reads from the backing chain */
+	QCOW2_C_ZERO_PLAIN,   /* zeros, no host cluster */
+	QCOW2_C_ZERO_ALLOC,   /* zeros, host cluster kept */
+	QCOW2_C_NORMAL,       /* data at host offset */
+	QCOW2_C_COMPRESSED,
+	QCOW2_C_INVALID,
+};
+/* Classify one unit (a cluster, or a subcluster with extended L2: sc is
+ * its index, bitmap the second entry word).  *host is the unit's host
+ * offset for NORMAL/ZERO_ALLOC.  Pure: no I/O. */
+enum qcow2_ctype qcow2_l2_classify(const struct qcow2_image *img, uint64_t entry,
+				   uint64_t bitmap, unsigned sc, uint64_t *host);
+/* The L2 table of l1 index i, or NULL (*tbl) when unallocated. */
+int qcow2_l2_table(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
+/* The L2 entry (and extended bitmap) of guest cluster gc. */
+int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap);
+/* An L2 table this image may modify (allocated or made private). */
+int qcow2_l2_writable(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
+static inline uint64_t qcow2_l2_get(const struct qcow2_image *img, const uint8_t *t, uint64_t i)
+{
+	return be64_get(t + i * img->l2e_size);
+}
+static inline uint64_t qcow2_l2_bitmap(const struct qcow2_image *img, const uint8_t *t, uint64_t i)
+{
+	return img->extl2 ? be64_get(t + i * 16 + 8) : 0;
+}
+/* Store entry i of table t (at host offset l2_off) and mark it dirty. */
+void qcow2_l2_put(struct qcow2_image *img, uint8_t *t, uint64_t l2_off, uint64_t i, uint64_t e);
+/* Read a raw L2 table (host order entries, l2_entries of them; with
+ * extended L2 pairs entry, bitmap) through the cache; for check/commit. */
+int qcow2_l2_read_raw(struct qcow2_image *img, uint64_t l2_off, uint64_t *out);
+/* Units per cluster: 32 with extended L2, else 1. */
+static inline unsigned qcow2_units(const struct qcow2_image *img)
+{
+	return img->extl2 ? 32 : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* flush.c: write-back of metadata in crash-safe order:
+ *   data + refcount blocks -> sync -> refcount table (-> sync -> header
+ *   switch) -> sync -> L2 tables -> sync -> L1 -> (apply frees: refcount
+ *   blocks -> sync).  qcow2_flush_meta does the part before the frees
+ * (used on cache eviction); qcow2_flush_locked does all and syncs. */
+int qcow2_flush_meta(struct qcow2_image *img);
+int qcow2_flush_locked(struct qcow2_image *img);
+/* Rewrite the first cluster from img->h (only the bytes that changed)
+ * and sync. */
+int qcow2_header_write(struct qcow2_image *img, const struct qcow2_header *nh);
+
+/* ------------------------------------------------------------------ */
+/* read.c */
+/* Guest read of [off, off+len) of a chain member; past its virtual size
+ * reads are zeros (a backing file shorter than its child). */
+int qcow2_read_below(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off);
+/* The guest content of one whole cluster as seen through an L2 entry. */
+int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uint8_t *buf);
+int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out);
+
+/* ------------------------------------------------------------------ */
+/* write.c / zero.c */
+int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len, uint64_t off);
+/* Exclusive section for changes of the mapping: takes the locks and
+ * rebuilds refcounts first if the image was dirty; end releases them
+ * (flushing first when many frees are pending) and returns r. */
+int qcow2_begin_change(struct qcow2_image *img);
+int qcow2_end_change(struct qcow2_image *img, int r);
+/* Writable handle and guest range. */
+int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len);
+/* True when guest range [off, off+len) of the backing reads as zeros
+ * without looking: no backing or wholly past its end. */
+bool qcow2_backing_absent(const struct qcow2_image *img, uint64_t off, uint64_t len);
+
+/* ------------------------------------------------------------------ */
+/* open.c */
+uint64_t qcow2_vsize(const struct qcow2_image *img);
+/* Lock helpers: io shared/exclusive, then the mutex. */
+void qcow2_lock_shared(struct qcow2_image *img);
+void qcow2_lock_excl(struct qcow2_image *img);
+void qcow2_unlock(struct qcow2_image *img);
+/* Range check of a guest request. */
+int qcow2_check_range(const struct qcow2_image *img, uint64_t off, uint64_t len);
 
 #endif

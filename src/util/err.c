@@ -31,6 +31,12 @@ const struct err_record *err_last(void)
 	return &last;
 }
 
+void err_restore(const struct err_record *r)
+{
+	if (r != &last)
+		last = *r;
+}
+
 void err_clear(void)
 {
 	memset(&last, 0, sizeof last);

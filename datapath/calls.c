@@ -1,0 +1,125 @@
+/* The Datapath calls and the datapath plugin's Plugin calls: check the
+ * parameters, call ops, print the IDL result. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lq/datapath.h"
+#include "lq/err.h"
+#include "lq/rpc.h"
+#include "calls.h"
+
+#define LVQCOW_VERSION "0.1.0"
+
+const struct rpc_field dp_dbg_schema[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
+const struct rpc_field dp_uri_schema[] = {
+	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { NULL, 0 },
+};
+const struct rpc_field dp_domain_schema[] = {
+	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { "domain", RPC_STRING }, { NULL, 0 },
+};
+const struct rpc_field dp_open_schema[] = {
+	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { "persistent", RPC_BOOL }, { NULL, 0 },
+};
+
+static const char *const dp_features[] = { "NONPERSISTENT", "VDI_NONPERSISTENT" };
+
+int dp_query(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	struct rpc_query q = {
+		.plugin = plugin,
+		.name = "lvqcow NBD datapath",
+		.description = "Serves lvqcow volumes (qcow2 chains) over NBD on a local "
+			       "UNIX socket, one server process per attached volume",
+		.vendor = "lvqcow",
+		.copyright = "lvqcow contributors",
+		.version = LVQCOW_VERSION,
+		.required_api_version = "5.0",
+		.features = dp_features,
+		.nfeatures = sizeof dp_features / sizeof dp_features[0],
+	};
+
+	*result = rpc_query_json(&q);
+	return *result ? 0 : err_set(ENOMEM, "out of memory");
+}
+
+int dp_diagnostics(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	char *text;
+
+	if (ops_datapath_diagnostics(&text) < 0)
+		return -1;
+	*result = json_object_new_string(text);
+	free(text);
+	return *result ? 0 : err_set(ENOMEM, "out of memory");
+}
+
+int dp_open(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	return ops_datapath_open(rpc_str(params, "uri"), rpc_bool(params, "persistent"));
+}
+
+static struct json_object *implementation(const char *tag, struct json_object *body)
+{
+	struct json_object *a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_string(tag));
+	json_object_array_add(a, body);
+	return a;
+}
+
+/* XenDisk for a guest (qemu's qdisk backend connects to params, the NBD
+ * URI); Nbd for dom0 users and xapi's own NBD consumers. */
+static struct json_object *backend_json(const struct ops_dp_backend *b)
+{
+	struct json_object *xen = json_object_new_object(), *nbd = json_object_new_object();
+	struct json_object *impls = json_object_new_array(), *r = json_object_new_object();
+	char uri[sizeof b->socket + sizeof b->export_name + 32];
+
+	snprintf(uri, sizeof uri, "nbd:unix:%s:exportname=%s", b->socket, b->export_name);
+	json_object_object_add(xen, "backend_type", json_object_new_string("qdisk"));
+	json_object_object_add(xen, "params", json_object_new_string(uri));
+	json_object_object_add(xen, "extra", json_object_new_object());
+	json_object_object_add(nbd, "uri", json_object_new_string(uri));
+	json_object_array_add(impls, implementation("XenDisk", xen));
+	json_object_array_add(impls, implementation("Nbd", nbd));
+	json_object_object_add(r, "implementations", impls);
+	return r;
+}
+
+int dp_attach(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	struct ops_dp_backend b;
+
+	if (ops_datapath_attach(rpc_str(params, "uri"), rpc_str(params, "domain"), &b) < 0)
+		return -1;
+	*result = backend_json(&b);
+	return 0;
+}
+
+int dp_activate(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	return ops_datapath_activate(rpc_str(params, "uri"), rpc_str(params, "domain"), true);
+}
+
+int dp_activate_readonly(const char *plugin, struct json_object *params,
+			 struct json_object **result)
+{
+	return ops_datapath_activate(rpc_str(params, "uri"), rpc_str(params, "domain"), false);
+}
+
+int dp_deactivate(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	return ops_datapath_deactivate(rpc_str(params, "uri"), rpc_str(params, "domain"));
+}
+
+int dp_detach(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	ops_datapath_detach(rpc_str(params, "uri"), rpc_str(params, "domain"));
+	return 0;
+}
+
+int dp_close(const char *plugin, struct json_object *params, struct json_object **result)
+{
+	return ops_datapath_close(rpc_str(params, "uri"));
+}

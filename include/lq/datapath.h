@@ -1,0 +1,27 @@
+/* datapath: the Datapath.* verbs — one NBD server process per attached
+ * volume, started by attach and stopped by the last detach, with the
+ * activation rules (one writer unless sharable, any number of readers)
+ * and non-persistent mode (writes go to a temporary overlay that close
+ * throws away).  See docs/datapath.md. */
+#ifndef LQ_DATAPATH_H
+#define LQ_DATAPATH_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct ops_dp_backend {
+	char socket[PATH_MAX];   /* the NBD server's UNIX socket */
+	char export_name[64];    /* the volume key */
+};
+
+int ops_datapath_open(const char *uri, bool persistent);
+int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backend *out);
+int ops_datapath_activate(const char *uri, const char *domain, bool read_write);
+int ops_datapath_deactivate(const char *uri, const char *domain);
+/* Never fails: problems are logged. */
+void ops_datapath_detach(const char *uri, const char *domain);
+int ops_datapath_close(const char *uri);
+/* One line per running server; *out malloc'd. */
+int ops_datapath_diagnostics(char **out);
+
+#endif

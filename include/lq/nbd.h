@@ -1,0 +1,40 @@
+/* nbd: the NBD server that exposes one volume's qcow2 chain.
+ *
+ * nbd_serve() runs a fixed-newstyle NBD server on a UNIX socket until it
+ * is told to stop (SIGTERM/SIGINT, or "stop" on the control socket),
+ * then drains in-flight requests, flushes and closes the image.  The
+ * control socket speaks a line protocol (docs/datapath.md): pause,
+ * resume, reopen [IMAGE], status, stop.  nbd_control_call() is the
+ * client side of that protocol.
+ */
+#ifndef LQ_NBD_H
+#define LQ_NBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum nbd_format {
+	NBD_FORMAT_QCOW2,
+	NBD_FORMAT_RAW,
+};
+
+struct nbd_server_opts {
+	const char *socket;       /* listening socket path (mode 0600) */
+	const char *control;      /* control socket path, or NULL */
+	const char *export_name;  /* the one export; "" also reaches it */
+	const char *image;        /* top image of the chain */
+	const char *pidfile;      /* or NULL */
+	enum nbd_format format;
+	bool readonly;
+	int threads;              /* workers; 0: default */
+	int ready_fd;             /* gets "ok\n" or "error: ...\n" once ready; -1: none */
+};
+
+/* Serves until stopped; 0 on a clean stop, -1 (err recorded) otherwise. */
+int nbd_serve(const struct nbd_server_opts *o);
+
+/* Sends one command line to a control socket and stores the reply line
+ * (without "\n") in reply.  Returns 0 if the reply starts with "ok". */
+int nbd_control_call(const char *path, const char *cmd, char *reply, size_t n);
+
+#endif

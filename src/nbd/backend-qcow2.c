@@ -1,0 +1,124 @@
+/* backend-qcow2: the volume's qcow2 chain through the engine.  The
+ * engine is thread-safe on one handle, so every worker calls it
+ * directly.  FAST_ZERO is granted only where the engine can zero by
+ * metadata alone: whole clusters of a version 3 image. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lq/err.h"
+#include "lq/qcow2.h"
+#include "nbd-int.h"
+
+struct qb {
+	struct qcow2_image *img;
+	uint32_t cluster_size;
+	int version;
+};
+
+static struct qcow2_image *img_of(struct nbd_backend *b)
+{
+	return ((struct qb *)b->priv)->img;
+}
+
+static int q_pread(struct nbd_backend *b, void *buf, uint64_t len, uint64_t off)
+{
+	return qcow2_pread(img_of(b), buf, len, off);
+}
+
+static int q_pwrite(struct nbd_backend *b, const void *buf, uint64_t len, uint64_t off)
+{
+	return qcow2_pwrite(img_of(b), buf, len, off);
+}
+
+static bool zero_is_fast(const struct qb *q, uint64_t off, uint64_t len)
+{
+	return q->version >= 3 && IS_ALIGNED(off, q->cluster_size) &&
+	       IS_ALIGNED(len, q->cluster_size);
+}
+
+static int q_zero(struct nbd_backend *b, uint64_t off, uint64_t len, bool may_unmap, bool fast)
+{
+	struct qb *q = b->priv;
+
+	if (fast && !zero_is_fast(q, off, len))
+		return err_set(ENOTSUP, "zeroing %llu+%llu needs data writes",
+			       (unsigned long long)off, (unsigned long long)len);
+	return qcow2_pzero(q->img, off, len, may_unmap ? QCOW2_ZERO_MAY_UNMAP : 0);
+}
+
+static int q_trim(struct nbd_backend *b, uint64_t off, uint64_t len)
+{
+	return qcow2_discard(img_of(b), off, len);
+}
+
+static int q_flush(struct nbd_backend *b)
+{
+	return qcow2_flush(img_of(b));
+}
+
+static int q_block_status(struct nbd_backend *b, uint64_t off, uint64_t len,
+			  struct nbd_extent *ext, int max)
+{
+	struct qcow2_extent qe[64];
+	int n = qcow2_block_status(img_of(b), off, len, qe, MIN(max, (int)ARRAY_SIZE(qe)));
+
+	for (int i = 0; i < n; i++)
+		ext[i] = (struct nbd_extent){
+			.off = qe[i].off,
+			.len = qe[i].len,
+			.flags = (qe[i].flags & QCOW2_EXT_HOLE ? NBD_STATE_HOLE : 0) |
+				 (qe[i].flags & QCOW2_EXT_ZERO ? NBD_STATE_ZERO : 0),
+		};
+	return n;
+}
+
+static int q_close(struct nbd_backend *b)
+{
+	struct qb *q = b->priv;
+	int r = qcow2_close(q->img);
+
+	free(q);
+	return r;
+}
+
+static const struct nbd_backend_ops qcow2_ops = {
+	.pread = q_pread,
+	.pwrite = q_pwrite,
+	.zero = q_zero,
+	.trim = q_trim,
+	.flush = q_flush,
+	.block_status = q_block_status,
+	.close = q_close,
+};
+
+static int describe(struct qb *q, struct nbd_backend *b)
+{
+	struct qcow2_info info;
+
+	if (qcow2_get_info(q->img, &info) < 0)
+		return -1;
+	q->cluster_size = info.cluster_size;
+	q->version = info.version;
+	b->size = qcow2_virtual_size(q->img);
+	return 0;
+}
+
+int nbd_backend_open_qcow2(const char *path, bool readonly, struct nbd_backend *b)
+{
+	struct qb *q = calloc(1, sizeof *q);
+
+	if (!q)
+		return err_set(ENOMEM, "out of memory");
+	if (qcow2_open(path, readonly ? 0 : QCOW2_OPEN_RDWR, &q->img) < 0) {
+		free(q);
+		return -1;
+	}
+	if (describe(q, b) < 0) {
+		qcow2_close(q->img);
+		free(q);
+		return -1;
+	}
+	b->ops = &qcow2_ops;
+	b->priv = q;
+	return 0;
+}

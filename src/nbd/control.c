@@ -1,0 +1,217 @@
+/* control: the control channel, a line protocol on a second UNIX
+ * socket (see docs/datapath.md).  Commands: pause, resume,
+ * reopen [IMAGE], status, stop; each is answered with one line starting
+ * "ok" or "error".  Commands from all control clients run one at a
+ * time.  A pause outlives the control connection that asked for it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lq/err.h"
+#include "lq/log.h"
+#include "nbd-int.h"
+
+struct control {
+	struct nbd_server *srv;
+	int fd, slot;
+};
+
+static int reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reply(int fd, const char *fmt, ...)
+{
+	char line[NBD_CONTROL_LINE + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	n = MIN(n, (int)sizeof line - 2);
+	line[n++] = '\n';
+	return nbd_write_full(fd, line, (size_t)n);
+}
+
+static int cmd_pause(struct nbd_server *s, int fd)
+{
+	if (nbd_gate_pause(s) < 0)
+		return reply(fd, "error flush failed: %s", err_last()->msg);
+	return reply(fd, "ok paused");
+}
+
+static int cmd_resume(struct nbd_server *s, int fd)
+{
+	nbd_gate_resume(s);
+	return reply(fd, "ok running");
+}
+
+/* Reopening while running pauses around the swap. */
+static int cmd_reopen(struct nbd_server *s, int fd, const char *arg)
+{
+	bool was_paused;
+	char *path = strdup(*arg ? arg : s->image);
+	int r = -1;
+
+	if (!path)
+		return reply(fd, "error out of memory");
+	pthread_mutex_lock(&s->lock);
+	was_paused = s->paused;
+	pthread_mutex_unlock(&s->lock);
+	if (was_paused || nbd_gate_pause(s) == 0)
+		r = nbd_gate_reopen(s, path);
+	if (!was_paused)
+		nbd_gate_resume(s);
+	free(path);
+	if (r < 0)
+		return reply(fd, "error reopen failed: %s", err_last()->msg);
+	log_info("reopened onto %s", s->image);
+	return reply(fd, "ok image=%s", s->image);
+}
+
+static int cmd_status(struct nbd_server *s, int fd)
+{
+	const char *state;
+	unsigned conns, inflight;
+	unsigned long long served, size;
+
+	pthread_mutex_lock(&s->lock);
+	state = !s->be ? "failed" : s->paused ? "paused" : "running";
+	conns = s->nconns;
+	inflight = s->inflight;
+	served = s->served;
+	size = s->size;
+	pthread_mutex_unlock(&s->lock);
+	return reply(fd, "ok state=%s pid=%d size=%llu connections=%u inflight=%u "
+		     "served=%llu readonly=%d image=%s", state, (int)getpid(), size,
+		     conns, inflight, served, s->opts.readonly, s->image);
+}
+
+static int cmd_stop(struct nbd_server *s, int fd)
+{
+	int r = reply(fd, "ok stopping");
+
+	nbd_server_wake(s);
+	return r;
+}
+
+/* 1 after stop (the connection ends), 0 to go on, -1 on a dead socket. */
+static int execute(struct nbd_server *s, int fd, char *line)
+{
+	char *arg = strchr(line, ' ');
+	int r;
+
+	if (arg)
+		*arg++ = '\0';
+	else
+		arg = line + strlen(line);
+	pthread_mutex_lock(&s->control_lock);
+	if (!strcmp(line, "pause"))
+		r = cmd_pause(s, fd);
+	else if (!strcmp(line, "resume"))
+		r = cmd_resume(s, fd);
+	else if (!strcmp(line, "reopen"))
+		r = cmd_reopen(s, fd, arg);
+	else if (!strcmp(line, "status"))
+		r = cmd_status(s, fd);
+	else if (!strcmp(line, "stop"))
+		r = cmd_stop(s, fd) < 0 ? -1 : 1;
+	else
+		r = reply(fd, "error unknown command");
+	pthread_mutex_unlock(&s->control_lock);
+	return r;
+}
+
+/* Reads one line; -1 on EOF, error, NUL bytes or an overlong line. */
+static int read_line(int fd, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	while (len + 1 < n) {
+		ssize_t r = read(fd, buf + len, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || buf[len] == '\0')
+			return -1;
+		if (buf[len] == '\n') {
+			if (len && buf[len - 1] == '\r')
+				len--;
+			buf[len] = '\0';
+			return 0;
+		}
+		len++;
+	}
+	return -1;
+}
+
+static void control_release(struct control *c)
+{
+	struct nbd_server *s = c->srv;
+
+	pthread_mutex_lock(&s->lock);
+	s->control_fds[c->slot] = -1;
+	s->ncontrol--;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	close(c->fd);
+	free(c);
+}
+
+static void *control_main(void *arg)
+{
+	struct control *c = arg;
+	char line[NBD_CONTROL_LINE];
+
+	while (read_line(c->fd, line, sizeof line) == 0)
+		if (execute(c->srv, c->fd, line) != 0)
+			break;
+	control_release(c);
+	return NULL;
+}
+
+static int take_slot(struct nbd_server *s, int fd)
+{
+	int slot = -1;
+
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < NBD_MAX_CONTROL && slot < 0 && !s->stopping; i++)
+		if (s->control_fds[i] < 0)
+			slot = i;
+	if (slot >= 0) {
+		s->control_fds[slot] = fd;
+		s->ncontrol++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return slot;
+}
+
+void nbd_control_start(struct nbd_server *s, int fd)
+{
+	struct control *c = calloc(1, sizeof *c);
+	pthread_attr_t a;
+	pthread_t t;
+
+	if (!c || (c->slot = take_slot(s, fd)) < 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, control_main, c) != 0)
+		control_release(c);
+	pthread_attr_destroy(&a);
+}
+
+void nbd_control_shutdown_all(struct nbd_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < NBD_MAX_CONTROL; i++)
+		if (s->control_fds[i] >= 0)
+			shutdown(s->control_fds[i], SHUT_RDWR);
+	pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,235 @@
+/* nbd-int: the NBD server's private structures and each file's API.
+ *
+ * Threads: one accept loop (server.c), one thread per client connection
+ * running the handshake and then reading requests (handshake*.c,
+ * transmission.c), a shared worker pool executing requests against the
+ * image (pool.c, request.c), and one thread per control client
+ * (control.c).  The image is reached only through the gate (gate.c),
+ * which lets the control channel drain, swap and resume it.
+ *
+ * Lock order: srv->lock, then conn->lock, then conn->wlock.  No lock is
+ * held across image I/O except that the gate's in-flight count pins
+ * the backend.
+ */
+#ifndef LQ_NBD_INT_H
+#define LQ_NBD_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "lq/checked.h"
+#include "lq/nbd.h"
+#include "nbd-proto.h"
+
+#define NBD_MAX_STRING 4096
+#define NBD_MAX_OPTION_LEN (64 * 1024)  /* larger options are refused */
+#define NBD_MAX_OPTIONS 4096            /* per handshake, then drop */
+#define NBD_MAX_PAYLOAD (32u << 20)     /* READ/WRITE cap, advertised */
+#define NBD_MAX_CONN_INFLIGHT 128       /* requests queued per connection */
+#define NBD_MAX_CONN_BYTES (256u << 20) /* payload bytes per connection */
+#define NBD_MAX_EXTENTS 512             /* per BLOCK_STATUS reply */
+#define NBD_MAX_CONNS 128
+#define NBD_MAX_CONTROL 8
+#define NBD_CONTROL_LINE 4352         /* a command with a path */
+#define NBD_META_BASE_ALLOCATION "base:allocation"
+#define NBD_META_BASE_ID 1
+
+/* ---- wire.c: byte-buffer decoding (no I/O; fuzzed) ---- */
+struct nbd_request {
+	uint16_t flags, type;
+	uint64_t cookie, off;
+	uint32_t len;
+};
+
+struct nbd_limits {
+	uint64_t size;
+	uint32_t max_payload;
+	bool readonly, structured, meta_base;
+};
+
+struct nbd_info_opt {
+	const uint8_t *name;
+	uint32_t name_len;
+	uint16_t ninfo;
+	bool wants_block_size;
+};
+
+struct nbd_meta_opt {
+	const uint8_t *name;
+	uint32_t name_len;
+	bool base_allocation;   /* a query selected (or listed) it */
+};
+
+uint16_t nbd_get16(const uint8_t *p);
+uint32_t nbd_get32(const uint8_t *p);
+uint64_t nbd_get64(const uint8_t *p);
+void nbd_put16(uint8_t *p, uint16_t v);
+void nbd_put32(uint8_t *p, uint32_t v);
+void nbd_put64(uint8_t *p, uint64_t v);
+/* -1 on a short buffer or bad magic (the stream cannot be resynced). */
+int nbd_parse_request(const uint8_t *buf, size_t len, struct nbd_request *r);
+/* 0 or the NBD error value the request must be answered with. */
+int nbd_check_request(const struct nbd_request *r, const struct nbd_limits *lim);
+int nbd_parse_info_opt(const uint8_t *d, size_t n, struct nbd_info_opt *o);
+int nbd_parse_meta_opt(const uint8_t *d, size_t n, bool list, struct nbd_meta_opt *o);
+bool nbd_export_name_valid(const uint8_t *name, size_t len);
+
+/* ---- io.c: whole-buffer socket I/O ---- */
+/* 0, or -1 on error or EOF (errno 0 for a clean EOF before any byte). */
+int nbd_read_full(int fd, void *buf, size_t len);
+int nbd_writev_full(int fd, struct iovec *iov, int iovcnt);
+int nbd_write_full(int fd, const void *buf, size_t len);
+int nbd_skip(int fd, uint64_t len);
+
+/* ---- backend.c, backend-qcow2.c, backend-raw.c: the image ---- */
+struct nbd_extent {
+	uint64_t off, len;
+	uint32_t flags;          /* NBD_STATE_* */
+};
+
+struct nbd_backend;
+struct nbd_backend_ops {
+	int (*pread)(struct nbd_backend *b, void *buf, uint64_t len, uint64_t off);
+	int (*pwrite)(struct nbd_backend *b, const void *buf, uint64_t len, uint64_t off);
+	/* fast: fail with ENOTSUP unless the zeroing is a metadata update. */
+	int (*zero)(struct nbd_backend *b, uint64_t off, uint64_t len, bool may_unmap, bool fast);
+	int (*trim)(struct nbd_backend *b, uint64_t off, uint64_t len);
+	int (*flush)(struct nbd_backend *b);
+	/* Fills up to max (off, len, NBD_STATE_*) runs; returns how many. */
+	int (*block_status)(struct nbd_backend *b, uint64_t off, uint64_t len,
+			    struct nbd_extent *ext, int max);
+	int (*close)(struct nbd_backend *b);
+};
+
+struct nbd_backend {
+	const struct nbd_backend_ops *ops;
+	uint64_t size;
+	void *priv;
+};
+
+int nbd_backend_open(const char *path, enum nbd_format fmt, bool readonly,
+		     struct nbd_backend **out);
+int nbd_backend_close(struct nbd_backend *b);
+int nbd_backend_open_qcow2(const char *path, bool readonly, struct nbd_backend *b);
+int nbd_backend_open_raw(const char *path, bool readonly, struct nbd_backend *b);
+
+/* ---- server.c, gate.c: shared state ---- */
+struct nbd_conn;
+struct nbd_job;
+
+struct nbd_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct nbd_job *head, *tail;
+	bool stop;
+	int nthreads;
+	pthread_t *threads;
+};
+
+struct nbd_server {
+	struct nbd_server_opts opts;
+	char *image;                /* current top image (reopen may change it) */
+	int listen_fd, control_fd, signal_fd, wake_rd, wake_wr;
+
+	pthread_mutex_t lock;       /* everything below */
+	pthread_cond_t cond;
+	struct nbd_backend *be;     /* NULL after a failed reopen */
+	uint64_t size;              /* export size for new clients */
+	unsigned inflight;          /* requests inside the gate */
+	bool paused, stopping;
+	unsigned nconns, ncontrol;
+	struct nbd_conn *conns;
+	uint64_t served;            /* requests completed, for status */
+
+	int control_fds[NBD_MAX_CONTROL]; /* open control clients, -1: free */
+	pthread_mutex_t control_lock; /* one control command at a time */
+	struct nbd_pool pool;
+};
+
+/* gate.c */
+/* Blocks while paused; NULL (errno ESHUTDOWN/EIO) when there is no image. */
+struct nbd_backend *nbd_gate_enter(struct nbd_server *s);
+void nbd_gate_leave(struct nbd_server *s);
+int nbd_gate_pause(struct nbd_server *s);
+void nbd_gate_resume(struct nbd_server *s);
+int nbd_gate_reopen(struct nbd_server *s, const char *path);
+uint64_t nbd_export_size(struct nbd_server *s);
+
+/* ---- conn.c: connections ---- */
+struct nbd_conn {
+	struct nbd_server *srv;
+	int fd;
+	unsigned id;
+	pthread_mutex_t lock;       /* inflight, bytes, dead */
+	pthread_cond_t cond;
+	unsigned inflight;
+	size_t inflight_bytes;
+	pthread_mutex_t wlock;      /* one reply on the socket at a time */
+	bool dead;                  /* a reply failed: the stream is broken */
+	bool structured, meta_base, no_zeroes;
+	uint64_t size;              /* as advertised to this client */
+	uint16_t tflags;
+	struct nbd_conn *next, **pprev;
+};
+
+void nbd_conn_start(struct nbd_server *s, int fd);
+void nbd_conn_job_done(struct nbd_conn *c, size_t bytes);
+/* Shut the read side of every connection so readers end and drain. */
+void nbd_conn_shutdown_all(struct nbd_server *s, int how);
+
+/* ---- handshake.c, handshake-info.c, handshake-meta.c ---- */
+/* 0: transmission phase begins; -1: drop the client. */
+int nbd_handshake(struct nbd_conn *c);
+int nbd_opt_reply(struct nbd_conn *c, uint32_t opt, uint32_t type,
+		  const void *data, uint32_t len);
+int nbd_opt_error(struct nbd_conn *c, uint32_t opt, uint32_t type, const char *msg);
+int nbd_opt_info(struct nbd_conn *c, uint32_t opt, const uint8_t *d, uint32_t len);
+int nbd_opt_export_name(struct nbd_conn *c, const uint8_t *d, uint32_t len);
+int nbd_opt_list(struct nbd_conn *c, uint32_t len);
+int nbd_opt_meta(struct nbd_conn *c, uint32_t opt, const uint8_t *d, uint32_t len);
+bool nbd_name_is_ours(struct nbd_conn *c, const uint8_t *name, uint32_t len);
+uint16_t nbd_transmission_flags(struct nbd_conn *c);
+
+/* ---- transmission.c: the request reader ---- */
+void nbd_transmission(struct nbd_conn *c);
+
+/* ---- pool.c, request.c: execution ---- */
+struct nbd_job {
+	struct nbd_conn *conn;
+	struct nbd_request req;
+	uint8_t *buf;               /* WRITE payload or READ buffer */
+	struct nbd_job *next;
+};
+
+int nbd_pool_start(struct nbd_server *s, int nthreads);
+void nbd_pool_push(struct nbd_server *s, struct nbd_job *j);
+void nbd_pool_stop(struct nbd_server *s);
+void nbd_job_run(struct nbd_job *j);
+
+/* ---- reply.c ---- */
+int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
+		     const void *data, size_t len);
+int nbd_reply_chunk(struct nbd_conn *c, uint64_t cookie, uint16_t flags,
+		    uint16_t type, struct iovec *payload, int npayload);
+/* An error answer in whatever form this connection negotiated. */
+int nbd_reply_error(struct nbd_conn *c, const struct nbd_request *r, uint32_t err);
+int nbd_reply_ok(struct nbd_conn *c, const struct nbd_request *r);
+uint32_t nbd_errno_to_wire(int e);
+/* A reply already laid out in iovecs (several chunks of one READ). */
+int nbd_reply_iov(struct nbd_conn *c, struct iovec *iov, int n);
+
+/* ---- control.c ---- */
+void nbd_control_start(struct nbd_server *s, int fd);
+/* Asks the accept loop to begin the clean shutdown. */
+void nbd_server_wake(struct nbd_server *s);
+void nbd_control_shutdown_all(struct nbd_server *s);
+
+/* ---- listen.c ---- */
+int nbd_listen(const char *path);
+int nbd_unix_connect(const char *path);
+int nbd_write_pidfile(const char *path);
+
+#endif

@@ -1,0 +1,110 @@
+/* transmission: the request reader of one connection.  It decodes and
+ * validates each request (wire.c), reads WRITE payloads, answers
+ * invalid requests itself and queues valid ones to the worker pool.
+ * A client can keep at most NBD_MAX_CONN_INFLIGHT requests and
+ * NBD_MAX_CONN_BYTES of payload queued; beyond that the reader stops
+ * reading, which pushes back on the client through the socket. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lq/log.h"
+#include "nbd-int.h"
+
+static size_t payload_bytes(const struct nbd_request *r)
+{
+	return r->type == NBD_CMD_READ || r->type == NBD_CMD_WRITE ? r->len : 0;
+}
+
+static void throttle(struct nbd_conn *c, size_t bytes)
+{
+	pthread_mutex_lock(&c->lock);
+	while (c->inflight && (c->inflight >= NBD_MAX_CONN_INFLIGHT ||
+			       c->inflight_bytes + bytes > NBD_MAX_CONN_BYTES))
+		pthread_cond_wait(&c->cond, &c->lock);
+	c->inflight++;
+	c->inflight_bytes += bytes;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A WRITE's payload follows its header even when the request is
+ * refused; it is consumed so the stream stays in step. */
+static int read_payload(struct nbd_conn *c, const struct nbd_request *r, int err,
+			uint8_t **buf)
+{
+	if (r->type != NBD_CMD_WRITE || !r->len)
+		return 0;
+	if (r->len > NBD_MAX_PAYLOAD) {
+		log_info("nbd[%u]: write of %u bytes exceeds the limit, dropping",
+			 c->id, r->len);
+		return -1;
+	}
+	if (err)
+		return nbd_skip(c->fd, r->len);
+	if (!(*buf = malloc(r->len)))
+		return nbd_skip(c->fd, r->len) < 0 ? -1 : 1;
+	return nbd_read_full(c->fd, *buf, r->len);
+}
+
+static void limits_of(struct nbd_conn *c, struct nbd_limits *l)
+{
+	l->size = c->size;
+	l->max_payload = NBD_MAX_PAYLOAD;
+	l->readonly = c->srv->opts.readonly;
+	l->structured = c->structured;
+	l->meta_base = c->meta_base;
+}
+
+static int queue_job(struct nbd_conn *c, const struct nbd_request *r, uint8_t *buf)
+{
+	struct nbd_job *j = calloc(1, sizeof *j);
+
+	if (!j) {
+		free(buf);
+		return nbd_reply_error(c, r, NBD_ENOMEM);
+	}
+	j->conn = c;
+	j->req = *r;
+	j->buf = buf;
+	throttle(c, payload_bytes(r));
+	nbd_pool_push(c->srv, j);
+	return 0;
+}
+
+/* 0: next request; -1: end the connection. */
+static int handle(struct nbd_conn *c, const struct nbd_request *r)
+{
+	struct nbd_limits lim;
+	uint8_t *buf = NULL;
+	int err, got;
+
+	limits_of(c, &lim);
+	err = nbd_check_request(r, &lim);
+	got = read_payload(c, r, err, &buf);
+	if (got < 0) {
+		free(buf);
+		return -1;
+	}
+	if (got > 0)
+		err = NBD_ENOMEM;
+	if (err) {
+		log_debug("nbd[%u]: request type %u off %llu len %u refused: %d", c->id,
+			  r->type, (unsigned long long)r->off, r->len, err);
+		return nbd_reply_error(c, r, (uint32_t)err);
+	}
+	return queue_job(c, r, buf);
+}
+
+void nbd_transmission(struct nbd_conn *c)
+{
+	uint8_t h[NBD_REQUEST_SIZE];
+	struct nbd_request r;
+
+	while (nbd_read_full(c->fd, h, sizeof h) == 0) {
+		if (nbd_parse_request(h, sizeof h, &r) < 0) {
+			log_info("nbd[%u]: bad request magic, dropping", c->id);
+			return;
+		}
+		if (r.type == NBD_CMD_DISC || handle(c, &r) < 0)
+			return;
+	}
+}

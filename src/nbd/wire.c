@@ -1,0 +1,193 @@
+/* wire: decoding of the bytes a client sends — request headers and the
+ * payloads of the options we understand.  Everything here works on byte
+ * buffers and has no I/O, so the fuzzer drives exactly the code that
+ * faces clients.  Every length is checked against the buffer before use. */
+#include <string.h>
+
+#include "nbd-int.h"
+
+uint16_t nbd_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+uint32_t nbd_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint64_t nbd_get64(const uint8_t *p)
+{
+	return (uint64_t)nbd_get32(p) << 32 | nbd_get32(p + 4);
+}
+
+void nbd_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+void nbd_put32(uint8_t *p, uint32_t v)
+{
+	nbd_put16(p, v >> 16);
+	nbd_put16(p + 2, v & 0xffff);
+}
+
+void nbd_put64(uint8_t *p, uint64_t v)
+{
+	nbd_put32(p, v >> 32);
+	nbd_put32(p + 4, v & 0xffffffffu);
+}
+
+int nbd_parse_request(const uint8_t *buf, size_t len, struct nbd_request *r)
+{
+	if (len < NBD_REQUEST_SIZE || nbd_get32(buf) != NBD_REQUEST_MAGIC)
+		return -1;
+	r->flags = nbd_get16(buf + 4);
+	r->type = nbd_get16(buf + 6);
+	r->cookie = nbd_get64(buf + 8);
+	r->off = nbd_get64(buf + 16);
+	r->len = nbd_get32(buf + 24);
+	return 0;
+}
+
+/* Flags each command accepts; FUA is accepted everywhere as the
+ * protocol asks once it is advertised. */
+static uint16_t allowed_flags(uint16_t type)
+{
+	switch (type) {
+	case NBD_CMD_READ:
+		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_DF;
+	case NBD_CMD_WRITE_ZEROES:
+		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO;
+	case NBD_CMD_BLOCK_STATUS:
+		return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_REQ_ONE;
+	default:
+		return NBD_CMD_FLAG_FUA;
+	}
+}
+
+static bool is_write_kind(uint16_t type)
+{
+	return type == NBD_CMD_WRITE || type == NBD_CMD_TRIM || type == NBD_CMD_WRITE_ZEROES;
+}
+
+static int check_range(const struct nbd_request *r, const struct nbd_limits *lim)
+{
+	uint64_t end;
+
+	if (ADD_OVERFLOW(r->off, (uint64_t)r->len, &end) || end > lim->size)
+		return r->type == NBD_CMD_WRITE || r->type == NBD_CMD_WRITE_ZEROES
+			? NBD_ENOSPC : NBD_EINVAL;
+	return 0;
+}
+
+static int check_type(const struct nbd_request *r, const struct nbd_limits *lim)
+{
+	switch (r->type) {
+	case NBD_CMD_READ:
+	case NBD_CMD_WRITE:
+		return r->len > lim->max_payload ? NBD_EOVERFLOW : 0;
+	case NBD_CMD_FLUSH:
+		return r->off || r->len ? NBD_EINVAL : 0;
+	case NBD_CMD_TRIM:
+	case NBD_CMD_WRITE_ZEROES:
+		return 0;
+	case NBD_CMD_BLOCK_STATUS:
+		return lim->meta_base && r->len ? 0 : NBD_EINVAL;
+	default:
+		return NBD_EINVAL;
+	}
+}
+
+int nbd_check_request(const struct nbd_request *r, const struct nbd_limits *lim)
+{
+	int e;
+
+	if (r->flags & ~allowed_flags(r->type))
+		return NBD_EINVAL;
+	if ((r->flags & NBD_CMD_FLAG_DF) && !lim->structured)
+		return NBD_EINVAL;
+	if ((e = check_type(r, lim)))
+		return e;
+	if (lim->readonly && is_write_kind(r->type))
+		return NBD_EPERM;
+	return check_range(r, lim);
+}
+
+/* A protocol string: no NUL, at most NBD_MAX_STRING bytes. */
+static bool valid_string(const uint8_t *s, uint32_t len)
+{
+	return len <= NBD_MAX_STRING && !memchr(s, 0, len);
+}
+
+/* Reads a 32-bit length and that many string bytes at *pos. */
+static int take_string(const uint8_t *d, size_t n, size_t *pos,
+		       const uint8_t **s, uint32_t *slen)
+{
+	if (n - *pos < 4)
+		return -1;
+	*slen = nbd_get32(d + *pos);
+	*pos += 4;
+	if (*slen > n - *pos || !valid_string(d + *pos, *slen))
+		return -1;
+	*s = d + *pos;
+	*pos += *slen;
+	return 0;
+}
+
+int nbd_parse_info_opt(const uint8_t *d, size_t n, struct nbd_info_opt *o)
+{
+	size_t pos = 0;
+
+	memset(o, 0, sizeof *o);
+	if (take_string(d, n, &pos, &o->name, &o->name_len) < 0 || n - pos < 2)
+		return -1;
+	o->ninfo = nbd_get16(d + pos);
+	pos += 2;
+	if ((size_t)o->ninfo * 2 != n - pos)
+		return -1;
+	for (uint16_t i = 0; i < o->ninfo; i++)
+		if (nbd_get16(d + pos + 2 * i) == NBD_INFO_BLOCK_SIZE)
+			o->wants_block_size = true;
+	return 0;
+}
+
+/* base:allocation is our only context.  A LIST query of "base:" asks
+ * for every context of the namespace. */
+static bool query_matches(const uint8_t *q, uint32_t len, bool list)
+{
+	static const char ctx[] = NBD_META_BASE_ALLOCATION;
+
+	if (len == sizeof ctx - 1 && !memcmp(q, ctx, len))
+		return true;
+	return list && len == 5 && !memcmp(q, "base:", 5);
+}
+
+int nbd_parse_meta_opt(const uint8_t *d, size_t n, bool list, struct nbd_meta_opt *o)
+{
+	size_t pos = 0;
+	uint32_t nq;
+
+	memset(o, 0, sizeof *o);
+	if (take_string(d, n, &pos, &o->name, &o->name_len) < 0 || n - pos < 4)
+		return -1;
+	nq = nbd_get32(d + pos);
+	pos += 4;
+	o->base_allocation = list && nq == 0;
+	for (uint32_t i = 0; i < nq; i++) {
+		const uint8_t *q;
+		uint32_t qlen;
+
+		if (take_string(d, n, &pos, &q, &qlen) < 0)
+			return -1;
+		if (query_matches(q, qlen, list))
+			o->base_allocation = true;
+	}
+	return pos == n ? 0 : -1;
+}
+
+bool nbd_export_name_valid(const uint8_t *name, size_t len)
+{
+	return valid_string(name, (uint32_t)MIN(len, (size_t)NBD_MAX_STRING + 1));
+}

@@ -1,0 +1,59 @@
+/* datapath-ctx: what every Datapath call starts with — the volume URI
+ * parsed, the SR opened under its lock (datapath calls on one SR run
+ * one at a time, like every change to it), the volume looked up, and
+ * the paths of its server's runtime files. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lq/err.h"
+#include "lq/rundir.h"
+#include "lq/uuid.h"
+#include "datapath-int.h"
+
+static int dp_paths(struct dp *d)
+{
+	static const struct { size_t off; const char *name; } files[] = {
+		{ offsetof(struct dp, sock), "sock" },
+		{ offsetof(struct dp, ctl), "ctl" },
+		{ offsetof(struct dp, pid), "pid" },
+		{ offsetof(struct dp, log), "log" },
+		{ offsetof(struct dp, overlay), "overlay.qcow2" },
+		{ offsetof(struct dp, attached), "attached" },
+	};
+	char sub[64];
+
+	/* The key is a volume's uuid (the lookup succeeded), safe in a path. */
+	if (!uuid_is_valid(d->vol.key))
+		return err_set(EINVAL, "unexpected volume key %.64s", d->vol.key);
+	snprintf(sub, sizeof sub, "nbd/%s", d->vol.key);
+	if (rundir_path(sub, d->dir, sizeof d->dir) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *p = (char *)d + files[i].off;
+		if (snprintf(p, PATH_MAX, "%s/%s", d->dir, files[i].name) >= PATH_MAX)
+			return err_set(ENAMETOOLONG, "runtime path too long under %s", d->dir);
+	}
+	return 0;
+}
+
+int ops_dp_open(const char *uri, struct dp *d)
+{
+	memset(d, 0, sizeof *d);
+	if (ops_uri_parse(uri, &d->uri) < 0)
+		return -1;
+	if (ops_sr_open(d->uri.type, d->uri.sr, OPS_SR_LOCKED, &d->sr) < 0 ||
+	    ops_volume_lookup(d->sr, d->uri.key, &d->vol) < 0 || dp_paths(d) < 0) {
+		ops_dp_close(d);
+		return -1;
+	}
+	return 0;
+}
+
+void ops_dp_close(struct dp *d)
+{
+	ops_sr_close(d->sr);
+	d->sr = NULL;
+	ops_uri_clear(&d->uri);
+}

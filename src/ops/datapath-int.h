@@ -1,0 +1,40 @@
+/* datapath-int: shared by src/ops/datapath*.c.  A volume's NBD server
+ * keeps its runtime files in <rundir>/nbd/<key>/: sock (NBD), ctl
+ * (control), pid, log, overlay.qcow2 (non-persistent mode) and
+ * attached (the domains that attached it, hex-encoded, one a line). */
+#ifndef LQ_DATAPATH_INT_H
+#define LQ_DATAPATH_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "lq/datapath.h"
+#include "lq/ops.h"
+
+struct dp {
+	struct ops_uri uri;
+	struct ops_sr *sr;               /* opened OPS_SR_LOCKED */
+	struct ops_volume_info vol;
+	char dir[PATH_MAX];
+	char sock[PATH_MAX], ctl[PATH_MAX], pid[PATH_MAX];
+	char log[PATH_MAX], overlay[PATH_MAX], attached[PATH_MAX];
+};
+
+/* datapath-ctx.c: parse the URI, lock the SR, find the volume. */
+int ops_dp_open(const char *uri, struct dp *d);
+void ops_dp_close(struct dp *d);
+
+/* datapath-server.c: the server process. */
+bool ops_dp_server_running(const struct dp *d);
+int ops_dp_server_start(const struct dp *d, const char *image, bool readonly);
+int ops_dp_server_stop(const struct dp *d);
+int ops_dp_server_flush(const struct dp *d);
+int ops_dp_overlay_create(const struct dp *d);
+void ops_dp_overlay_remove(const struct dp *d);
+
+/* datapath-attached.c: the set of attached domains. */
+int ops_dp_attached_add(const struct dp *d, const char *domain);
+/* Returns how many remain, or -1. */
+int ops_dp_attached_remove(const struct dp *d, const char *domain);
+
+#endif

@@ -1,0 +1,183 @@
+/* datapath: the Datapath.* verbs (see lq/datapath.h and
+ * docs/datapath.md).  Each runs under the SR lock from start to end, so
+ * attach/activate/deactivate/detach of one volume never interleave. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lq/err.h"
+#include "lq/log.h"
+#include "lq/rpc.h"
+#include "datapath-int.h"
+
+static int set_persistent(struct ops_activation *act, void *arg)
+{
+	act->persistent = *(bool *)arg;
+	return 0;
+}
+
+/* A new epoch starts from the volume's content: a stale overlay from
+ * an earlier non-persistent run is dropped when nothing serves it. */
+int ops_datapath_open(const char *uri, bool persistent)
+{
+	struct dp d;
+	int r;
+
+	if (ops_dp_open(uri, &d) < 0)
+		return -1;
+	r = ops_activation_update(d.sr, d.vol.key, set_persistent, &persistent);
+	if (r == 0 && !ops_dp_server_running(&d))
+		ops_dp_overlay_remove(&d);
+	else if (r == 0 && !persistent)
+		log_warn("datapath: %s is served already; non-persistent mode starts "
+			 "at its next attach", d.vol.key);
+	ops_dp_close(&d);
+	return r;
+}
+
+static int start_server(struct dp *d)
+{
+	struct ops_activation act;
+	const char *image = d->vol.image_path;
+
+	if (ops_activation_get(d->sr, d->vol.key, &act) < 0)
+		return -1;
+	if (!act.persistent) {
+		if (access(d->overlay, F_OK) < 0 && ops_dp_overlay_create(d) < 0)
+			return -1;
+		image = d->overlay;
+	}
+	return ops_dp_server_start(d, image, !d->vol.read_write);
+}
+
+int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backend *out)
+{
+	struct dp d;
+	int r = 0;
+
+	if (ops_dp_open(uri, &d) < 0)
+		return -1;
+	if (!ops_dp_server_running(&d))
+		r = start_server(&d);
+	if (r == 0)
+		r = ops_dp_attached_add(&d, domain);
+	if (r == 0) {
+		snprintf(out->socket, sizeof out->socket, "%s", d.sock);
+		snprintf(out->export_name, sizeof out->export_name, "%s", d.vol.key);
+	}
+	ops_dp_close(&d);
+	return r;
+}
+
+struct activate_arg {
+	const char *domain;
+	bool read_write, sharable;
+};
+
+/* One writer at a time unless the volume is sharable; readers are
+ * unlimited, and a domain that writes keeps writing if it also asks
+ * for a read-only activation. */
+static int activate_fn(struct ops_activation *act, void *p)
+{
+	const struct activate_arg *a = p;
+	int self = ops_activation_find(act, a->domain);
+
+	for (size_t i = 0; a->read_write && !a->sharable && i < act->n; i++)
+		if ((int)i != self && act->dom[i].read_write)
+			return err_xapi(RPC_E_VDI_IN_USE,
+					"the volume is active read-write for another domain");
+	return ops_activation_put(act, a->domain,
+				  a->read_write || (self >= 0 && act->dom[self].read_write));
+}
+
+int ops_datapath_activate(const char *uri, const char *domain, bool read_write)
+{
+	struct activate_arg a = { .domain = domain, .read_write = read_write };
+	struct dp d;
+	int r = -1;
+
+	if (ops_dp_open(uri, &d) < 0)
+		return -1;
+	a.sharable = d.vol.sharable;
+	if (!ops_dp_server_running(&d))
+		err_xapi(RPC_E_INVALID, "volume %s is not attached", d.vol.key);
+	else if (read_write && !d.vol.read_write)
+		err_xapi(RPC_E_INVALID, "volume %s is read-only", d.vol.key);
+	else
+		r = ops_activation_update(d.sr, d.vol.key, activate_fn, &a);
+	ops_dp_close(&d);
+	return r;
+}
+
+static int deactivate_fn(struct ops_activation *act, void *p)
+{
+	ops_activation_drop(act, p);
+	return 0;
+}
+
+/* Repeating it is harmless.  Data written by the domain is flushed
+ * before the call returns. */
+int ops_datapath_deactivate(const char *uri, const char *domain)
+{
+	struct dp d;
+	int r;
+
+	if (ops_dp_open(uri, &d) < 0)
+		return -1;
+	r = ops_activation_update(d.sr, d.vol.key, deactivate_fn, (void *)domain);
+	if (r == 0 && ops_dp_server_running(&d))
+		r = ops_dp_server_flush(&d);
+	ops_dp_close(&d);
+	return r;
+}
+
+static bool any_active(struct dp *d, bool *persistent)
+{
+	struct ops_activation act;
+
+	if (ops_activation_get(d->sr, d->vol.key, &act) < 0)
+		return true;            /* unknown: keep serving */
+	*persistent = act.persistent;
+	return act.n > 0;
+}
+
+void ops_datapath_detach(const char *uri, const char *domain)
+{
+	struct dp d;
+	bool persistent = true;
+	int left;
+
+	if (ops_dp_open(uri, &d) < 0) {
+		log_error("Datapath.detach %s: %s", uri, err_last()->msg);
+		return;
+	}
+	if (ops_activation_update(d.sr, d.vol.key, deactivate_fn, (void *)domain) < 0)
+		log_error("Datapath.detach: %s", err_last()->msg);
+	left = ops_dp_attached_remove(&d, domain);
+	if (left == 0 && !any_active(&d, &persistent)) {
+		if (ops_dp_server_stop(&d) < 0)
+			log_error("Datapath.detach: %s", err_last()->msg);
+		else if (persistent)
+			ops_dp_overlay_remove(&d);
+	}
+	ops_dp_close(&d);
+}
+
+/* The end of a non-persistent epoch: the overlay and every write in it
+ * are discarded — unless a domain still uses it, when that happens at
+ * its detach. */
+int ops_datapath_close(const char *uri)
+{
+	bool persistent = true;
+	struct dp d;
+	int r;
+
+	if (ops_dp_open(uri, &d) < 0)
+		return -1;
+	r = ops_activation_update(d.sr, d.vol.key, set_persistent, &persistent);
+	if (r == 0 && !ops_dp_server_running(&d))
+		ops_dp_overlay_remove(&d);
+	ops_dp_close(&d);
+	return r;
+}

@@ -1,0 +1,49 @@
+/* ops-int.h: private helpers shared by the files of src/ops/. */
+#ifndef LQ_OPS_INT_H
+#define LQ_OPS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lq/ops.h"
+#include "lq/uuid.h"
+
+struct json_object;
+struct meta_volume;
+
+/* Longest name, description, key or value accepted from xapi. */
+#define OPS_STR_MAX (4u << 20)
+
+/* Refuse strings beyond OPS_STR_MAX (Invalid_argument). */
+int ops_check_str(const char *what, const char *s);
+/* Volume_does_not_exist unless key names a volume of the SR. */
+int ops_find_volume(struct ops_sr *sr, const char *key, struct meta_volume **out);
+
+/* attach.c: the host's records of attached SRs (<rundir>/attached). */
+struct ops_attachment {
+	char type[OPS_TYPE_MAX];
+	char uuid[UUID_STR_LEN];
+	char *sr;
+};
+int ops_attach_record(const char *type, const char *uuid, const char *sr);
+/* Sr_not_attached if no record of type names sr. */
+int ops_attach_find(const char *type, const char *sr, struct ops_attachment *out);
+int ops_attach_forget(const char *uuid);
+/* Calls fn for each attachment of type (all types if type is NULL). */
+int ops_attach_each(const char *type, int (*fn)(const struct ops_attachment *, void *), void *arg);
+void ops_attach_clear(struct ops_attachment *a);
+
+/* srh.c: open a store by type and root, lock it and load the document. */
+int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out);
+/* Remove the SR's runtime directory (after SR.destroy). */
+void ops_sr_forget_runtime(const char *uuid);
+
+/* volume_json.c */
+int ops_volume_json(struct ops_sr *sr, const struct meta_volume *v, struct json_object **out);
+int ops_sr_stat_json(struct ops_sr *sr, struct json_object **out);
+
+/* activation.c: is the volume active anywhere on this host? */
+int ops_activation_busy(struct ops_sr *sr, const char *key, bool *busy);
+void ops_activation_forget(struct ops_sr *sr, const char *key);
+
+#endif

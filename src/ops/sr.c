@@ -1,0 +1,160 @@
+/* ops/sr: SR.create, SR.attach, SR.detach and SR.destroy.
+ *
+ * Crash ordering: SR.create lays out the store first and writes the
+ * document last (the SR exists once the document does); SR.destroy
+ * removes the document first (the SR is gone from then on) and the rest
+ * after, so a crash leaves an SR or leftovers that SR.create reuses. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lq/err.h"
+#include "lq/log.h"
+#include "lq/meta.h"
+#include "lq/rpc.h"
+#include "lq/store.h"
+#include "ops-int.h"
+
+static const struct store_ops *store_of(const char *type)
+{
+	const struct store_ops *so = store_find(type);
+
+	if (!so)
+		err_set(EINVAL, "no store for SR type '%s'", type);
+	return so;
+}
+
+static int write_first_doc(struct store *st, const char *uuid, const char *name,
+			   const char *description)
+{
+	struct meta_sr *m = meta_new(uuid, name, description);
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (!m)
+		return -1;
+	m->generation = 1;
+	if (st->ops->lock(st) == 0) {
+		/* A concurrent SR.create may have won the race. */
+		if (st->ops->sr_exists(st->root))
+			rc = err_xapi(RPC_E_INVALID, "%s already holds an SR", st->root);
+		else if (meta_format(m, &buf, &len) == 0)
+			rc = st->ops->meta_write(st, buf, len);
+		st->ops->unlock(st);
+	}
+	free(buf);
+	meta_free(m);
+	return rc;
+}
+
+/* The returned device-config: what we were given, canonical path and
+ * the SR uuid that SR.attach checks. */
+static int create_result(struct json_object *config, const char *root, const char *uuid,
+			 struct json_object **result)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return err_set(ENOMEM, "out of memory");
+	json_object_object_foreach(config, k, v)
+		json_object_object_add(o, k, json_object_get(v));
+	json_object_object_add(o, "path", json_object_new_string(root));
+	json_object_object_add(o, "sr_uuid", json_object_new_string(uuid));
+	*result = o;
+	return 0;
+}
+
+int ops_sr_create(const char *type, const char *uuid, struct json_object *config,
+		  const char *name, const char *description, struct json_object **result)
+{
+	const struct store_ops *so = store_of(type);
+	struct store *st = NULL;
+	char *root = NULL;
+	int rc = -1;
+
+	if (!so)
+		return -1;
+	if (!uuid_is_valid(uuid))
+		return err_xapi(RPC_E_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
+	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
+	    so->sr_config(config, &root) < 0)
+		return -1;
+	if (so->sr_prepare(root) == 0 && so->open(root, &st) == 0 &&
+	    write_first_doc(st, uuid, name, description) == 0)
+		rc = create_result(config, root, uuid, result);
+	if (rc == 0)
+		log_info("created SR %s at %s", uuid, root);
+	if (st)
+		so->close(st);
+	free(root);
+	return rc;
+}
+
+static int check_config_uuid(struct json_object *config, struct ops_sr *h)
+{
+	struct json_object *u;
+
+	if (json_object_object_get_ex(config, "sr_uuid", &u) &&
+	    strcmp(json_object_get_string(u), h->uuid))
+		return err_xapi(RPC_E_SR_NOT_EXIST, "%s holds SR %s, not %.64s", h->sr, h->uuid,
+				json_object_get_string(u));
+	return 0;
+}
+
+int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
+{
+	const struct store_ops *so = store_of(type);
+	struct ops_sr *h = NULL;
+	char *root = NULL;
+	int rc = -1;
+
+	if (!so || so->sr_config(config, &root) < 0)
+		return -1;
+	if (!so->sr_exists(root)) {
+		rc = err_xapi(RPC_E_SR_NOT_EXIST, "no SR at %s", root);
+	} else if (ops_sr_load(type, root, true, &h) == 0 && check_config_uuid(config, h) == 0 &&
+		   ops_attach_record(type, h->uuid, h->sr) == 0) {
+		int n = ops_sr_sweep(h);
+		if (n > 0)
+			log_info("SR %s: removed %d orphan images", h->sr, n);
+		*sr_out = root;
+		root = NULL;
+		rc = 0;
+	}
+	ops_sr_close(h);
+	free(root);
+	return rc;
+}
+
+int ops_sr_detach(const char *type, const char *sr)
+{
+	struct ops_attachment a;
+	int rc;
+
+	if (ops_attach_find(type, sr, &a) < 0)
+		return -1;
+	rc = ops_attach_forget(a.uuid);
+	ops_attach_clear(&a);
+	return rc;
+}
+
+int ops_sr_destroy(const char *type, const char *sr)
+{
+	struct ops_sr *h;
+	int rc = -1;
+
+	if (ops_sr_open(type, sr, OPS_SR_LOCKED, &h) < 0)
+		return -1;
+	if (h->meta->nvolumes)
+		rc = err_xapi(RPC_E_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
+			      h->meta->nvolumes);
+	else if (h->store->ops->sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
+		rc = 0;
+	if (rc == 0) {
+		ops_sr_forget_runtime(h->uuid);
+		log_info("destroyed SR %s at %s", h->uuid, h->sr);
+	}
+	ops_sr_close(h);
+	return rc;
+}

@@ -1,0 +1,212 @@
+/* ops/volume: Volume.create and Volume.destroy, and the volume lookup of
+ * the datapath.
+ *
+ * Crash ordering: create writes the image first and commits the document
+ * after (a crash leaves an unreferenced image, removed by the sweep);
+ * destroy commits first and removes the image after (same leftover).
+ * Both hold the SR lock throughout, so the sweep never sees an image
+ * whose commit is still to come. */
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lq/checked.h"
+#include "lq/err.h"
+#include "lq/log.h"
+#include "lq/meta.h"
+#include "lq/qcow2.h"
+#include "lq/rpc.h"
+#include "lq/store.h"
+#include "ops-int.h"
+
+/* Sizes are rounded up to whole 512-byte sectors, the unit of qcow2's
+ * virtual size as qemu presents it. */
+#define OPS_SIZE_ALIGN 512
+
+static int check_size(int64_t size, uint64_t *rounded)
+{
+	if (size < 0)
+		return err_xapi(RPC_E_INVALID_SIZE, "size %lld is negative", (long long)size);
+	if (!align_up_checked((uint64_t)size, OPS_SIZE_ALIGN, rounded) ||
+	    *rounded > QCOW2_MAX_VIRTUAL_SIZE)
+		return err_xapi(RPC_E_INVALID_SIZE, "size %lld exceeds the largest supported, %llu",
+				(long long)size, (unsigned long long)QCOW2_MAX_VIRTUAL_SIZE);
+	return 0;
+}
+
+/* Write the empty image and read back the virtual size it really has. */
+static int make_image(const char *path, uint64_t size, uint64_t *vsize)
+{
+	struct qcow2_create_opts o = { .size = size, .compat = 3 };
+	struct qcow2_image *img;
+	struct qcow2_info info;
+	int rc;
+
+	if (qcow2_create(path, &o) < 0 || qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) < 0)
+		return -1;
+	rc = qcow2_get_info(img, &info);
+	if (qcow2_close(img) < 0)
+		rc = -1;
+	*vsize = info.virtual_size;
+	return rc;
+}
+
+static int add_volume(struct ops_sr *sr, const char *key, const char *node_uuid, const char *image,
+		      uint64_t vsize, const char *name, const char *description, bool sharable)
+{
+	struct meta_node *n = meta_node_add(sr->meta, node_uuid);
+	struct meta_volume *v;
+
+	if (!n || meta_set_str(&n->image, image) < 0)
+		return -1;
+	n->virtual_size = vsize;
+	v = meta_volume_add(sr->meta, key);
+	if (!v || meta_set_str(&v->uuid, key) < 0 || meta_set_str(&v->node, node_uuid) < 0 ||
+	    meta_set_str(&v->name, name) < 0 || meta_set_str(&v->description, description) < 0)
+		return -1;
+	v->sharable = sharable;
+	v->read_write = true;
+	return 0;
+}
+
+struct create_args {
+	const char *name, *description;
+	uint64_t size;
+	bool sharable;
+};
+
+static int create_locked(struct ops_sr *sr, const struct create_args *a, struct json_object **result)
+{
+	char key[UUID_STR_LEN], node[UUID_STR_LEN], image[256], path[PATH_MAX];
+	uint64_t vsize = 0;
+
+	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
+	    sr->store->ops->node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
+	    sr->store->ops->image_path(sr->store, image, path, sizeof path) < 0)
+		return -1;
+	if (make_image(path, a->size, &vsize) < 0 ||
+	    add_volume(sr, key, node, image, vsize, a->name, a->description, a->sharable) < 0 ||
+	    ops_sr_commit(sr) < 0) {
+		log_error("Volume.create in %s: %s", sr->sr, err_last()->msg);
+		struct err_record saved = *err_last();
+		sr->store->ops->node_remove(sr->store, image);
+		err_restore(&saved);
+		return -1;
+	}
+	log_info("SR %s: created volume %s (%llu bytes)", sr->sr, key, (unsigned long long)vsize);
+	return ops_volume_json(sr, meta_volume_find(sr->meta, key), result);
+}
+
+int ops_volume_create(const char *type, const char *sr_str, const char *name,
+		      const char *description, int64_t size, bool sharable,
+		      struct json_object **result)
+{
+	struct create_args a = { name, description, 0, sharable };
+	struct ops_sr *sr;
+	int rc;
+
+	if (check_size(size, &a.size) < 0 || ops_check_str("name", name) < 0 ||
+	    ops_check_str("description", description) < 0 ||
+	    ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	rc = create_locked(sr, &a, result);
+	ops_sr_close(sr);
+	return rc;
+}
+
+/* Drop the volume and every node no volume reaches any more; the images
+ * of those nodes are returned for removal after the commit. */
+static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_t *n)
+{
+	static char *none[1];
+
+	if (meta_volume_remove(sr->meta, key) < 0)
+		return -1;
+	*images = none;
+	*n = 0;
+	for (size_t i = 0; i < sr->meta->nnodes;) {
+		struct meta_node *nd = &sr->meta->nodes[i];
+		char **grown;
+		if (meta_node_referenced(sr->meta, nd->uuid)) {
+			i++;
+			continue;
+		}
+		grown = realloc(*n ? *images : NULL, (*n + 1) * sizeof *grown);
+		if (!grown)
+			return err_set(ENOMEM, "out of memory");
+		*images = grown;
+		grown[(*n)++] = nd->image;
+		nd->image = NULL;
+		meta_node_remove(sr->meta, nd->uuid);
+	}
+	return 0;
+}
+
+static void remove_images(struct ops_sr *sr, char **images, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sr->store->ops->node_remove(sr->store, images[i]) < 0)
+			log_warn("SR %s: %s (the sweep will retry)", sr->sr, err_last()->msg);
+		free(images[i]);
+	}
+	if (n)
+		free(images);
+}
+
+static int destroy_locked(struct ops_sr *sr, const char *key)
+{
+	struct meta_volume *v;
+	char **images = NULL;
+	size_t n = 0;
+	bool busy;
+
+	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
+		return -1;
+	if (busy)
+		return err_xapi(RPC_E_VDI_IN_USE, "volume %s is active", key);
+	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(images[i]);
+		if (n)
+			free(images);
+		return -1;
+	}
+	remove_images(sr, images, n);
+	ops_activation_forget(sr, key);
+	log_info("SR %s: destroyed volume %s", sr->sr, key);
+	return 0;
+}
+
+int ops_volume_destroy(const char *type, const char *sr_str, const char *key)
+{
+	struct ops_sr *sr;
+	int rc;
+
+	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	rc = destroy_locked(sr, key);
+	ops_sr_close(sr);
+	return rc;
+}
+
+int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info *out)
+{
+	struct meta_volume *v;
+	struct meta_node *n;
+
+	memset(out, 0, sizeof *out);
+	if (ops_find_volume(sr, key, &v) < 0)
+		return -1;
+	n = meta_node_find(sr->meta, v->node);
+	if (!n)
+		return err_corrupt("SR %s: volume %s has no node", sr->sr, key);
+	snprintf(out->key, sizeof out->key, "%s", v->key);
+	snprintf(out->node, sizeof out->node, "%s", n->uuid);
+	out->sharable = v->sharable;
+	out->read_write = v->read_write;
+	out->virtual_size = n->virtual_size;
+	return sr->store->ops->image_path(sr->store, n->image, out->image_path,
+					  sizeof out->image_path);
+}

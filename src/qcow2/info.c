@@ -1,0 +1,78 @@
+/* info.c: qcow2_get_info, the plugin's view of one image.
+ *
+ * allocated_bytes counts guest bytes whose data lives in this image
+ * (data and compressed clusters; zero clusters read as zeros without
+ * data and are not counted).  image_end_offset is the end of the highest
+ * cluster with a non-zero refcount, the true physical size.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lq/checked.h"
+#include "lq/err.h"
+#include "qcow2-int.h"
+
+static int allocated(struct qcow2_image *img, uint64_t *bytes)
+{
+	struct qcow2_map_entry m[256];
+	uint64_t off = 0, vs = img->h.size;
+
+	*bytes = 0;
+	while (off < vs) {
+		int n = qcow2_map(img, off, vs - off, m, 256);
+
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			if (m[i].kind == QCOW2_MAP_DATA || m[i].kind == QCOW2_MAP_COMPRESSED)
+				*bytes += m[i].len;
+			off += m[i].len;
+		}
+	}
+	return 0;
+}
+
+static int end_offset(struct qcow2_image *img, uint64_t *end)
+{
+	uint64_t c;
+	int r;
+
+	pthread_mutex_lock(&img->lock);
+	r = qcow2_refcount_end(img, &c);
+	pthread_mutex_unlock(&img->lock);
+	*end = c << img->cbits;
+	return r;
+}
+
+static void fill_header_info(const struct qcow2_image *img, struct qcow2_info *in)
+{
+	const struct qcow2_header *h = &img->h;
+
+	memset(in, 0, sizeof *in);
+	in->version = (int)h->version;
+	in->virtual_size = h->size;
+	in->cluster_size = img->cs;
+	in->refcount_bits = 1 << h->refcount_order;
+	snprintf(in->backing, sizeof in->backing, "%s", h->backing_file);
+	snprintf(in->backing_fmt, sizeof in->backing_fmt, "%s", h->backing_fmt);
+	in->hidden = h->hidden;
+	in->dirty = h->incompatible_features & QCOW2_INCOMPAT_DIRTY;
+	in->corrupt = h->incompatible_features & QCOW2_INCOMPAT_CORRUPT;
+	in->lazy_refcounts = h->compatible_features & QCOW2_COMPAT_LAZY_REFCOUNTS;
+	in->extended_l2 = img->extl2;
+	in->depth = img->depth;
+	in->file_size = qcow2_io_size(img->fd);
+}
+
+int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info)
+{
+	if (img->raw)
+		return err_set(EINVAL, "%s: not a qcow2 image", img->path);
+	pthread_mutex_lock(&img->lock);
+	fill_header_info(img, info);
+	pthread_mutex_unlock(&img->lock);
+	if (allocated(img, &info->allocated_bytes) < 0 ||
+	    end_offset(img, &info->image_end_offset) < 0)
+		return -1;
+	return 0;
+}

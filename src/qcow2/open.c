@@ -1,0 +1,339 @@
+/* open.c: opening images and their backing chains, closing, locking.
+ *
+ * A writable open refuses what the engine cannot keep consistent
+ * (corrupt bit, internal snapshots, extended L2) before touching the
+ * file; a dirty image (lazy refcounts) has its refcounts rebuilt before
+ * the first write.  Backing images are always read-only; their names are
+ * relative to the directory of the image naming them; the chain is
+ * bounded by QCOW2_MAX_CHAIN_DEPTH and loops (same device and inode) are
+ * refused.
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lq/checked.h"
+#include "lq/cleanup.h"
+#include "lq/err.h"
+#include "qcow2-int.h"
+
+/* The files above the one being opened, to refuse loops. */
+struct chain_seen {
+	dev_t dev;
+	ino_t ino;
+	const struct chain_seen *up;
+};
+
+static int open_any(const char *path, int flags, int depth, const struct chain_seen *up,
+		    struct qcow2_image **out);
+
+static struct qcow2_image *img_new(const char *path)
+{
+	struct qcow2_image *img = calloc(1, sizeof *img);
+	pthread_rwlockattr_t a;
+
+	if (!img || !(img->path = strdup(path))) {
+		free(img);
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	img->fd = -1;
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&img->io, &a);
+	pthread_rwlockattr_destroy(&a);
+	pthread_mutex_init(&img->lock, NULL);
+	img->depth = 1;
+	return img;
+}
+
+static void img_free(struct qcow2_image *img)
+{
+	if (!img)
+		return;
+	if (img->backing)
+		qcow2_close(img->backing);
+	if (img->fd >= 0)
+		close(img->fd);
+	qcow2_cache_free(&img->l2c);
+	qcow2_cache_free(&img->rbc);
+	qcow2_header_free(&img->h);
+	pthread_rwlock_destroy(&img->io);
+	pthread_mutex_destroy(&img->lock);
+	free(img->l1);
+	free(img->reftable);
+	free(img->frees);
+	free(img->path);
+	free(img);
+}
+
+static int read_header(struct qcow2_image *img)
+{
+	uint64_t fsize = qcow2_io_size(img->fd), len;
+	uint8_t fixed[QCOW2_V2_HEADER_LEN];
+	CLEANUP_FREE uint8_t *buf = NULL;
+	uint32_t bits;
+
+	if (fsize < sizeof fixed)
+		return err_corrupt("%s: too small for a qcow2 image", img->path);
+	if (qcow2_io_read(img->fd, fixed, sizeof fixed, 0) < 0)
+		return -1;
+	bits = be32_get(fixed + 20);
+	if (bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
+		bits = QCOW2_MIN_CLUSTER_BITS; /* decode reports it */
+	len = MIN(fsize, 1ull << bits);
+	buf = malloc(len);
+	if (!buf)
+		return err_set(ENOMEM, "out of memory");
+	if (qcow2_io_read(img->fd, buf, len, 0) < 0)
+		return -1;
+	return qcow2_header_decode(buf, len, fsize, &img->h);
+}
+
+static void derive_geometry(struct qcow2_image *img)
+{
+	img->cbits = img->h.cluster_bits;
+	img->cs = 1u << img->cbits;
+	img->extl2 = img->h.incompatible_features & QCOW2_INCOMPAT_EXTL2;
+	img->l2e_size = img->extl2 ? 16 : 8;
+	img->l2_bits = img->cbits - (img->extl2 ? 4 : 3);
+	img->l2_entries = 1ull << img->l2_bits;
+	img->csize_shift = 62 - (img->cbits - 8);
+	img->csize_mask = (1ull << (img->cbits - 8)) - 1;
+	img->coff_mask = (1ull << img->csize_shift) - 1;
+}
+
+static int load_l1(struct qcow2_image *img)
+{
+	uint64_t n = img->h.l1_size;
+	CLEANUP_FREE uint8_t *raw = malloc(n * 8 + 1);
+
+	img->l1 = malloc(n * 8 + 1);
+	if (!raw || !img->l1)
+		return err_set(ENOMEM, "out of memory");
+	if (n && qcow2_io_read(img->fd, raw, n * 8, img->h.l1_table_offset) < 0)
+		return -1;
+	for (uint64_t i = 0; i < n; i++)
+		img->l1[i] = be64_get(raw + i * 8);
+	return 0;
+}
+
+/* Enough L2 tables to map up to 32 MiB of them (all of a 256 GiB disk
+ * at 64 KiB clusters), and never more than the image has. */
+static int init_caches(struct qcow2_image *img)
+{
+	uint64_t n = MIN((uint64_t)img->h.l1_size, (32u << 20) >> img->cbits);
+
+	n = MAX(n, 4);
+	if (qcow2_cache_init(&img->l2c, (int)n, img->cs) < 0)
+		return -1;
+	return qcow2_cache_init(&img->rbc, (int)MAX(4, MIN(64, (4u << 20) >> img->cbits)), img->cs);
+}
+
+static int check_writable(struct qcow2_image *img)
+{
+	if (img->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT)
+		return err_set(EROFS, "%s: image is marked corrupt; repair it first", img->path);
+	if (img->h.nb_snapshots)
+		return err_set(ENOTSUP, "%s: images with internal snapshots open read-only", img->path);
+	if (img->extl2)
+		return err_set(ENOTSUP, "%s: images with extended L2 entries open read-only", img->path);
+	return 0;
+}
+
+/* Clear autoclear bits (nothing here maintains bitmaps) before writing. */
+static int prepare_write(struct qcow2_image *img)
+{
+	struct qcow2_header nh;
+	int r;
+
+	img->need_rebuild = img->h.incompatible_features & QCOW2_INCOMPAT_DIRTY;
+	if (!img->h.autoclear_features)
+		return 0;
+	if (qcow2_header_copy(&nh, &img->h) < 0)
+		return -1;
+	nh.autoclear_features = 0;
+	r = qcow2_header_write(img, &nh);
+	qcow2_header_free(&nh);
+	img->h.autoclear_features = 0;
+	return r;
+}
+
+static int open_fd(struct qcow2_image *img, bool rw)
+{
+	img->fd = open(img->path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (img->fd < 0)
+		return err_sys("open %s: %s", img->path, strerror(errno));
+	img->rw = rw;
+	return 0;
+}
+
+static int open_qcow2(struct qcow2_image *img, int flags)
+{
+	bool rw = flags & QCOW2_OPEN_RDWR;
+
+	if (open_fd(img, rw) < 0 || read_header(img) < 0)
+		return -1;
+	derive_geometry(img);
+	if (rw && check_writable(img) < 0)
+		return -1;
+	if (load_l1(img) < 0 || qcow2_refcount_load(img) < 0 || init_caches(img) < 0)
+		return -1;
+	return rw ? prepare_write(img) : 0;
+}
+
+static int backing_path(const struct qcow2_image *img, char *out, size_t n)
+{
+	const char *name = img->h.backing_file;
+	CLEANUP_FREE char *copy = strdup(img->path);
+
+	if (!copy)
+		return err_set(ENOMEM, "out of memory");
+	if (name[0] == '/')
+		snprintf(out, n, "%s", name);
+	else if ((size_t)snprintf(out, n, "%s/%s", dirname(copy), name) >= n)
+		return err_set(ENAMETOOLONG, "backing file path too long");
+	return 0;
+}
+
+static bool is_qcow2_file(const char *path)
+{
+	uint8_t m[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool r = false;
+
+	if (fd >= 0) {
+		r = pread(fd, m, 4, 0) == 4 && be32_get(m) == QCOW2_MAGIC;
+		close(fd);
+	}
+	return r;
+}
+
+static int open_backing(struct qcow2_image *img, int depth, const struct chain_seen *me)
+{
+	char path[4096 + 1024];
+	const char *fmt = img->h.backing_fmt;
+	int flags = 0;
+
+	if (!img->h.backing_file[0])
+		return 0;
+	if (backing_path(img, path, sizeof path) < 0)
+		return -1;
+	if (fmt[0] && strcmp(fmt, "qcow2") && strcmp(fmt, "raw"))
+		return err_set(ENOTSUP, "%s: unsupported backing format '%s'", img->path, fmt);
+	if (!strcmp(fmt, "raw") || (!fmt[0] && !is_qcow2_file(path)))
+		flags = -1;
+	if (open_any(path, flags, depth + 1, me, &img->backing) < 0)
+		return -1;
+	img->depth = 1 + img->backing->depth;
+	return 0;
+}
+
+static int open_raw(struct qcow2_image *img)
+{
+	if (open_fd(img, false) < 0)
+		return -1;
+	img->raw = true;
+	img->raw_size = qcow2_io_size(img->fd);
+	return 0;
+}
+
+static int check_chain(int fd, const char *path, int depth, const struct chain_seen *up,
+		       struct chain_seen *me)
+{
+	struct stat st;
+
+	if (depth > QCOW2_MAX_CHAIN_DEPTH)
+		return err_set(ELOOP, "%s: backing chain deeper than %d", path, QCOW2_MAX_CHAIN_DEPTH);
+	if (fstat(fd, &st) < 0)
+		return err_sys("fstat %s: %s", path, strerror(errno));
+	for (const struct chain_seen *s = up; s; s = s->up)
+		if (s->dev == st.st_dev && s->ino == st.st_ino)
+			return err_set(ELOOP, "%s: backing chain loops", path);
+	*me = (struct chain_seen){ st.st_dev, st.st_ino, up };
+	return 0;
+}
+
+/* flags -1: a raw backing file. */
+static int open_any(const char *path, int flags, int depth, const struct chain_seen *up,
+		    struct qcow2_image **out)
+{
+	struct qcow2_image *img = img_new(path);
+	struct chain_seen me;
+
+	*out = NULL;
+	if (!img)
+		return -1;
+	if ((flags < 0 ? open_raw(img) : open_qcow2(img, flags)) < 0 ||
+	    check_chain(img->fd, path, depth, up, &me) < 0 ||
+	    (flags >= 0 && !(flags & QCOW2_OPEN_NO_BACKING) && open_backing(img, depth, &me) < 0)) {
+		img->rw = false;
+		img_free(img);
+		return -1;
+	}
+	*out = img;
+	return 0;
+}
+
+int qcow2_open(const char *path, int flags, struct qcow2_image **out)
+{
+	return open_any(path, flags & ~0x80000000, 1, NULL, out);
+}
+
+int qcow2_close(struct qcow2_image *img)
+{
+	int r = 0;
+
+	if (!img)
+		return 0;
+	if (img->rw) {
+		pthread_mutex_lock(&img->lock);
+		r = qcow2_flush_locked(img);
+		pthread_mutex_unlock(&img->lock);
+	}
+	img_free(img);
+	return r;
+}
+
+uint64_t qcow2_vsize(const struct qcow2_image *img)
+{
+	return img->raw ? img->raw_size : img->h.size;
+}
+
+uint64_t qcow2_virtual_size(const struct qcow2_image *img)
+{
+	return qcow2_vsize(img);
+}
+
+void qcow2_lock_shared(struct qcow2_image *img)
+{
+	pthread_rwlock_rdlock(&img->io);
+	pthread_mutex_lock(&img->lock);
+}
+
+void qcow2_lock_excl(struct qcow2_image *img)
+{
+	pthread_rwlock_wrlock(&img->io);
+	pthread_mutex_lock(&img->lock);
+}
+
+void qcow2_unlock(struct qcow2_image *img)
+{
+	pthread_mutex_unlock(&img->lock);
+	pthread_rwlock_unlock(&img->io);
+}
+
+int qcow2_check_range(const struct qcow2_image *img, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+
+	if (ADD_OVERFLOW(off, len, &end) || end > qcow2_vsize(img))
+		return err_set(EINVAL, "request [%llu, +%llu) beyond the virtual size %llu",
+			       (unsigned long long)off, (unsigned long long)len,
+			       (unsigned long long)qcow2_vsize(img));
+	return 0;
+}

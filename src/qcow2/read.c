@@ -1,0 +1,243 @@
+/* read.c: guest reads through the chain, compressed clusters.
+ *
+ * A read is planned under the mutex (L2 lookups, merging units into
+ * segments: runs of contiguous host data become one pread) and executed
+ * without it, under the shared io lock, so reads run in parallel and
+ * never see a cluster freed or reused under them.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "lq/checked.h"
+#include "lq/cleanup.h"
+#include "lq/err.h"
+#include "qcow2-int.h"
+
+enum seg_kind { SEG_DATA, SEG_ZERO, SEG_BACKING, SEG_COMPRESSED };
+
+struct seg {
+	enum seg_kind kind;
+	uint64_t goff, len, host;   /* host: data offset, or the compressed entry */
+};
+
+#define MAX_SEGS 64
+
+struct plan {
+	struct seg s[MAX_SEGS];
+	int n;
+	uint64_t done;
+};
+
+static bool add_seg(struct plan *p, enum seg_kind k, uint64_t goff, uint64_t len, uint64_t host)
+{
+	struct seg *last = p->n ? &p->s[p->n - 1] : NULL;
+
+	if (last && last->kind == k && k != SEG_COMPRESSED &&
+	    (k != SEG_DATA || last->host + last->len == host)) {
+		last->len += len;
+		p->done += len;
+		return true;
+	}
+	if (p->n == MAX_SEGS)
+		return false;
+	p->s[p->n++] = (struct seg){ k, goff, len, host };
+	p->done += len;
+	return true;
+}
+
+static int unit_seg(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigned sc,
+		    enum seg_kind *k, uint64_t *host)
+{
+	switch (qcow2_l2_classify(img, e, bm, sc, host)) {
+	case QCOW2_C_UNALLOCATED:
+		*k = SEG_BACKING;
+		return 0;
+	case QCOW2_C_ZERO_PLAIN:
+	case QCOW2_C_ZERO_ALLOC:
+		*k = SEG_ZERO;
+		return 0;
+	case QCOW2_C_NORMAL:
+		*k = SEG_DATA;
+		return 0;
+	case QCOW2_C_COMPRESSED:
+		*k = SEG_COMPRESSED;
+		*host = e;
+		return 0;
+	default:
+		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+	}
+}
+
+/* Plan the units of one cluster that fall in [off, end). */
+static int plan_cluster(struct qcow2_image *img, struct plan *p, uint64_t off, uint64_t end)
+{
+	uint64_t gc = off >> img->cbits, e, bm, ubits = img->cbits - (img->extl2 ? 5 : 0);
+	uint64_t cend = MIN(end, (gc + 1) << img->cbits);
+
+	if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
+		return -1;
+	while (off < cend) {
+		unsigned sc = (unsigned)((off >> ubits) & (qcow2_units(img) - 1));
+		uint64_t uend = MIN(cend, ((off >> ubits) + 1) << ubits), host;
+		enum seg_kind k = SEG_ZERO;
+
+		if (unit_seg(img, e, bm, sc, &k, &host) < 0)
+			return -1;
+		if (k == SEG_DATA)
+			host += off & ((1ull << ubits) - 1);
+		if (!add_seg(p, k, off, uend - off, host))
+			return 0;
+		off = uend;
+	}
+	return 0;
+}
+
+static int make_plan(struct qcow2_image *img, struct plan *p, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+
+	p->n = 0;
+	p->done = 0;
+	while (off < end && p->n < MAX_SEGS) {
+		uint64_t before = p->done;
+
+		if (plan_cluster(img, p, off, end) < 0)
+			return -1;
+		if (p->done == before)
+			break;
+		off += p->done - before;
+	}
+	return 0;
+}
+
+int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out)
+{
+	uint64_t coff = entry & img->coff_mask;
+	uint64_t nb = ((entry >> img->csize_shift) & img->csize_mask) + 1;
+	uint64_t clen = nb * 512 - (coff & 511);
+	CLEANUP_FREE uint8_t *in = malloc(clen);
+	z_stream z;
+	int r;
+
+	if (!in)
+		return err_set(ENOMEM, "out of memory");
+	if (coff < img->cs)
+		return err_corrupt("%s: compressed cluster at 0x%llx", img->path,
+				   (unsigned long long)coff);
+	if (qcow2_io_read(img->fd, in, clen, coff) < 0)
+		return -1;
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, -12) != Z_OK)
+		return err_set(ENOMEM, "zlib init failed");
+	z.next_in = in;
+	z.avail_in = (uInt)clen;
+	z.next_out = out;
+	z.avail_out = img->cs;
+	r = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if ((r != Z_STREAM_END && r != Z_BUF_ERROR) || z.avail_out)
+		return err_corrupt("%s: bad compressed cluster at 0x%llx", img->path,
+				   (unsigned long long)coff);
+	return 0;
+}
+
+static int read_compressed(struct qcow2_image *img, const struct seg *s, uint8_t *dst)
+{
+	CLEANUP_FREE uint8_t *c = malloc(img->cs);
+
+	if (!c)
+		return err_set(ENOMEM, "out of memory");
+	if (qcow2_decompress(img, s->host, c) < 0)
+		return -1;
+	memcpy(dst, c + (s->goff & (img->cs - 1)), s->len);
+	return 0;
+}
+
+static int run_seg(struct qcow2_image *img, const struct seg *s, uint8_t *dst)
+{
+	switch (s->kind) {
+	case SEG_DATA:
+		return qcow2_io_read(img->fd, dst, s->len, s->host);
+	case SEG_ZERO:
+		memset(dst, 0, s->len);
+		return 0;
+	case SEG_BACKING:
+		if (!img->backing) {
+			memset(dst, 0, s->len);
+			return 0;
+		}
+		return qcow2_read_below(img->backing, dst, s->len, s->goff);
+	default:
+		return read_compressed(img, s, dst);
+	}
+}
+
+static int read_qcow2(struct qcow2_image *img, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	struct plan *p = malloc(sizeof *p);
+	int r = 0;
+
+	if (!p)
+		return err_set(ENOMEM, "out of memory");
+	pthread_rwlock_rdlock(&img->io);
+	while (len && r == 0) {
+		pthread_mutex_lock(&img->lock);
+		r = make_plan(img, p, off, len);
+		pthread_mutex_unlock(&img->lock);
+		for (int i = 0; i < p->n && r == 0; i++)
+			r = run_seg(img, &p->s[i], buf + (p->s[i].goff - off));
+		if (r == 0 && p->done == 0)
+			r = err_set(EIO, "%s: read made no progress", img->path);
+		buf += p->done;
+		off += p->done;
+		len -= p->done;
+	}
+	pthread_rwlock_unlock(&img->io);
+	free(p);
+	return r;
+}
+
+int qcow2_read_below(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off)
+{
+	uint64_t vs = qcow2_vsize(img), n = off < vs ? MIN(len, vs - off) : 0;
+
+	memset((uint8_t *)buf + n, 0, len - n);
+	if (!n)
+		return 0;
+	if (img->raw)
+		return qcow2_io_read(img->fd, buf, n, off);
+	return read_qcow2(img, buf, n, off);
+}
+
+int qcow2_pread(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off)
+{
+	if (qcow2_check_range(img, off, len) < 0)
+		return -1;
+	return qcow2_read_below(img, buf, len, off);
+}
+
+int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uint8_t *buf)
+{
+	uint64_t host;
+
+	switch (qcow2_l2_classify(img, entry, 0, 0, &host)) {
+	case QCOW2_C_UNALLOCATED:
+		if (!img->backing) {
+			memset(buf, 0, img->cs);
+			return 0;
+		}
+		return qcow2_read_below(img->backing, buf, img->cs, gc << img->cbits);
+	case QCOW2_C_ZERO_PLAIN:
+	case QCOW2_C_ZERO_ALLOC:
+		memset(buf, 0, img->cs);
+		return 0;
+	case QCOW2_C_NORMAL:
+		return qcow2_io_read(img->fd, buf, img->cs, host);
+	case QCOW2_C_COMPRESSED:
+		return qcow2_decompress(img, entry, buf);
+	default:
+		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path,
+				   (unsigned long long)entry);
+	}
+}

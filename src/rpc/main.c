@@ -1,0 +1,108 @@
+/* rpc/main: one SMAPIv3 call from argv and stdin to stdout and the exit
+ * status.  Nothing but the result (or the error JSON) reaches stdout;
+ * logs go to stderr, which xapi-storage-script records. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lq/err.h"
+#include "lq/log.h"
+#include "lq/rpc.h"
+
+int rpc_print(void *fp, struct json_object *v)
+{
+	FILE *f = fp;
+	const char *s = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE)
+			  : "null";
+	int rc = 0;
+
+	if (!s || fputs(s, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
+		rc = err_sys("writing the result: %m");
+	json_object_put(v);
+	return rc;
+}
+
+static int read_stdin(char **buf, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *p = malloc(cap + 1);
+
+	if (!p)
+		return err_set(ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t r;
+		if (n == cap) {
+			char *q = cap >= RPC_MAX_INPUT ? NULL : realloc(p, (cap *= 2) + 1);
+			if (!q) {
+				free(p);
+				return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
+						"desc=input larger than %u bytes", RPC_MAX_INPUT);
+			}
+			p = q;
+		}
+		r = read(STDIN_FILENO, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0) {
+				free(p);
+				return err_sys("reading stdin: %m");
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static bool json_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return true;
+	return false;
+}
+
+static int run(int argc, char **argv, const char *plugin, const struct rpc_field *schema,
+	       rpc_handler fn, struct json_object **result)
+{
+	struct json_object *params = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!json_mode(argc, argv))
+		return err_xapi(RPC_E_INVALID, "%s: only the --json calling convention is supported",
+				argv[0]);
+	if (read_stdin(&buf, &len) < 0)
+		return -1;
+	rc = rpc_parse(buf, len, &params);
+	free(buf);
+	if (rc == 0)
+		rc = rpc_check(params, schema);
+	if (rc == 0)
+		rc = fn(plugin, params, result);
+	json_object_put(params);
+	return rc;
+}
+
+int rpc_main(int argc, char **argv, const char *plugin, const struct rpc_field *schema,
+	     rpc_handler fn)
+{
+	struct json_object *result = NULL;
+
+	err_clear();
+	if (run(argc, argv, plugin, schema, fn, &result) == 0)
+		return rpc_print(stdout, result) == 0 ? 0 : 1;
+	log_error("%s: %s", argv[0], err_last()->msg);
+	struct json_object *e = rpc_error_json();
+	rpc_print(stdout, e);
+	return 1;
+}

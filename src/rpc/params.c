@@ -1,0 +1,137 @@
+/* rpc/params: parsing the parameter object and checking it against a
+ * call's schema.  Names match case-insensitively (rpclib lowercases
+ * record fields); unknown fields are ignored.  Error texts follow what
+ * the generated Python bindings print for the same faults. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lq/err.h"
+#include "lq/rpc.h"
+
+static bool only_space(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (!strchr(" \t\r\n", *p))
+			return false;
+	return true;
+}
+
+int rpc_parse(const char *buf, size_t len, struct json_object **out)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+	enum json_tokener_error e;
+
+	if (!tok)
+		return err_set(ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = len > (size_t)INT32_MAX ? NULL : json_tokener_parse_ex(tok, buf, (int)len);
+	e = json_tokener_get_error(tok);
+	if (o && e == json_tokener_success && !only_space(buf + json_tokener_get_parse_end(tok), buf + len)) {
+		json_object_put(o);
+		o = NULL;
+		e = json_tokener_error_parse_unexpected;
+	}
+	json_tokener_free(tok);
+	if (!o) {
+		const char *why = e == json_tokener_continue ? "truncated or empty input"
+							     : json_tokener_error_desc(e);
+		return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json desc=%s", why);
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return err_xapi(RPC_E_UNMARSHAL,
+				"UnmarshalException thing=params ty=dict desc=not a JSON object");
+	}
+	*out = o;
+	return 0;
+}
+
+struct json_object *rpc_field(struct json_object *params, const char *name)
+{
+	json_object_object_foreach(params, k, v) {
+		if (!strcasecmp(k, name))
+			return v;
+	}
+	return NULL;
+}
+
+static const char *type_name(enum rpc_type t)
+{
+	switch (t) {
+	case RPC_BOOL: return "bool";
+	case RPC_INT64: return "int64";
+	case RPC_DICT: return "dict";
+	default: return "string";
+	}
+}
+
+static bool string_ok(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v));
+}
+
+static bool dict_ok(struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return false;
+	json_object_object_foreach(v, k, val) {
+		(void)k;
+		if (!string_ok(val))
+			return false;
+	}
+	return true;
+}
+
+static bool type_ok(struct json_object *v, enum rpc_type t)
+{
+	switch (t) {
+	case RPC_BOOL: return json_object_is_type(v, json_type_boolean);
+	case RPC_INT64: return json_object_is_type(v, json_type_int);
+	case RPC_DICT: return dict_ok(v);
+	default: return string_ok(v);
+	}
+}
+
+static int type_error(const struct rpc_field *f, struct json_object *v)
+{
+	const char *actual = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+
+	return err_xapi(RPC_E_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
+			type_name(f->type), actual ? actual : "?", f->name);
+}
+
+int rpc_check(struct json_object *params, const struct rpc_field *schema)
+{
+	for (const struct rpc_field *f = schema; f->name; f++) {
+		struct json_object *v = rpc_field(params, f->name);
+		if (!v && f->type == RPC_OPT_STRING)
+			continue;
+		if (!v)
+			return err_xapi(RPC_E_UNMARSHAL,
+					"UnmarshalException thing=argument missing ty=%s desc=", f->name);
+		if (!type_ok(v, f->type))
+			return type_error(f, v);
+	}
+	return 0;
+}
+
+const char *rpc_str(struct json_object *params, const char *name)
+{
+	struct json_object *v = rpc_field(params, name);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+bool rpc_bool(struct json_object *params, const char *name)
+{
+	return json_object_get_boolean(rpc_field(params, name));
+}
+
+int64_t rpc_int64(struct json_object *params, const char *name)
+{
+	return json_object_get_int64(rpc_field(params, name));
+}

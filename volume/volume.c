@@ -1,0 +1,64 @@
+/* The Volume interface of the volume plugins (see volume/sr.c). */
+#include <json-c/json.h>
+
+#include "lq/ops.h"
+#include "lq/rpc.h"
+#include "volume.h"
+
+const struct rpc_field vol_create_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "name", RPC_STRING },
+	{ "description", RPC_STRING }, { "size", RPC_INT64 }, { "sharable", RPC_BOOL }, { NULL, 0 } };
+const struct rpc_field vol_key_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { NULL, 0 } };
+const struct rpc_field vol_set_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
+	{ "v", RPC_STRING }, { NULL, 0 } };
+const struct rpc_field vol_unset_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
+	{ NULL, 0 } };
+const struct rpc_field vol_set_name_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
+	{ "new_name", RPC_STRING }, { NULL, 0 } };
+const struct rpc_field vol_set_description_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
+	{ "new_description", RPC_STRING }, { NULL, 0 } };
+
+int vol_create(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_create(type, rpc_str(p, "sr"), rpc_str(p, "name"),
+				 rpc_str(p, "description"), rpc_int64(p, "size"),
+				 rpc_bool(p, "sharable"), result);
+}
+
+int vol_destroy(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_destroy(type, rpc_str(p, "sr"), rpc_str(p, "key"));
+}
+
+int vol_stat(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_stat(type, rpc_str(p, "sr"), rpc_str(p, "key"), result);
+}
+
+int vol_set(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_set(type, rpc_str(p, "sr"), rpc_str(p, "key"), rpc_str(p, "k"),
+			      rpc_str(p, "v"));
+}
+
+int vol_unset(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_unset(type, rpc_str(p, "sr"), rpc_str(p, "key"), rpc_str(p, "k"));
+}
+
+int vol_set_name(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_set_name(type, rpc_str(p, "sr"), rpc_str(p, "key"),
+				   rpc_str(p, "new_name"));
+}
+
+int vol_set_description(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_set_description(type, rpc_str(p, "sr"), rpc_str(p, "key"),
+					  rpc_str(p, "new_description"));
+}
