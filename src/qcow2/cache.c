@@ -32,6 +32,8 @@ void qcow2_cache_free(struct qcow2_cache *c)
 
 static int find(struct qcow2_cache *c, uint64_t off)
 {
+	if (!off)
+		return -1; /* free slots have offset 0 */
 	if (c->e[c->last].off == off)
 		return c->last;
 	for (int i = 0; i < c->n; i++)
@@ -75,6 +77,8 @@ int qcow2_cache_get(struct qcow2_image *img, struct qcow2_cache *c, uint64_t off
 {
 	int i = find(c, off);
 
+	if (!off)
+		return err_corrupt("%s: metadata table at offset 0", img->path);
 	if (i < 0) {
 		i = victim(c);
 		if (c->e[i].dirty && qcow2_flush_meta(img) < 0)

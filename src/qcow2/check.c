@@ -39,7 +39,8 @@ static int file_size_of(struct chk *c)
 
 /* What qemu-img would say before checking: not qcow2 at all (it would
  * probe the file as raw, which has no check: 63), or a version or feature
- * it refuses to open (1). */
+ * it refuses to open (1).  Any header the decoder refuses is likewise "could
+ * not open": 1. */
 static int precheck(const uint8_t *b, uint64_t len, struct qcow2_check_result *res)
 {
 	uint32_t version;
@@ -94,7 +95,7 @@ static int load_header(struct chk *c)
 		return rc;
 	if (qcow2_header_decode(b, len, QCOW2_MAX_HOST_OFFSET, &c->h) < 0) {
 		snprintf(c->res->msg, sizeof c->res->msg, "%.200s", err_last()->msg);
-		return err_errnum() == ENOTSUP ? QCOW2_CHECK_UNSUPPORTED : QCOW2_CHECK_ERROR;
+		return QCOW2_CHECK_ERROR;
 	}
 	set_geometry(c);
 	return 0;

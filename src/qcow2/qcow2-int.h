@@ -236,6 +236,7 @@ struct qcow2_image {
 	struct qcow2_run *frees;     /* deferred refcount decrements */
 	size_t nfrees, frees_cap;
 	uint64_t free_hint;          /* first cluster that may be free */
+	uint64_t alloc_end;          /* past every cluster allocated since open */
 	bool need_rebuild;           /* dirty bit: refcounts untrusted */
 };
 

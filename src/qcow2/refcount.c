@@ -165,15 +165,22 @@ static int grow_table(struct qcow2_image *img, uint64_t need)
 	img->rt_dirty_lo = 0;
 	img->rt_dirty_hi = n;
 	img->free_hint = p + blocks + tcl;
+	img->alloc_end = MAX(img->alloc_end, p + blocks + tcl);
 	return 0;
 }
 
 /* --- allocation --- */
 
-/* First run of n clusters with refcount 0 at or after from. */
+static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n);
+
+/* First run of n clusters with refcount 0 at or after from.  Past the
+ * end of the file and of this session's allocations every cluster must
+ * be free: a refcount there is corruption, and refusing it bounds the
+ * scan by the file size whatever the refcount blocks say. */
 static int find_free(struct qcow2_image *img, uint64_t from, uint64_t n, uint64_t *start)
 {
 	uint64_t c = from, run = 0, rc;
+	uint64_t end = MAX(DIV_ROUND_UP(qcow2_io_size(img->fd), img->cs), img->alloc_end);
 
 	while (run < n) {
 		uint64_t t = (c + run) / img->rb_entries, boff;
@@ -186,6 +193,9 @@ static int find_free(struct qcow2_image *img, uint64_t from, uint64_t n, uint64_
 		}
 		if (qcow2_refcount_get(img, c + run, &rc) < 0)
 			return -1;
+		if (rc && c + run >= end)
+			return err_corrupt("%s: refcount of cluster %llu past the end of the image",
+					   img->path, (unsigned long long)(c + run));
 		if (rc) {
 			c += run + 1;
 			run = 0;
@@ -212,10 +222,34 @@ static int ensure_blocks(struct qcow2_image *img, uint64_t c, uint64_t n)
 			return -1;
 		if (boff)
 			continue;
-		if (install_block(img, t, at) < 0 || qcow2_refcount_set(img, at, 1) < 0)
+		if (check_overlap(img, at, 1) < 0 || install_block(img, t, at) < 0 ||
+		    qcow2_refcount_set(img, at, 1) < 0)
 			return -1;
+		img->alloc_end = MAX(img->alloc_end, at + 1);
 		return 1;
 	}
+	return 0;
+}
+
+static bool overlaps(uint64_t c, uint64_t n, uint64_t off, uint64_t bytes, unsigned cbits)
+{
+	uint64_t first = off >> cbits, last = (off + bytes - 1) >> cbits;
+
+	return bytes && c <= last && first < c + n;
+}
+
+/* Free clusters (by their refcount) that hold the header or the fixed
+ * tables mean the refcounts are corrupt: allocating there would
+ * overwrite live metadata. */
+static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n)
+{
+	const struct qcow2_header *h = &img->h;
+
+	if (c == 0 || overlaps(c, n, h->l1_table_offset, (uint64_t)h->l1_size * 8, img->cbits) ||
+	    overlaps(c, n, h->refcount_table_offset,
+		     (uint64_t)h->refcount_table_clusters << img->cbits, img->cbits))
+		return err_corrupt("%s: refcounts say live metadata at cluster %llu is free",
+				   img->path, (unsigned long long)c);
 	return 0;
 }
 
@@ -235,10 +269,13 @@ int qcow2_alloc_clusters(struct qcow2_image *img, uint64_t n, uint64_t *host_off
 		if (r < 0)
 			return -1;
 	} while (r > 0);
+	if (check_overlap(img, c, n) < 0)
+		return -1;
 	for (uint64_t i = 0; i < n; i++)
 		if (qcow2_refcount_set(img, c + i, 1) < 0)
 			return -1;
 	img->free_hint = c + n;
+	img->alloc_end = MAX(img->alloc_end, c + n);
 	*host_off = c << img->cbits;
 	return 0;
 }

@@ -49,13 +49,25 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 	return 0;
 }
 
-struct json_object *rpc_field(struct json_object *params, const char *name)
+/* JSON null is a present field whose value is NULL in json-c. */
+static bool lookup(struct json_object *params, const char *name, struct json_object **out)
 {
 	json_object_object_foreach(params, k, v) {
-		if (!strcasecmp(k, name))
-			return v;
+		if (!strcasecmp(k, name)) {
+			*out = v;
+			return true;
+		}
 	}
-	return NULL;
+	*out = NULL;
+	return false;
+}
+
+struct json_object *rpc_field(struct json_object *params, const char *name)
+{
+	struct json_object *v;
+
+	lookup(params, name, &v);
+	return v;
 }
 
 static const char *type_name(enum rpc_type t)
@@ -107,10 +119,11 @@ static int type_error(const struct rpc_field *f, struct json_object *v)
 int rpc_check(struct json_object *params, const struct rpc_field *schema)
 {
 	for (const struct rpc_field *f = schema; f->name; f++) {
-		struct json_object *v = rpc_field(params, f->name);
-		if (!v && f->type == RPC_OPT_STRING)
+		struct json_object *v;
+		bool present = lookup(params, f->name, &v);
+		if (!present && f->type == RPC_OPT_STRING)
 			continue;
-		if (!v)
+		if (!present)
 			return err_xapi(RPC_E_UNMARSHAL,
 					"UnmarshalException thing=argument missing ty=%s desc=", f->name);
 		if (!type_ok(v, f->type))

@@ -42,9 +42,15 @@ char *b64_encode(const void *buf, size_t len)
 
 static int b64_value(char c)
 {
-	const char *p = c ? strchr(b64_alpha, c) : NULL;
+	unsigned char u = (unsigned char)c;
 
-	return p ? (int)(p - b64_alpha) : -1;
+	if (u >= 'A' && u <= 'Z')
+		return u - 'A';
+	if (u >= 'a' && u <= 'z')
+		return u - 'a' + 26;
+	if (u >= '0' && u <= '9')
+		return u - '0' + 52;
+	return u == '+' ? 62 : u == '/' ? 63 : -1;
 }
 
 /* Decode one 4-character group; returns bytes produced or -1. */

@@ -71,7 +71,7 @@ python3 - base.model overlay.raw <<'PY'
 import sys
 base, top = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 M = 1 << 20
-assert base[M:M + 65536] == b"\x11" * 65536 and base[2 * M:2 * M + 4096] == bytes(4096)
+assert base[M:M + 65536] == b"\x11" * 65536 and base[2 * M:2 * M + 4096] == b"\x5a" * 4096
 assert top[2 * M:2 * M + 65536] == b"\x33" * 65536
 assert top[M:M + 4096] == b"\x44" * 4096 and top[0:4096] == b"\x5a" * 4096
 PY

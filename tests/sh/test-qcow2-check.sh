@@ -17,9 +17,9 @@ same_check() {
 }
 
 note "clean images made by qemu-img"
-qemu-img create -q -f qcow2 plain.qcow2 10G
-qemu-io -f qcow2 -c 'write -P 1 0 5M' -c 'write -P 2 3G 64k' -c 'write -z 6G 1M' \
-	-c 'write -P 3 9G 300k' plain.qcow2 >/dev/null
+qemu-img create -q -f qcow2 plain.qcow2 256M
+qemu-io -f qcow2 -c 'write -P 1 0 5M' -c 'write -P 2 100M 64k' -c 'write -z 150M 1M' \
+	-c 'write -P 3 200M 300k' plain.qcow2 >/dev/null
 same_check plain.qcow2 0
 for opts in compat=0.10 cluster_size=512 cluster_size=2M refcount_bits=1 refcount_bits=8 \
 	refcount_bits=64 extended_l2=on,cluster_size=64k lazy_refcounts=on; do
@@ -32,7 +32,7 @@ qemu-img convert -c -O qcow2 plain.qcow2 compressed.qcow2
 same_check compressed.qcow2 0
 cp plain.qcow2 snap.qcow2
 qemu-img snapshot -c s1 snap.qcow2
-qemu-io -f qcow2 -c 'write -P 9 0 1M' -c 'write -P 9 8G 1M' snap.qcow2 >/dev/null
+qemu-io -f qcow2 -c 'write -P 9 0 1M' -c 'write -P 9 200M 1M' snap.qcow2 >/dev/null
 qemu-img snapshot -c s2 snap.qcow2
 same_check snap.qcow2 0
 cp plain.qcow2 bitmap.qcow2
@@ -40,19 +40,19 @@ qemu-img bitmap --add bitmap.qcow2 b0
 qemu-img bitmap --add -g 1M bitmap.qcow2 b1
 same_check bitmap.qcow2 0
 qemu-img create -q -f qcow2 -b plain.qcow2 -F qcow2 overlay.qcow2
-qemu-io -f qcow2 -c 'write -P 4 1M 1M' -c 'write -z 3G 64k' overlay.qcow2 >/dev/null
+qemu-io -f qcow2 -c 'write -P 4 1M 1M' -c 'write -z 100M 64k' overlay.qcow2 >/dev/null
 same_check overlay.qcow2 0
 
 note "clean images written by the engine"
-lq img create --cluster-size 4096 eng.qcow2 2G
+lq img create --cluster-size 4096 eng.qcow2 1500M
 head -c 3M /dev/urandom > blob
 lq img write eng.qcow2 0 < blob
 lq img write eng.qcow2 1G < blob
 lq img zero eng.qcow2 512K 1M
 lq img discard eng.qcow2 1G 64K
 same_check eng.qcow2 0
-lq img create -b plain.qcow2 -F qcow2 eng-top.qcow2 10G
-lq img write eng-top.qcow2 3G < blob
+lq img create -b plain.qcow2 -F qcow2 eng-top.qcow2 256M
+lq img write eng-top.qcow2 100M < blob
 same_check eng-top.qcow2 0
 
 note "leaks: an extra refcounted cluster, a dropped L2 table"
@@ -61,7 +61,7 @@ leak_cluster leak1.qcow2
 same_check leak1.qcow2 3
 cp plain.qcow2 leak2.qcow2
 l1=$(be_field leak2.qcow2 40 8)
-poke_be leak2.qcow2 "$l1" 8 0                # the L2 table and 80 data clusters leak
+poke_be leak2.qcow2 "$l1" 8 0                # the L2 table and its data clusters leak
 same_check leak2.qcow2 3
 
 note "repair of leaks keeps the data and satisfies both checkers"

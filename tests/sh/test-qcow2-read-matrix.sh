@@ -89,3 +89,21 @@ note "backing with no format given (probed)"
 qemu-img create -q -f qcow2 -b b0.qcow2 -F qcow2 nf.qcow2 2M
 qemu-img rebase -q -u -b b0.qcow2 nf.qcow2 2>/dev/null || true
 same_view nf.qcow2
+
+note "writing a dirty image rebuilds its refcounts first"
+qemu-img info --output=json d.qcow2 >/dev/null
+printf 'after-dirty' | lq img write d.qcow2 123456
+qcheck d.qcow2
+[ "$(qemu-img info --output=json d.qcow2 | jq -r '.["dirty-flag"]')" = false ] ||
+	die "dirty flag still set"
+same_view d.qcow2
+assert_eq "dirty write" after-dirty "$(lq img read d.qcow2 123456 11)"
+
+note "images the engine only reads refuse writes, unchanged"
+for img in s.qcow2 x.qcow2; do
+	sum=$(md5sum <"$img")
+	printf 'x' | not lq img write "$img" 0
+	not lq img zero "$img" 0 512
+	not lq img resize "$img" 100M
+	assert_eq "$img unchanged" "$sum" "$(md5sum <"$img")"
+done
