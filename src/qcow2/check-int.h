@@ -66,9 +66,16 @@ struct chk {
 	uint64_t old_rt_off;             /* repair: structures being replaced */
 	uint64_t old_rt_clusters;
 
+	bool has_bitmaps;                /* a consistent bitmaps extension */
+	uint32_t bm_nb;
+	uint64_t bm_dir_size, bm_dir_off;
+
 	uint64_t snapshots_size;         /* bytes of the snapshot table */
 	bool rebuild;                    /* refcount structure itself is broken */
 };
+
+/* check-header.c: decode and validate as qemu's open does for a check. */
+int chk_header_decode(struct chk *c, const uint8_t *b, uint64_t len);
 
 /* check-io.c */
 /* Read len bytes at off; beyond the end of the file reads zeros.  Failure

@@ -11,9 +11,10 @@
 
 #define SNAP_HEADER_LEN 40
 #define SNAP_MAX_EXTRA 1024
+#define SNAP_MAX_COUNT 65536u
+#define SNAP_MAX_TABLE (SNAP_MAX_COUNT * 1024ull)
 #define SNAP_MAX_L1 (QCOW2_MAX_L1_BYTES / 8)
 #define BITMAP_ENTRY_LEN 24
-#define BITMAP_MAX_DIR (64u << 20)
 #define BITMAP_MAX_TABLE (1u << 24)
 #define BITMAP_TABLE_OFFSET_MASK 0x00fffffffffffe00ull
 
@@ -40,34 +41,44 @@ static int walk_snapshot_l1(struct chk *c, uint32_t i, uint64_t l1_off, uint32_t
 	return chk_walk_l1(c, l1, l1_size, false);
 }
 
-/* Entries are variable-sized: header, extra data, id, name, padded to 8. */
+/* One entry at *off: its L1 walked, *off moved past it (entries are
+ * variable-sized: header, extra data, id, name, padded to 8). */
+static int walk_snapshot(struct chk *c, uint32_t i, uint64_t *off)
+{
+	uint8_t b[SNAP_HEADER_LEN];
+	uint32_t extra;
+	uint64_t len;
+
+	if (chk_read(c, b, sizeof b, *off) < 0)
+		return -1;
+	extra = be32_get(b + 36);
+	len = SNAP_HEADER_LEN + (uint64_t)extra + (uint64_t)(b[12] << 8 | b[13]) +
+	      (uint64_t)(b[14] << 8 | b[15]);
+	if (extra > SNAP_MAX_EXTRA)
+		return err_corrupt("snapshot %u: too much extra data (%u bytes)", i, extra);
+	if (c->h.version >= 3 && extra < 16) {
+		chk_warn(c, "snapshot table entry %u is incomplete", i);
+		c->res->corruptions++;
+	}
+	*off += (len + 7) & ~7ull;
+	if (*off - c->h.snapshots_offset > SNAP_MAX_TABLE)
+		return err_corrupt("snapshot table is too big");
+	return walk_snapshot_l1(c, i, be64_get(b), be32_get(b + 8));
+}
+
 int chk_walk_snapshots(struct chk *c)
 {
 	uint64_t off = c->h.snapshots_offset;
 
-	for (uint32_t i = 0; i < c->h.nb_snapshots; i++) {
-		uint8_t b[SNAP_HEADER_LEN];
-		if (chk_read(c, b, sizeof b, off) < 0)
+	if (c->h.nb_snapshots > SNAP_MAX_COUNT ||
+	    INT64_MAX - (uint64_t)c->h.nb_snapshots * SNAP_HEADER_LEN < off ||
+	    !IS_ALIGNED(off, c->cs))
+		return err_corrupt("snapshot table offset invalid");
+	for (uint32_t i = 0; i < c->h.nb_snapshots; i++)
+		if (walk_snapshot(c, i, &off) < 0)
 			return -1;
-		uint32_t extra = be32_get(b + 36);
-		uint64_t len = SNAP_HEADER_LEN + (uint64_t)extra +
-			       (uint64_t)(b[12] << 8 | b[13]) + (uint64_t)(b[14] << 8 | b[15]);
-		if (extra > SNAP_MAX_EXTRA)
-			return err_corrupt("snapshot %u: too much extra data (%u bytes)", i, extra);
-		if (walk_snapshot_l1(c, i, be64_get(b), be32_get(b + 8)) < 0)
-			return -1;
-		off += (len + 7) & ~7ull;
-	}
 	c->snapshots_size = off - c->h.snapshots_offset;
 	return chk_ref_range(c, c->h.snapshots_offset, c->snapshots_size);
-}
-
-static const struct qcow2_ext *find_ext(const struct qcow2_header *h, uint32_t type)
-{
-	for (int i = 0; i < h->nb_exts; i++)
-		if (h->exts[i].type == type)
-			return &h->exts[i];
-	return NULL;
 }
 
 static int walk_bitmap_table(struct chk *c, uint64_t off, uint32_t n)
@@ -113,28 +124,16 @@ static int walk_bitmap_dir(struct chk *c, const uint8_t *d, uint64_t size, uint3
  * qemu: otherwise its clusters are leaks. */
 int chk_walk_bitmaps(struct chk *c)
 {
-	const struct qcow2_ext *x = find_ext(&c->h, QCOW2_EXT_BITMAPS);
 	CLEANUP_FREE uint8_t *dir = NULL;
-	uint64_t size, off;
-	uint32_t nb;
+	uint64_t size = c->bm_dir_size, off = c->bm_dir_off;
 
-	if (x == NULL || !(c->h.autoclear_features & QCOW2_AUTOCLEAR_BITMAPS))
-		return 0;
-	if (x->len < 24)
-		return err_corrupt("bitmaps extension too short (%u bytes)", x->len);
-	nb = be32_get(x->data);
-	size = be64_get(x->data + 8);
-	off = be64_get(x->data + 16);
-	if (size > BITMAP_MAX_DIR || !IS_ALIGNED(off, c->cs) || (nb && !size))
-		return err_corrupt("bitmap directory at 0x%llx (%llu bytes) invalid",
-				   (unsigned long long)off, (unsigned long long)size);
-	if (size == 0)
+	if (!c->has_bitmaps || size == 0)
 		return 0;
 	if ((dir = malloc(size)) == NULL)
 		return err_set(ENOMEM, "out of memory for the bitmap directory");
 	if (chk_ref_range(c, off, size) < 0 || chk_read(c, dir, size, off) < 0)
 		return -1;
-	return walk_bitmap_dir(c, dir, size, nb);
+	return walk_bitmap_dir(c, dir, size, c->bm_nb);
 }
 
 static int refblock_entry(struct chk *c, uint64_t i)

@@ -93,7 +93,7 @@ static int load_header(struct chk *c)
 		return QCOW2_CHECK_ERROR;
 	if ((rc = precheck(b, len, c->res)) != 0)
 		return rc;
-	if (qcow2_header_decode(b, len, QCOW2_MAX_HOST_OFFSET, &c->h) < 0) {
+	if (chk_header_decode(c, b, len) < 0) {
 		snprintf(c->res->msg, sizeof c->res->msg, "%.200s", err_last()->msg);
 		return QCOW2_CHECK_ERROR;
 	}

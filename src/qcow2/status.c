@@ -186,7 +186,7 @@ static int chain_run(struct qcow2_image *img, uint64_t off, uint64_t len, int de
 		return 0;
 	if (b && off < qcow2_vsize(b))
 		return chain_run(b, off, MIN(m.len, qcow2_vsize(b) - off), depth + 1, x);
-	*x = (struct qcow2_chain_extent){ .off = off, .len = m.len, .depth = depth + !!b,
+	*x = (struct qcow2_chain_extent){ .off = off, .len = m.len, .depth = depth,
 					  .zero = true };
 	return 0;
 }

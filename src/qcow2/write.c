@@ -66,8 +66,8 @@ static int try_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, u
 	struct wseg s[FAST_SEGS];
 	int ns, r;
 
-	if (img->extl2)
-		return 0;
+	if (img->extl2 || img->need_rebuild)
+		return 0; /* a dirty image is repaired by its first write */
 	qcow2_lock_shared(img);
 	r = plan_fast(img, buf, len, off, s, &ns);
 	pthread_mutex_unlock(&img->lock);

@@ -3,112 +3,112 @@
 # xapi-storage-script mock, which checks each result against the IDL.
 source "$LQ_TOP/tests/lib.sh"
 
-note "Plugin.Query / Plugin.query / diagnostics / ls"
-q=$(fcall Plugin.Query '{"dbg":"t"}')
-assert_eq plugin fileqcow "$(json_get "$q" 'j["plugin"]')"
-assert_eq api 5.0 "$(json_get "$q" 'j["required_api_version"]')"
-fcall plugin.query '{"dbg":"t"}' >/dev/null
+note "the xe front: capabilities derived from the installed scripts"
 caps=$(xe plugin-query type=fileqcow)
 for c in SR_ATTACH SR_CREATE SR_DELETE SR_DETACH SR_PROBE SR_SCAN SR_UPDATE VDI_CREATE VDI_DELETE VDI_UPDATE; do
 	json_get "$caps" 'j["capabilities"]' | grep -q "\"$c\"" || die "capability $c missing"
 done
 json_get "$caps" 'j["capabilities"]' | grep -q VDI_SNAPSHOT && die "VDI_SNAPSHOT advertised"
-assert_eq "ls empty" "[]" "$(fcall Plugin.ls '{"dbg":"t"}')"
-
-note "SR.probe on an empty directory: a configuration to create from"
 mkdir sr
-p=$(fcall SR.probe "{\"dbg\":\"t\",\"configuration\":{\"path\":\"$PWD/sr\"}}")
-assert_eq "probe empty" "[{\"complete\": true, \"configuration\": {\"path\": \"$PWD/sr\"}, \"extra_info\": {}}]" "$p"
+python3 - "$PWD" <<'PY'
+import json, os, subprocess, sys, uuid
+sys.path.insert(0, os.path.join(os.environ["LQ_TOP"], "tests", "mock"))
+from lqtest import call, error, eq, check, main
 
-note "SR.create returns the device-config SR.attach needs"
-U=$(python3 -c 'import uuid; print(uuid.uuid4())')
-cfg=$(fcall SR.create "{\"dbg\":\"t\",\"uuid\":\"$U\",\"configuration\":{\"path\":\"$PWD/sr/../sr\"},\"name\":\"n\",\"description\":\"d\"}")
-assert_eq "config path" "$PWD/sr" "$(json_get "$cfg" 'j["path"]')"
-assert_eq "config uuid" "$U" "$(json_get "$cfg" 'j["sr_uuid"]')"
-test -f sr/lvqcow-sr.xml || die "no metadata document"
-not fcall SR.create "{\"dbg\":\"t\",\"uuid\":\"$U\",\"configuration\":{\"path\":\"$PWD/sr\"},\"name\":\"n\",\"description\":\"d\"}" >/dev/null
+cwd = sys.argv[1]
+path = cwd + "/sr"
 
-note "calls on an SR that is not attached"
-e=$(fcall SR.stat "{\"dbg\":\"t\",\"sr\":\"$PWD/sr\"}" || true)
-assert_eq "not attached" '["Sr_not_attached", "'"$PWD"'/sr"]' "$(json_get "$e" 'j["params"]')"
-assert_eq "code" SR_BACKEND_FAILURE "$(json_get "$e" 'j["code"]')"
+def test():
+    q = call("Plugin.Query")
+    eq("plugin", "fileqcow", q["plugin"])
+    eq("api", "5.0", q["required_api_version"])
+    eq("query (lower case)", q, call("plugin.query"))
+    eq("Plugin.ls empty", [], call("Plugin.ls"))
 
-note "SR.attach, SR.stat, Plugin.ls"
-sr=$(fcall SR.attach "{\"dbg\":\"t\",\"configuration\":$cfg}")
-assert_eq "sr string" "\"$PWD/sr\"" "$sr"
-st=$(fcall SR.stat "{\"dbg\":\"t\",\"sr\":$sr}")
-assert_eq "stat uuid" "$U" "$(json_get "$st" 'j["uuid"]')"
-assert_eq "stat health" '["Healthy", ""]' "$(json_get "$st" 'j["health"]')"
-[ "$(json_get "$st" 'j["total_space"] > 0 and 0 <= j["free_space"] <= j["total_space"]')" = true ] || die "space: $st"
-assert_eq "Plugin.ls" "[$sr]" "$(fcall Plugin.ls '{"dbg":"t"}' | tr -d ' ')"
-fcall Plugin.diagnostics '{"dbg":"t"}' | grep -q "$U" || die "diagnostics lacks the SR"
-p=$(fcall SR.probe "{\"dbg\":\"t\",\"configuration\":{\"path\":\"$PWD/sr\"}}")
-assert_eq "probe uuid" "$U" "$(json_get "$p" 'j[0]["configuration"]["sr_uuid"]')"
-assert_eq "probe stat" "$U" "$(json_get "$p" 'j[0]["sr"]["uuid"]')"
-not fcall SR.attach "{\"dbg\":\"t\",\"configuration\":{\"path\":\"$PWD/sr\",\"sr_uuid\":\"$(python3 -c 'import uuid; print(uuid.uuid4())')\"}}" >/dev/null
+    # probe of an empty directory: a configuration to create an SR from
+    eq("probe empty", [{"complete": True, "configuration": {"path": path}, "extra_info": {}}],
+       call("SR.probe", configuration={"path": path}))
 
-note "SR.set_name / SR.set_description"
-fcall SR.set_name "{\"dbg\":\"t\",\"sr\":$sr,\"new_name\":\"renamed\"}" >/dev/null
-fcall SR.set_description "{\"dbg\":\"t\",\"sr\":$sr,\"new_description\":\"described\"}" >/dev/null
-st=$(fcall SR.stat "{\"dbg\":\"t\",\"sr\":$sr}")
-assert_eq name renamed "$(json_get "$st" 'j["name"]')"
-assert_eq description described "$(json_get "$st" 'j["description"]')"
+    u = str(uuid.uuid4())
+    cfg = call("SR.create", uuid=u, configuration={"path": path + "/../sr", "extra": "kept"},
+               name="n", description="d")
+    eq("create config", {"path": path, "sr_uuid": u, "extra": "kept"}, cfg)
+    check("document", os.path.isfile(path + "/lvqcow-sr.xml"))
+    eq("create twice", "Invalid_argument",
+       error("SR.create", uuid=u, configuration={"path": path}, name="n", description="d")[0])
+    eq("not attached", ["Sr_not_attached", path], error("SR.stat", sr=path))
 
-note "Volume.create: a valid empty qcow2 v3 with the size rounded up to 512"
-v=$(fcall Volume.create "{\"dbg\":\"t\",\"sr\":$sr,\"name\":\"v1\",\"description\":\"d1\",\"size\":1000000,\"sharable\":false}")
-key=$(json_get "$v" 'j["key"]')
-assert_eq vsize 1000448 "$(json_get "$v" 'j["virtual_size"]')"
-assert_eq uri "[\"lvqcow://fileqcow$PWD/sr/$key\"]" "$(json_get "$v" 'j["uri"]')"
-assert_eq rw true "$(json_get "$v" 'j["read_write"]')"
-[ "$(json_get "$v" 'j["physical_utilisation"] > 0')" = true ] || die "physical_utilisation: $v"
-img=$(ls sr/images/*.qcow2)
-qcheck "$img"
-info=$(qemu-img info --output=json "$img")
-assert_eq "qemu vsize" 1000448 "$(json_get "$info" 'j["virtual-size"]')"
-assert_eq "qemu compat" 1.1 "$(json_get "$info" 'j["format-specific"]["data"]["compat"]')"
-v0=$(fcall Volume.create "{\"dbg\":\"t\",\"sr\":$sr,\"name\":\"zero\",\"description\":\"\",\"size\":0,\"sharable\":true}")
-assert_eq "size 0" 0 "$(json_get "$v0" 'j["virtual_size"]')"
-assert_eq sharable true "$(json_get "$v0" 'j["sharable"]')"
-big=$(fcall Volume.create "{\"dbg\":\"t\",\"sr\":$sr,\"name\":\"max\",\"description\":\"\",\"size\":$((16 << 40)),\"sharable\":false}")
-assert_eq "max size" $((16 << 40)) "$(json_get "$big" 'j["virtual_size"]')"
+    sr = call("SR.attach", configuration=cfg)
+    eq("sr string", path, sr)
+    eq("attach again (idempotent)", sr, call("SR.attach", configuration=cfg))
+    st = call("SR.stat", sr=sr)
+    eq("stat uuid", u, st["uuid"])
+    eq("health", ["Healthy", ""], st["health"])
+    check("space", 0 < st["total_space"] and 0 <= st["free_space"] <= st["total_space"], st)
+    eq("Plugin.ls", [sr], call("Plugin.ls"))
+    check("diagnostics", u in call("Plugin.diagnostics"))
+    p = call("SR.probe", configuration={"path": path})
+    eq("probe sr_uuid", u, p[0]["configuration"]["sr_uuid"])
+    eq("probe stat", u, p[0]["sr"]["uuid"])
+    eq("wrong sr_uuid", "SR_does_not_exist",
+       error("SR.attach", configuration={"path": path, "sr_uuid": str(uuid.uuid4())})[0])
 
-note "Volume.stat / set / unset / set_name / set_description"
-k="{\"dbg\":\"t\",\"sr\":$sr,\"key\":\"$key\""
-fcall Volume.set "$k,\"k\":\"vdi-type\",\"v\":\"user\"}" >/dev/null
-fcall Volume.set "$k,\"k\":\"other\",\"v\":\"x\"}" >/dev/null
-fcall Volume.set "$k,\"k\":\"other\",\"v\":\"y\"}" >/dev/null
-fcall Volume.unset "$k,\"k\":\"vdi-type\"}" >/dev/null
-fcall Volume.unset "$k,\"k\":\"never-set\"}" >/dev/null
-fcall Volume.set_name "$k,\"new_name\":\"v1b\"}" >/dev/null
-fcall Volume.set_description "$k,\"new_description\":\"d1b\"}" >/dev/null
-s=$(fcall Volume.stat "$k}")
-assert_eq keys '{"other": "y"}' "$(json_get "$s" 'j["keys"]')"
-assert_eq vname v1b "$(json_get "$s" 'j["name"]')"
-assert_eq vdesc d1b "$(json_get "$s" 'j["description"]')"
-assert_eq "ls count" 3 "$(json_get "$(fcall SR.ls "{\"dbg\":\"t\",\"sr\":$sr}")" 'len(j)')"
+    call("SR.set_name", sr=sr, new_name="renamed")
+    call("SR.set_description", sr=sr, new_description="described")
+    st = call("SR.stat", sr=sr)
+    eq("names", ("renamed", "described"), (st["name"], st["description"]))
 
-note "SR.destroy refuses while volumes exist"
-e=$(fcall SR.destroy "{\"dbg\":\"t\",\"sr\":$sr}" || true)
-assert_eq "not empty" SR_NOT_EMPTY "$(json_get "$e" 'j["code"]')"
+    v = call("Volume.create", sr=sr, name="v1", description="d1", size=1000000, sharable=False)
+    key = v["key"]
+    eq("vsize rounded to 512", 1000448, v["virtual_size"])
+    eq("uri", ["lvqcow://fileqcow%s/%s" % (path, key)], v["uri"])
+    eq("rw, sharable", (True, False), (v["read_write"], v["sharable"]))
+    check("physical_utilisation", v["physical_utilisation"] > 0, v)
+    imgs = os.listdir(path + "/images")
+    eq("one image", 1, len(imgs))
+    img = path + "/images/" + imgs[0]
+    subprocess.run(["qemu-img", "check", "-q", img], check=True)
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", img], check=True,
+                                     stdout=subprocess.PIPE).stdout)
+    eq("qemu vsize", 1000448, info["virtual-size"])
+    eq("qcow2 v3", "1.1", info["format-specific"]["data"]["compat"])
+    v0 = call("Volume.create", sr=sr, name="zero", description="", size=0, sharable=True)
+    eq("size 0", (0, True), (v0["virtual_size"], v0["sharable"]))
+    big = call("Volume.create", sr=sr, name="max", description="", size=16 << 40, sharable=False)
+    eq("max size", 16 << 40, big["virtual_size"])
+    eq("too big", ["SR_BACKEND_FAILURE_79", "VDI Invalid size"],
+       error("Volume.create", sr=sr, name="x", description="", size=(16 << 40) + 1, sharable=False)[:2])
 
-note "Volume.destroy removes the volume and its image"
-for kk in $key $(json_get "$v0" 'j["key"]') $(json_get "$big" 'j["key"]'); do
-	fcall Volume.destroy "{\"dbg\":\"t\",\"sr\":$sr,\"key\":\"$kk\"}" >/dev/null
-done
-assert_eq "images gone" "" "$(ls sr/images)"
-e=$(fcall Volume.stat "$k}" || true)
-assert_eq "gone" "[\"Volume_does_not_exist\", \"$key\"]" "$(json_get "$e" 'j["params"]')"
+    k = dict(sr=sr, key=key)
+    call("Volume.set", k="vdi-type", v="user", **k)
+    call("Volume.set", k="other", v="x", **k)
+    call("Volume.set", k="other", v="y", **k)
+    call("Volume.unset", k="vdi-type", **k)
+    call("Volume.unset", k="never-set", **k)
+    call("Volume.set_name", new_name="v1b", **k)
+    call("Volume.set_description", new_description="d1b", **k)
+    s = call("Volume.stat", **k)
+    eq("keys", {"other": "y"}, s["keys"])
+    eq("stat names", ("v1b", "d1b"), (s["name"], s["description"]))
+    eq("ls", 3, len(call("SR.ls", sr=sr)))
+    eq("ls entry", s, [x for x in call("SR.ls", sr=sr) if x["key"] == key][0])
 
-note "SR.detach, then calls fail; attach again; SR.destroy"
-fcall SR.detach "{\"dbg\":\"t\",\"sr\":$sr}" >/dev/null
-e=$(fcall SR.ls "{\"dbg\":\"t\",\"sr\":$sr}" || true)
-assert_eq "detached" Sr_not_attached "$(json_get "$e" 'j["params"][0]')"
-fcall SR.attach "{\"dbg\":\"t\",\"configuration\":$cfg}" >/dev/null
-fcall SR.destroy "{\"dbg\":\"t\",\"sr\":$sr}" >/dev/null
-assert_eq "SR dir empty" "" "$(ls -A sr)"
-e=$(fcall SR.stat "{\"dbg\":\"t\",\"sr\":$sr}" || true)
-assert_eq "destroyed" Sr_not_attached "$(json_get "$e" 'j["params"][0]')"
-e=$(fcall SR.attach "{\"dbg\":\"t\",\"configuration\":$cfg}" || true)
-assert_eq "no SR" SR_does_not_exist "$(json_get "$e" 'j["params"][0]')"
-assert_eq "ls empty again" "[]" "$(fcall Plugin.ls '{"dbg":"t"}')"
-echo OK
+    eq("destroy non-empty", ["SR_NOT_EMPTY"], error("SR.destroy", sr=sr))
+    for kk in (key, v0["key"], big["key"]):
+        call("Volume.destroy", sr=sr, key=kk)
+    eq("images gone", [], os.listdir(path + "/images"))
+    eq("gone", ["Volume_does_not_exist", key], error("Volume.stat", **k))
+    eq("destroy twice", ["Volume_does_not_exist", key], error("Volume.destroy", **k))
+
+    call("SR.detach", sr=sr)
+    eq("detached", "Sr_not_attached", error("SR.ls", sr=sr)[0])
+    eq("detach twice", "Sr_not_attached", error("SR.detach", sr=sr)[0])
+    call("SR.attach", configuration=cfg)
+    call("SR.destroy", sr=sr)
+    eq("SR directory empty", [], os.listdir(path))
+    eq("destroyed", "Sr_not_attached", error("SR.stat", sr=sr)[0])
+    eq("attach destroyed", "SR_does_not_exist", error("SR.attach", configuration=cfg)[0])
+    eq("Plugin.ls empty again", [], call("Plugin.ls"))
+
+main(test)
+PY

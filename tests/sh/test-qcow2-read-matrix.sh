@@ -107,3 +107,12 @@ for img in s.qcow2 x.qcow2; do
 	not lq img resize "$img" 100M
 	assert_eq "$img unchanged" "$sum" "$(md5sum <"$img")"
 done
+
+note "map --json matches qemu-img map (cluster-aligned data, zeros, short backing)"
+qemu-img create -q -f qcow2 mb.qcow2 4M
+qemu-io -f qcow2 -c "write -P 1 0 1M" -c "write -z 2M 128k" mb.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -b mb.qcow2 -F qcow2 mt.qcow2 6M
+qemu-io -f qcow2 -c "write -P 2 512k 128k" -c "write -z 3M 64k" -c "write -z 0 64k" \
+	-c "write -c -P 3 5M 64k" mt.qcow2 >/dev/null
+assert_eq "map" "$(qemu-img map --output=json mt.qcow2 | jq -c '.[]')" \
+	"$(lq img map --json mt.qcow2 | jq -c '.[]')"

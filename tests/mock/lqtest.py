@@ -1,0 +1,68 @@
+"""Helpers for the shell tests' embedded Python: calls through the mock
+(so every result is checked against the IDL) in one process, which keeps
+the tests fast, plus assertions on the error a call must give."""
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xss  # noqa: E402
+
+FILEQCOW = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume", "org.xen.xapi.storage.fileqcow")
+
+
+class Failed(Exception):
+    pass
+
+
+def check(what, cond, detail=""):
+    if not cond:
+        raise Failed("%s %s" % (what, detail))
+
+
+def eq(what, want, got):
+    if want != got:
+        raise Failed("%s: expected %r, got %r" % (what, want, got))
+
+
+def call(method, plugin=FILEQCOW, **params):
+    params.setdefault("dbg", "test")
+    return xss.call(plugin, method, params)
+
+
+def error(method, plugin=FILEQCOW, **params):
+    """The call must fail with a well-formed error; returns [code] + params
+    with SR_BACKEND_FAILURE folded away (its params[0] comes first)."""
+    params.setdefault("dbg", "test")
+    try:
+        r = xss.call(plugin, method, params)
+    except xss.XapiError as e:
+        check("%s: error kind" % method, e.exit_code == 1, "%s %r (not the plugin's error JSON)" % (e.code, e.params))
+        return e.params if e.code == "SR_BACKEND_FAILURE" else [e.code] + e.params
+    raise Failed("%s %r: succeeded with %r" % (method, params, str(r)[:200]))
+
+
+def sr_dump(sr):
+    """Everything a call may change in a fileqcow SR."""
+    out = []
+    for root, dirs, files in os.walk(sr):
+        for f in sorted(files + dirs):
+            p = os.path.join(root, f)
+            data = b""
+            if os.path.isfile(p) and not p.endswith(".lock"):
+                with open(p, "rb") as fh:
+                    data = fh.read()
+            out.append((p, os.lstat(p).st_mode, len(data), hashlib.md5(data).hexdigest()))
+    return sorted(out)
+
+
+def main(fn):
+    try:
+        fn()
+    except (Failed, xss.XapiError, xss.IdlViolation) as e:
+        if isinstance(e, xss.XapiError):
+            print("FAILED: unexpected error %s %r" % (e.code, e.params))
+        else:
+            print("FAILED: %s" % e)
+        sys.exit(1)
+    print("OK")
