@@ -6,6 +6,7 @@
 #
 #   BENCH_DIR      scratch directory (default: a new one under /tmp)
 #   BENCH_SECONDS  length of each fio run (default 10)
+#   BENCH_REPS     runs per figure and server, the best is kept (default 1)
 #   BENCH_DATA_MIB data in the 20 GiB image (default 1536)
 #   BENCH_KEEP=1   keep the scratch directory
 #
@@ -17,6 +18,7 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 bin=$build/lvqcow
 secs=${BENCH_SECONDS:-10}
+reps=${BENCH_REPS:-1}
 data_mib=${BENCH_DATA_MIB:-1536}
 dir=${BENCH_DIR:-$(mktemp -d /tmp/lq-bench-nbd.XXXXXX)}
 mkdir -p "$dir"
@@ -57,25 +59,26 @@ PY
 	head -c 1G /dev/urandom >upload.raw
 }
 
-# start_server KIND NAME IMAGE: KIND lvqcow or qemu; socket $dir/NAME.sock
+# start_server KIND NAME IMAGE [ro]: KIND lvqcow or qemu; socket $dir/NAME.sock
 start_server() {
-	local kind=$1 name=$2 img=$3
+	local kind=$1 name=$2 img=$3 ro=${4:-}
 	rm -f "$name.sock"
 	if [ "$kind" = lvqcow ]; then
-		"$bin" serve --foreground --socket "$dir/$name.sock" --export "$name" "$img" 2>"$name.log" &
+		"$bin" serve --foreground ${ro:+--readonly} --socket "$dir/$name.sock" \
+			--export "$name" "$img" 2>"$name.log" &
 	else
-		qemu-nbd --socket="$dir/$name.sock" --export-name="$name" -f qcow2 \
-			--cache=writeback --aio=threads --shared=16 --persistent "$img" 2>"$name.log" &
+		qemu-nbd ${ro:+--read-only} --socket="$dir/$name.sock" --export-name="$name" \
+			-f qcow2 --cache=writeback --aio=threads --shared=16 --persistent \
+			"$img" 2>"$name.log" &
 	fi
 	pids+=($!)
 	for ((i = 0; i < 300; i++)); do [ -S "$name.sock" ] && return 0; sleep 0.05; done
 	echo "bench-nbd: $kind did not start" >&2; cat "$name.log" >&2; exit 1
 }
 
-stop_server() {
-	local pid=${pids[-1]}
-	kill "$pid"; wait "$pid" 2>/dev/null || true
-	unset 'pids[-1]'
+stop_servers() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	pids=()
 }
 
 uri() { echo "nbd+unix:///$1?socket=$dir/$1.sock"; }
@@ -89,6 +92,9 @@ timed() {
 	python3 -c "print('%.3f' % ($t1 - $t0))"
 }
 
+copy_null() { python3 -c "print('%.0f' % ($data_mib / $(timed nbdcopy "$(uri "$1")" null:)))"; }
+copy_up() { python3 -c "print('%.0f' % (1024 / $(timed nbdcopy upload.raw "$(uri "$1")")))"; }
+
 fio_iops() {
 	local name=$1 rw=$2 qd=$3
 	fio --name=b --ioengine=nbd --uri="$(uri "$name")" --rw="$rw" --bs=4k \
@@ -98,37 +104,46 @@ fio_iops() {
 		python3 -c "import json,sys; j=json.load(sys.stdin)['jobs'][0]; print('%.0f' % (j['read']['iops'] + j['write']['iops']))"
 }
 
-# measure KIND: prints "test value unit" lines for one server
-measure() {
-	local kind=$1 top
-	for depth in 1 30; do
-		[ $depth = 1 ] && top=base.qcow2 || top=l29.qcow2
-		start_server "$kind" r "$top"
-		echo "copy-to-null-depth$depth $(python3 -c "print('%.0f' % ($data_mib / $(timed nbdcopy "$(uri r)" null:)))") MiB/s"
-		echo "randread-qd1-depth$depth $(fio_iops r randread 1) IOPS"
-		echo "randread-qd32-depth$depth $(fio_iops r randread 32) IOPS"
-		stop_server
-		qemu-img create -q -f qcow2 -b "$dir/$top" -F qcow2 "w-$kind.qcow2"
-		start_server "$kind" w "w-$kind.qcow2"
-		echo "randwrite-qd1-depth$depth $(fio_iops w randwrite 1) IOPS"
-		echo "randwrite-qd32-depth$depth $(fio_iops w randwrite 32) IOPS"
-		stop_server
-		rm -f "w-$kind.qcow2"
+# row TEST UNIT CMD ARGS...: runs CMD against lvqcow (export L) and qemu-nbd
+# (export Q) alternately, BENCH_REPS times, keeps the best of each.
+row() {
+	local test=$1 unit=$2 a=0 b=0 v
+	shift 2
+	for ((r = 0; r < reps; r++)); do
+		v=$("$@" L); [ "$v" -gt "$a" ] && a=$v
+		v=$("$@" Q); [ "$v" -gt "$b" ] && b=$v
 	done
-	qemu-img create -q -f qcow2 "up-$kind.qcow2" 20G
-	start_server "$kind" u "up-$kind.qcow2"
-	echo "copy-from-file $(python3 -c "print('%.0f' % (1024 / $(timed nbdcopy upload.raw "$(uri u)")))") MiB/s"
-	stop_server
-	rm -f "up-$kind.qcow2"
+	printf '%-24s %9s %-5s %8s %-5s %7s\n' "$test" "$a" "$unit" "$b" "$unit" \
+		"$(python3 -c "print('%.2f' % ($a / $b if $b else 0))")"
 }
 
+rr() { fio_iops "$2" randread "$1"; }
+rw() { fio_iops "$2" randwrite "$1"; }
+
 [ -e l29.qcow2 ] || make_chains
-log "measuring lvqcow serve"
-measure lvqcow >lvqcow.txt
-log "measuring qemu-nbd $(qemu-nbd --version | head -1 | awk '{print $2}')"
-measure qemu >qemu.txt
+log "lvqcow serve vs qemu-nbd $(qemu-nbd --version | head -1 | awk '{print $2}'), ${secs}s per fio run, best of $reps"
 printf '%-24s %14s %14s %8s\n' test lvqcow qemu-nbd ratio
-paste lvqcow.txt qemu.txt | while read -r t a unit _ b _; do
-	printf '%-24s %9s %-5s %8s %-5s %7s\n' "$t" "$a" "$unit" "$b" "$unit" \
-		"$(python3 -c "print('%.2f' % ($a / $b if $b else 0))")"
+for depth in 1 30; do
+	[ $depth = 1 ] && top=base.qcow2 || top=l29.qcow2
+	start_server lvqcow L "$top" ro
+	start_server qemu Q "$top" ro
+	row "copy-to-null-depth$depth" MiB/s copy_null
+	row "randread-qd1-depth$depth" IOPS rr 1
+	row "randread-qd32-depth$depth" IOPS rr 32
+	stop_servers
+	qemu-img create -q -f qcow2 -b "$dir/$top" -F qcow2 wl.qcow2
+	qemu-img create -q -f qcow2 -b "$dir/$top" -F qcow2 wq.qcow2
+	start_server lvqcow L wl.qcow2
+	start_server qemu Q wq.qcow2
+	row "randwrite-qd1-depth$depth" IOPS rw 1
+	row "randwrite-qd32-depth$depth" IOPS rw 32
+	stop_servers
+	rm -f wl.qcow2 wq.qcow2
 done
+qemu-img create -q -f qcow2 ul.qcow2 20G
+qemu-img create -q -f qcow2 uq.qcow2 20G
+start_server lvqcow L ul.qcow2
+start_server qemu Q uq.qcow2
+row copy-from-file MiB/s copy_up
+stop_servers
+rm -f ul.qcow2 uq.qcow2

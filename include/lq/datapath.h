@@ -21,6 +21,10 @@ int ops_datapath_deactivate(const char *uri, const char *domain);
 /* Never fails: problems are logged. */
 void ops_datapath_detach(const char *uri, const char *domain);
 int ops_datapath_close(const char *uri);
+/* Moves a running server of volume key onto a new leaf image after its
+ * chain changed (pause, reopen, resume); 0 if no server runs.  The
+ * caller holds the SR lock. */
+int ops_datapath_reopen(const char *key, const char *image);
 /* One line per running server; *out malloc'd. */
 int ops_datapath_diagnostics(char **out);
 

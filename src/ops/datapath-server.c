@@ -19,6 +19,8 @@
 #include "lq/log.h"
 #include "lq/nbd.h"
 #include "lq/qcow2.h"
+#include "lq/rundir.h"
+#include "lq/uuid.h"
 #include "datapath-int.h"
 
 #define DP_STOP_WAIT_MS 120000
@@ -161,4 +163,35 @@ void ops_dp_overlay_remove(const struct dp *d)
 {
 	if (unlink(d->overlay) < 0 && errno != ENOENT)
 		log_warn("datapath: removing %s: %m", d->overlay);
+}
+
+/* The chain under a running server changed (snapshot, coalesce): move
+ * the server onto the new leaf.  Nothing to do when no server runs.  A
+ * non-persistent overlay is refused: its backing name still points at
+ * the old leaf. */
+int ops_datapath_reopen(const char *key, const char *image)
+{
+	char sub[64], dir[PATH_MAX], ctl[PATH_MAX], cmd[PATH_MAX + 16], reply[PATH_MAX + 64];
+
+	if (!uuid_is_valid(key))
+		return err_set(EINVAL, "unexpected volume key %.64s", key);
+	snprintf(sub, sizeof sub, "nbd/%s", key);
+	if (rundir_path(sub, dir, sizeof dir) < 0)
+		return -1;
+	if (snprintf(ctl, sizeof ctl, "%s/ctl", dir) >= (int)sizeof ctl)
+		return err_set(ENAMETOOLONG, "runtime path too long under %s", dir);
+	if (nbd_control_call(ctl, "status", reply, sizeof reply) < 0)
+		return 0;
+	if (strstr(reply, "/overlay.qcow2"))
+		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	if (snprintf(cmd, sizeof cmd, "reopen %s", image) >= (int)sizeof cmd || strchr(image, '\n'))
+		return err_set(EINVAL, "bad image path for reopen");
+	if (nbd_control_call(ctl, "pause", reply, sizeof reply) < 0)
+		return -1;
+	if (nbd_control_call(ctl, cmd, reply, sizeof reply) < 0) {
+		struct err_record e = *err_last();
+		nbd_control_call(ctl, "resume", reply, sizeof reply);
+		return err_set(e.errnum, "%s", e.msg);
+	}
+	return nbd_control_call(ctl, "resume", reply, sizeof reply);
 }

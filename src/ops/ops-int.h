@@ -40,6 +40,7 @@ void ops_sr_forget_runtime(const char *uuid);
 
 /* volume_json.c */
 int ops_volume_json(struct ops_sr *sr, const struct meta_volume *v, struct json_object **out);
+int ops_sr_stat_fill(struct ops_sr *sr, struct rpc_sr_stat *st);
 int ops_sr_stat_json(struct ops_sr *sr, struct json_object **out);
 
 /* activation.c: is the volume active anywhere on this host? */

@@ -115,9 +115,12 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 		rc = err_xapi(RPC_E_SR_NOT_EXIST, "no SR at %s", root);
 	} else if (ops_sr_load(type, root, true, &h) == 0 && check_config_uuid(config, h) == 0 &&
 		   ops_attach_record(type, h->uuid, h->sr) == 0) {
+		/* The sweep is housekeeping: its failure must not fail attach. */
 		int n = ops_sr_sweep(h);
 		if (n > 0)
 			log_info("SR %s: removed %d orphan images", h->sr, n);
+		else if (n < 0)
+			log_warn("SR %s: orphan sweep: %s", h->sr, err_last()->msg);
 		*sr_out = root;
 		root = NULL;
 		rc = 0;

@@ -55,30 +55,21 @@ static int probe_one(const char *type, const char *root, struct json_object **ou
 {
 	const struct store_ops *so = store_find(type);
 	struct rpc_kv kv[2] = { { "path", root }, { "sr_uuid", NULL } };
-	struct json_object *stat = NULL;
 	struct ops_sr *h = NULL;
-	int rc = 0;
+	struct rpc_sr_stat st;
 
 	if (!so->sr_exists(root)) {
 		*out = rpc_probe_json(kv, 1, true, NULL);
 		return *out ? 0 : -1;
 	}
-	if (ops_sr_load(type, root, false, &h) < 0 || ops_sr_stat_json(h, &stat) < 0) {
+	if (ops_sr_load(type, root, false, &h) < 0 || ops_sr_stat_fill(h, &st) < 0) {
 		ops_sr_close(h);
 		return -1;
 	}
 	kv[1].v = h->uuid;
-	struct rpc_sr_stat st = {
-		.sr = h->sr, .name = h->meta->name, .uuid = h->meta->uuid,
-		.description = h->meta->description,
-		.free_space = json_object_get_int64(json_object_object_get(stat, "free_space")),
-		.total_space = json_object_get_int64(json_object_object_get(stat, "total_space")),
-	};
 	*out = rpc_probe_json(kv, 2, true, &st);
-	rc = *out ? 0 : -1;
-	json_object_put(stat);
 	ops_sr_close(h);
-	return rc;
+	return *out ? 0 : -1;
 }
 
 int ops_sr_probe(const char *type, struct json_object *config, struct json_object **result)

@@ -115,15 +115,13 @@ int ops_sr_runtime_dir(const struct ops_sr *h, char *buf, size_t n)
 /* Best effort: a leftover directory only costs a few bytes of tmpfs. */
 void ops_sr_forget_runtime(const char *uuid)
 {
-	char sub[64], dir[PATH_MAX], cmd_dir[PATH_MAX + 16];
+	char dir[PATH_MAX];
 
-	snprintf(sub, sizeof sub, "sr/%s/active", uuid);
-	if (rundir_path(sub, dir, sizeof dir) < 0)
+	if (snprintf(dir, sizeof dir, "%s/sr/%s/active", rundir_root(), uuid) >= (int)sizeof dir)
 		return;
 	rmdir(dir);
-	snprintf(cmd_dir, sizeof cmd_dir, "%s", dir);
-	*strrchr(cmd_dir, '/') = '\0';
-	rmdir(cmd_dir);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
 }
 
 int ops_check_str(const char *what, const char *s)

@@ -120,11 +120,9 @@ int ops_volume_create(const char *type, const char *sr_str, const char *name,
  * of those nodes are returned for removal after the commit. */
 static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_t *n)
 {
-	static char *none[1];
-
 	if (meta_volume_remove(sr->meta, key) < 0)
 		return -1;
-	*images = none;
+	*images = NULL;
 	*n = 0;
 	for (size_t i = 0; i < sr->meta->nnodes;) {
 		struct meta_node *nd = &sr->meta->nodes[i];
@@ -133,7 +131,7 @@ static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_
 			i++;
 			continue;
 		}
-		grown = realloc(*n ? *images : NULL, (*n + 1) * sizeof *grown);
+		grown = realloc(*images, (*n + 1) * sizeof *grown);
 		if (!grown)
 			return err_set(ENOMEM, "out of memory");
 		*images = grown;
@@ -151,8 +149,7 @@ static void remove_images(struct ops_sr *sr, char **images, size_t n)
 			log_warn("SR %s: %s (the sweep will retry)", sr->sr, err_last()->msg);
 		free(images[i]);
 	}
-	if (n)
-		free(images);
+	free(images);
 }
 
 static int destroy_locked(struct ops_sr *sr, const char *key)
@@ -169,8 +166,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
-		if (n)
-			free(images);
+		free(images);
 		return -1;
 	}
 	remove_images(sr, images, n);

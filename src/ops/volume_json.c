@@ -60,19 +60,28 @@ int ops_volume_json(struct ops_sr *sr, const struct meta_volume *v, struct json_
 	return *out ? 0 : -1;
 }
 
-int ops_sr_stat_json(struct ops_sr *sr, struct json_object **out)
+int ops_sr_stat_fill(struct ops_sr *sr, struct rpc_sr_stat *st)
 {
 	uint64_t free_b, total_b;
 
 	if (sr->store->ops->space(sr->store, &free_b, &total_b) < 0)
 		return -1;
-	struct rpc_sr_stat st = {
+	*st = (struct rpc_sr_stat){
 		.sr = sr->sr, .name = sr->meta->name, .uuid = sr->meta->uuid,
 		.description = sr->meta->description,
 		.free_space = free_b > INT64_MAX ? INT64_MAX : (int64_t)free_b,
 		.total_space = total_b > INT64_MAX ? INT64_MAX : (int64_t)total_b,
 		.clustered = false,
 	};
+	return 0;
+}
+
+int ops_sr_stat_json(struct ops_sr *sr, struct json_object **out)
+{
+	struct rpc_sr_stat st;
+
+	if (ops_sr_stat_fill(sr, &st) < 0)
+		return -1;
 	*out = rpc_sr_stat_json(&st);
 	return *out ? 0 : -1;
 }

@@ -50,7 +50,11 @@ static int precheck(const uint8_t *b, uint64_t len, struct qcow2_check_result *r
 		return QCOW2_CHECK_UNSUPPORTED;
 	}
 	version = be32_get(b + 4);
-	if (version != 2 && version != 3) {
+	if (version < 2) {      /* qcow version 1 or unknown: no qcow2 check applies */
+		snprintf(res->msg, sizeof res->msg, "qcow version %u image: cannot check", version);
+		return QCOW2_CHECK_UNSUPPORTED;
+	}
+	if (version != 3) {
 		snprintf(res->msg, sizeof res->msg, "unsupported qcow2 version %u", version);
 		return QCOW2_CHECK_ERROR;
 	}

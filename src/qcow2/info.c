@@ -41,6 +41,10 @@ static int end_offset(struct qcow2_image *img, uint64_t *end)
 	r = qcow2_refcount_end(img, &c);
 	pthread_mutex_unlock(&img->lock);
 	*end = c << img->cbits;
+	/* Lazy refcounts may undercount: never report less than the file,
+	 * or a caller shrinking to this size would cut live clusters. */
+	if (img->h.incompatible_features & QCOW2_INCOMPAT_DIRTY)
+		*end = MAX(*end, qcow2_io_size(img->fd));
 	return r;
 }
 

@@ -30,7 +30,9 @@ struct zplan {
 bool qcow2_backing_absent(const struct qcow2_image *img, uint64_t off, uint64_t len)
 {
 	(void)len; /* the range starts at off: past the end means all of it */
-	return !img->backing || off >= qcow2_vsize(img->backing);
+	if (!img->backing) /* named but not opened (NO_BACKING): it may hold anything */
+		return !img->h.backing_file[0];
+	return off >= qcow2_vsize(img->backing);
 }
 
 static void plan_zero(const struct qcow2_image *img, uint64_t e, uint64_t gc, enum zmode m,

@@ -54,10 +54,13 @@ cases = []  # (method, stdin bytes, expected params[0] or code, label)
 malformed = [b"", b"\n", b"{", b"}", b"null", b"[]", b"\"x\"", b"42", b"{\"dbg\":\"t\"} {}",
              b"{\"dbg\":\"t\",}", b"{\"dbg\" \"t\"}", b"\xff\xfe\x00", b"{" * 5000, b"[" * 100000,
              b"{\"dbg\":\"t\"", b"x" * 1000000]
+# The stdin path is shared by every call: the full list on two calls, a
+# sample on the others (each case is a process; keep the test short).
 for m in good:
-    for bad in malformed:
+    for bad in (malformed if m in ("SR.stat", "Volume.create") else malformed[:3] + malformed[9:11]):
         cases.append((m, bad, "UnmarshalException", "malformed %r" % bad[:20]))
 wrong = [1, 1.5, True, None, [], {}, "s", {"a": 1}]
+rotate = itertools.count()
 for m, params in good.items():
     for field, val in params.items():
         missing = {k: v for k, v in params.items() if k != field}
@@ -66,6 +69,8 @@ for m, params in good.items():
             if type(w) is type(val) and (not isinstance(w, dict) or w == {}):
                 continue
             if isinstance(val, dict) and w == {}:
+                continue
+            if w is not None and next(rotate) % 3:  # null always, others in turn
                 continue
             p = dict(params)
             p[field] = w
@@ -80,16 +85,17 @@ bad_srs = ["", "relative", "/", "/nonexistent/sr", cwd, cwd + "/afile", sr + "/"
 for m, params in good.items():
     if "sr" not in params:
         continue
-    for s in bad_srs:
+    for s in (bad_srs if m in ("SR.stat", "Volume.set") else bad_srs[::4]):
         p = dict(params)
         p["sr"] = s
         cases.append((m, json.dumps(p).encode(), "Sr_not_attached", "sr=%r" % s[:30]))
 # unknown keys
+bad_keys = ["", str(uuid.uuid4()), key.upper(), key + " ", "../../etc/passwd", "a" * 100000,
+            key[:-1], "*", "\u00e9"]
 for m, params in good.items():
     if "key" not in params:
         continue
-    for k in ["", str(uuid.uuid4()), key.upper(), key + " ", "../../etc/passwd", "a" * 100000,
-              key[:-1], "*", "\u00e9"]:
+    for k in (bad_keys if m == "Volume.stat" else bad_keys[::3]):
         p = dict(params)
         p["key"] = k
         cases.append((m, json.dumps(p).encode(), "Volume_does_not_exist", "key=%r" % k[:30]))

@@ -27,6 +27,14 @@ def c(method, **p):
     p["dbg"] = "t"
     return xss.call(plugin, method, p)
 
+fails_sr = []
+for s in strings[:4] + strings[5:9] + strings[-1:]:
+    c("SR.set_name", sr=sr, new_name=s)
+    c("SR.set_description", sr=sr, new_description=s[::-1])
+    st = c("SR.stat", sr=sr)
+    if st["name"] != s or st["description"] != s[::-1]:
+        fails_sr.append(s)
+        print("FAIL SR name %r" % s[:40])
 # One volume per string, so a single SR.ls checks them all at the end.
 keys = []
 for i, s in enumerate(strings):
@@ -36,7 +44,7 @@ for i, s in enumerate(strings):
     keys.append(v["key"])
 c("Volume.set_name", sr=sr, key=keys[0], new_name=strings[7])
 c("Volume.unset", sr=sr, key=keys[1], k=strings[1])
-fails = 0
+fails = len(fails_sr)
 def verify(vols):
     global fails
     by_key = {v["key"]: v for v in vols}
@@ -49,13 +57,6 @@ def verify(vols):
             fails += 1
             print("FAIL string %d (%r...): %r" % (i, s[:40], checks))
 verify(c("SR.ls", sr=sr))
-for s in strings[:4] + strings[5:9]:
-    c("SR.set_name", sr=sr, new_name=s)
-    c("SR.set_description", sr=sr, new_description=s[::-1])
-    st = c("SR.stat", sr=sr)
-    if st["name"] != s or st["description"] != s[::-1]:
-        fails += 1
-        print("FAIL SR name %r" % s[:40])
 if os.path.exists(cwd + "/pwned") or os.path.exists(cwd + "/pwned2"):
     fails += 1
     print("FAIL: a value reached a shell")
