@@ -3,7 +3,7 @@
 # Quiet when everything is present; needs root (or sudo) otherwise.
 set -e
 PKGS="build-essential pkg-config libjson-c-dev libxml2-dev zlib1g-dev libcmocka-dev
-liblvm2-dev lvm2 qemu-utils libnbd-bin fio clang libclang-rt-14-dev python3 xxd strace
+liblvm2-dev lvm2 qemu-utils libnbd-bin fio clang libclang-rt-14-dev python3 xxd strace bc
 util-linux procps"
 missing=""
 for p in $PKGS; do

@@ -1,18 +1,14 @@
-/* fault: named fault-injection points for crash tests.
+/* fault: named crash points for the fault-injection tests.
  *
- * Multi-step operations call fault_point("where") right before each step
- * that changes persistent state (a metadata write, a header switch, a
- * chunk of commit).  With LVQCOW_FAULT_AT=N in the environment the Nth
- * point reached in the process calls _exit(99), as a crash or SIGKILL
- * would at that moment; with LVQCOW_FAULT_TRACE set, every point reached
- * is printed to stderr with its number, so a test can count them.  Without
- * either variable a point costs one predictable branch.
- */
+ * Every multi-step operation marks the points between its steps with
+ * fault_point("name").  When $LVQCOW_FAULT equals that name the process
+ * kills itself with SIGKILL right there, exactly as a crash or power cut
+ * would stop it; the tests then check that recovery leaves the old or the
+ * new state and no damage.  Unset (always, in production) a point costs a
+ * string compare. */
 #ifndef LQ_FAULT_H
 #define LQ_FAULT_H
 
-#define FAULT_EXIT_CODE 99
-
-void fault_point(const char *where);
+void fault_point(const char *name);
 
 #endif

@@ -72,8 +72,12 @@ static int get_uuid_attr(xmlNodePtr n, const char *name, bool required, char **o
 {
 	if (get_attr(n, name, required, out) < 0)
 		return -1;
-	if (*out && !uuid_is_valid(*out))
-		return err_corrupt("metadata document: <%s %s='%.40s'> is not a uuid", n->name, name, *out);
+	if (*out && !uuid_is_valid(*out)) {
+		err_corrupt("metadata document: <%s %s='%.40s'> is not a uuid", n->name, name, *out);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 

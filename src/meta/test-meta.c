@@ -205,6 +205,11 @@ static void test_bad_links(void **s UNUSED)
 	expect_corrupt(doc, len);
 	free(doc);
 	meta_set_str(&sr->volumes[0].node, N1);
+	meta_set_str(&sr->nodes[1].uuid, "not-a-uuid"); /* refused, nothing leaked */
+	assert_int_equal(meta_format(sr, &doc, &len), 0);
+	expect_corrupt(doc, len);
+	free(doc);
+	meta_set_str(&sr->nodes[1].uuid, N1);
 	meta_set_str(&sr->nodes[0].parent, N1); /* cycle N0 <-> N1 */
 	assert_int_equal(meta_format(sr, &doc, &len), 0);
 	expect_corrupt(doc, len);

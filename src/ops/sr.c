@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/log.h"
 #include "lq/meta.h"
 #include "lq/rpc.h"
@@ -80,9 +81,11 @@ int ops_sr_create(const char *type, const char *uuid, struct json_object *config
 	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
 	    so->sr_config(config, &root) < 0)
 		return -1;
-	if (so->sr_prepare(root) == 0 && so->open(root, &st) == 0 &&
-	    write_first_doc(st, uuid, name, description) == 0)
-		rc = create_result(config, root, uuid, result);
+	if (so->sr_prepare(root) == 0 && so->open(root, &st) == 0) {
+		fault_point("sr-create.prepared");
+		if (write_first_doc(st, uuid, name, description) == 0)
+			rc = create_result(config, root, uuid, result);
+	}
 	if (rc == 0)
 		log_info("created SR %s at %s", uuid, root);
 	if (st)

@@ -14,6 +14,7 @@
 
 #include "lq/checked.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/log.h"
 #include "lq/meta.h"
 #include "lq/qcow2.h"
@@ -77,20 +78,28 @@ struct create_args {
 	bool sharable;
 };
 
+/* The image is written first: if we die before the commit it is an
+ * orphan for the sweep; if the commit fails we remove it ourselves. */
 static int create_locked(struct ops_sr *sr, const struct create_args *a, struct json_object **result)
 {
 	char key[UUID_STR_LEN], node[UUID_STR_LEN], image[256], path[PATH_MAX];
 	uint64_t vsize = 0;
+	int rc;
 
 	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
 	    sr->store->ops->node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
 	    sr->store->ops->image_path(sr->store, image, path, sizeof path) < 0)
 		return -1;
-	if (make_image(path, a->size, &vsize) < 0 ||
-	    add_volume(sr, key, node, image, vsize, a->name, a->description, a->sharable) < 0 ||
-	    ops_sr_commit(sr) < 0) {
-		log_error("Volume.create in %s: %s", sr->sr, err_last()->msg);
+	rc = make_image(path, a->size, &vsize);
+	if (rc == 0) {
+		fault_point("volume-create.image-written");
+		rc = add_volume(sr, key, node, image, vsize, a->name, a->description, a->sharable);
+	}
+	if (rc == 0)
+		rc = ops_sr_commit(sr);
+	if (rc < 0) {
 		struct err_record saved = *err_last();
+		log_error("Volume.create in %s: %s", sr->sr, saved.msg);
 		sr->store->ops->node_remove(sr->store, image);
 		err_restore(&saved);
 		return -1;
@@ -169,6 +178,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 		free(images);
 		return -1;
 	}
+	fault_point("volume-destroy.committed");
 	remove_images(sr, images, n);
 	ops_activation_forget(sr, key);
 	log_info("SR %s: destroyed volume %s", sr->sr, key);

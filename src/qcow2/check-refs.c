@@ -10,8 +10,9 @@
 #include "lq/err.h"
 #include "check-int.h"
 
-/* How far past the end of the file the dense array may grow. */
-#define CHK_DENSE_SLACK (UINT64_C(1) << 20)
+/* How far past the end of the file the dense array may grow: as far again
+ * as the file, and at least this many clusters. */
+#define CHK_DENSE_SLACK (UINT64_C(1) << 16)
 /* qemu refuses to check files of more clusters than this. */
 #define CHK_MAX_CLUSTERS UINT64_C(0x7fffffff)
 
@@ -27,7 +28,7 @@ int chk_refs_init(struct chk *c)
 		return err_set(ENOMEM, "out of memory for %llu refcounts", (unsigned long long)n);
 	c->nrefs = n;
 	c->refs_cap = MAX(n, 1);
-	c->dense_limit = n + CHK_DENSE_SLACK;
+	c->dense_limit = n + MAX(n, CHK_DENSE_SLACK);
 	return 0;
 }
 

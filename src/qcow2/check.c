@@ -50,11 +50,15 @@ static int precheck(const uint8_t *b, uint64_t len, struct qcow2_check_result *r
 		return QCOW2_CHECK_UNSUPPORTED;
 	}
 	version = be32_get(b + 4);
-	if (version < 2) {      /* qcow version 1 or unknown: no qcow2 check applies */
-		snprintf(res->msg, sizeof res->msg, "qcow version %u image: cannot check", version);
+	if (version == 0) {     /* no qcow at all: qemu would see a raw image */
+		snprintf(res->msg, sizeof res->msg, "qcow version 0: not a qcow2 image: cannot check");
 		return QCOW2_CHECK_UNSUPPORTED;
 	}
-	if (version != 3) {
+	if (version == 1) {     /* qcow v1 header: not openable as what it says it is */
+		snprintf(res->msg, sizeof res->msg, "qcow version 1 image: not supported");
+		return QCOW2_CHECK_ERROR;
+	}
+	if (version > 3) {
 		snprintf(res->msg, sizeof res->msg, "unsupported qcow2 version %u", version);
 		return QCOW2_CHECK_ERROR;
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/file.h"
 #include "lq/lock.h"
 #include "lq/meta.h"
@@ -285,7 +286,10 @@ static int fs_sr_remove(struct store *st)
 		return -1;
 	if (unlink(doc) < 0)
 		return err_sys("unlink %s: %m", doc);
-	if (file_sync_parent(doc) < 0 || fs_image_list(st, fs_unlink_any, dir) < 0)
+	if (file_sync_parent(doc) < 0)
+		return -1;
+	fault_point("sr-destroy.document-removed");
+	if (fs_image_list(st, fs_unlink_any, dir) < 0)
 		return -1;
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return err_sys("rmdir %s: %m", dir);

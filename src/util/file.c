@@ -11,6 +11,7 @@
 
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/file.h"
 
 static int read_fd(int fd, const char *path, size_t max, char **buf, size_t *len)
@@ -132,6 +133,7 @@ int file_write_atomic(const char *path, const void *buf, size_t len, int mode)
 	unlink(tmp); /* a leftover of a crashed process with our pid */
 	if (write_temp(tmp, buf, len, mode) < 0)
 		return -1;
+	fault_point("atomic-write.before-rename");
 	if (rename(tmp, path) < 0) {
 		err_sys("rename %s to %s: %m", tmp, path);
 		unlink(tmp);

@@ -8,11 +8,12 @@
 # divergences (docs/qcow2-ops.md) are accepted only where they apply.
 . "$LQ_TOP/tests/lib.sh"
 
-# cases IMAGE SEED COUNT: "offset bit" lines for IMAGE's structures.
+# cases IMAGE SEED COUNT HEADER: "offset bit" lines for IMAGE's structures
+# (the header fields only when HEADER is 1).
 cases() {
 	python3 - "$@" <<'PY'
 import random, sys
-path, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, seed, count, header = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 d = open(path, "rb").read()
 be = lambda o, n: int.from_bytes(d[o:o + n], "big")
 v3 = be(4, 4) == 3
@@ -23,25 +24,25 @@ fields = [(0, 4), (4, 4), (8, 8), (16, 4), (20, 4), (24, 8), (32, 4), (36, 4), (
           (48, 8), (56, 4), (60, 4), (64, 8)]
 if v3:
     fields += [(72, 8), (80, 8), (88, 8), (96, 4), (100, 4)]
-for o, n in fields:                      # low bit of the last byte, a high bit
-    out += [(o + n - 1, 0), (o + n - 1, 1), (o + (n - 1) // 2, 5)]
+for o, n in fields if header else []:    # low bit of the last byte, a high bit
+    out += [(o + n - 1, 0), (o + (n - 1) // 2, 5)]
 meta = [0]
 def entry_bits(off, bits):
     for b in bits:
         out.append((off + 7 - b // 8, b % 8))
 l2s = [be(l1 + 8 * i, 8) & 0x00fffffffffffe00 for i in range(l1_size)]
 l2s = [x for x in l2s if x]
-entry_bits(l1, [0, 9, 13, 22, 40, 55, 56, 63])
-for t in l2s[:2]:
-    entry_bits(t, [0, 1, 9, 12, 30, 50, 61, 62, 63])
-    entry_bits(t + 8 * 5, [0, 9, 63])
-entry_bits(rt, [0, 9, 12, 30, 63])
+entry_bits(l1, [0, 9, 22, 40, 56, 63])
+for t in l2s[:1]:
+    entry_bits(t, [0, 1, 9, 30, 50, 62, 63])
+    entry_bits(t + 8 * 5, [9, 63])
+entry_bits(rt, [0, 9, 30])
 rbs = [be(rt + 8 * i, 8) & ~0x1ff for i in range(rtc * cs // 8)]
 rbs = [x for x in rbs if x]
 width = 2 if not v3 else (1 << be(96, 4)) // 8 or 1
 for rb in rbs[:1]:
-    for k in [0, l1 // cs, rt // cs, rb // cs] + [t // cs for t in l2s[:2]]:
-        for b in (0, 1, 8 * width - 1):
+    for k in [0, l1 // cs, rb // cs] + [t // cs for t in l2s[:1]]:
+        for b in (0, 8 * width - 1):
             out.append((rb + width * k + width - 1 - b // 8, b % 8))
 meta += [l1 // cs * cs, rt] + l2s + rbs
 rng = random.Random(seed)
@@ -70,8 +71,7 @@ one_case() {
 				"($(head -c 200 qemu.err | tr '\n' ' '))" | tee -a mismatches
 		fi
 	fi
-	for cmd in "info $img" "info --json $img" "map --json $img" "read $img 0 64K" \
-		"read $img 1M 200K" "allocated $img" "bitmap $img"; do
+	for cmd in "info --json $img" "map --json $img" "read $img 0 1M"; do
 		rc=$(rc_of lq img $cmd)
 		[ "$rc" -lt 128 ] || die "lvqcow img $cmd crashed (signal $((rc - 128))) on $base +$off bit $bit"
 	done
@@ -96,11 +96,12 @@ qemu-img create -q -f qcow2 -o cluster_size=4096,refcount_bits=8 rb8.qcow2 8M
 qemu-io -f qcow2 -c 'write -P 7 0 64k' rb8.qcow2 >/dev/null
 for base in v3.qcow2 v3c.qcow2 v2.qcow2 rb8.qcow2; do
 	qcheck $base
-	n=0
+	n=0 header=1
+	[ $base = v3.qcow2 ] || [ $base = v2.qcow2 ] || header=0
 	while read -r off bit; do
 		one_case $base "$off" "$bit"
 		n=$((n + 1))
-	done < <(cases $base 42 30)
+	done < <(cases $base 42 12 $header)
 	note "$base: $n corrupted copies agree"
 done
 note "$total cases, $diverged accepted divergences (qemu-img out of memory)"
