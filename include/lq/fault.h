@@ -5,7 +5,11 @@
  * kills itself with SIGKILL right there, exactly as a crash or power cut
  * would stop it; the tests then check that recovery leaves the old or the
  * new state and no damage.  Unset (always, in production) a point costs a
- * string compare. */
+ * string compare.
+ *
+ * To crash at every point of an operation in turn without knowing their
+ * names: LVQCOW_FAULT_TRACE=1 prints "fault point N: name" for each point
+ * reached, and LVQCOW_FAULT_AT=N kills (SIGKILL) at the Nth one. */
 #ifndef LQ_FAULT_H
 #define LQ_FAULT_H
 

@@ -92,10 +92,20 @@ static int conn_spawn(struct nbd_conn *c)
 	return r;
 }
 
+/* Large READ replies stall less on a bigger send buffer (the kernel
+ * caps it at net.core.wmem_max). */
+static void tune_socket(int fd)
+{
+	int sndbuf = NBD_SOCKET_SNDBUF;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+}
+
 void nbd_conn_start(struct nbd_server *s, int fd)
 {
 	struct nbd_conn *c;
 
+	tune_socket(fd);
 	pthread_mutex_lock(&s->lock);
 	if (s->nconns >= NBD_MAX_CONNS || s->stopping || !(c = conn_new(s, fd))) {
 		pthread_mutex_unlock(&s->lock);

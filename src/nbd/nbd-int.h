@@ -32,6 +32,7 @@
 #define NBD_MAX_CONN_BYTES (256u << 20) /* payload bytes per connection */
 #define NBD_MAX_EXTENTS 512             /* per BLOCK_STATUS reply */
 #define NBD_MAX_CONNS 128
+#define NBD_SOCKET_SNDBUF (2 << 20)
 #define NBD_MAX_CONTROL 8
 #define NBD_CONTROL_LINE 4352         /* a command with a path */
 #define NBD_META_BASE_ALLOCATION "base:allocation"

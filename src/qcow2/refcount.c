@@ -172,6 +172,7 @@ static int grow_table(struct qcow2_image *img, uint64_t need)
 /* --- allocation --- */
 
 static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n);
+static uint64_t free_end(struct qcow2_image *img);
 
 /* First run of n clusters with refcount 0 at or after from.  Past the
  * end of the file and of this session's allocations every cluster must
@@ -180,7 +181,7 @@ static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n);
 static int find_free(struct qcow2_image *img, uint64_t from, uint64_t n, uint64_t *start)
 {
 	uint64_t c = from, run = 0, rc;
-	uint64_t end = MAX(DIV_ROUND_UP(qcow2_io_size(img->fd), img->cs), img->alloc_end);
+	uint64_t end = free_end(img);
 
 	while (run < n) {
 		uint64_t t = (c + run) / img->rb_entries, boff;
@@ -253,28 +254,91 @@ static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n)
 	return 0;
 }
 
+/* Past the file and everything allocated since open, all is free. */
+static uint64_t free_end(struct qcow2_image *img)
+{
+	return MAX(DIV_ROUND_UP(qcow2_io_size(img->fd), img->cs), img->alloc_end);
+}
+
+static uint64_t missing_blocks(struct qcow2_image *img, uint64_t t0, uint64_t t1)
+{
+	uint64_t k = 0;
+
+	for (uint64_t t = t0; t <= t1; t++)
+		k += t >= img->rt_entries || !(img->reftable[t] & QCOW2_REFT_OFFSET_MASK);
+	return k;
+}
+
+/* A run of n past the end, preceded by the refcount blocks it and they
+ * need.  Used for runs too long to fit between self-describing blocks
+ * (a block is placed inside the range it describes, so a first-fit run
+ * can never span a whole block range that has none yet). */
+static int alloc_at_end(struct qcow2_image *img, uint64_t n, uint64_t *start)
+{
+	uint64_t s, k, last, j = 0, e = img->rb_entries;
+
+	for (;;) {
+		s = free_end(img);
+		for (k = 0;;) {
+			uint64_t nk;
+
+			last = (s + k + n - 1) / e;
+			nk = missing_blocks(img, s / e, last);
+			if (nk == k)
+				break;
+			k = nk;
+		}
+		if (last < img->rt_entries)
+			break;
+		if (grow_table(img, last + 1) < 0)
+			return -1;
+	}
+	for (uint64_t t = s / e; t <= last; t++)
+		if (!(img->reftable[t] & QCOW2_REFT_OFFSET_MASK) && install_block(img, t, s + j++) < 0)
+			return -1;
+	for (uint64_t c = s; c < s + k; c++)
+		if (qcow2_refcount_set(img, c, 1) < 0)
+			return -1;
+	img->alloc_end = s + k + n;
+	*start = s + k;
+	return 0;
+}
+
+/* First fit from the hint; 1 when it gave up (use alloc_at_end). */
+static int first_fit(struct qcow2_image *img, uint64_t n, uint64_t *start)
+{
+	int r = 1;
+
+	for (int tries = 0; r > 0 && tries < 8; tries++) {
+		if (find_free(img, img->free_hint, n, start) < 0)
+			return -1;
+		r = ensure_blocks(img, *start, n);
+		if (r < 0)
+			return -1;
+	}
+	return r;
+}
+
 int qcow2_alloc_clusters(struct qcow2_image *img, uint64_t n, uint64_t *host_off)
 {
-	uint64_t c;
-	int r;
+	uint64_t c = 0;
+	int r = 1;
 
 	if (img->need_rebuild)
 		return err_set(EIO, "refcounts must be rebuilt before allocating");
-	do {
-		if (find_free(img, img->free_hint, n, &c) < 0)
-			return -1;
-		if ((c + n) << img->cbits >= QCOW2_MAX_HOST_OFFSET || (c + n) >> (64 - img->cbits))
-			return err_set(ENOSPC, "image would exceed the largest host offset");
-		r = ensure_blocks(img, c, n);
-		if (r < 0)
-			return -1;
-	} while (r > 0);
+	if (n < img->rb_entries / 2 && (r = first_fit(img, n, &c)) < 0)
+		return -1;
+	if (r > 0 && alloc_at_end(img, n, &c) < 0)
+		return -1;
+	if ((c + n) >> (56 - img->cbits))
+		return err_set(ENOSPC, "image would exceed the largest host offset");
 	if (check_overlap(img, c, n) < 0)
 		return -1;
 	for (uint64_t i = 0; i < n; i++)
 		if (qcow2_refcount_set(img, c + i, 1) < 0)
 			return -1;
-	img->free_hint = c + n;
+	if (r == 0)
+		img->free_hint = c + n;
 	img->alloc_end = MAX(img->alloc_end, c + n);
 	*host_off = c << img->cbits;
 	return 0;

@@ -7,6 +7,9 @@
 . "$LQ_TOP/tests/lib.sh"
 command -v nbdcopy >/dev/null || skip "nbdcopy not installed"
 dcall() { xss call "$LQ_DATAPATH" "$@"; }
+# Whatever a failure leaves running is stopped on exit.
+kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(cat "$p")"; done; true; }
+at_exit kill_servers
 size=$((64 << 20))
 
 note "Plugin.Query / query / diagnostics of the datapath plugin"
@@ -18,7 +21,7 @@ dcall Plugin.diagnostics '{"dbg":"t"}' >/dev/null
 
 SRU=$(new_sr sr)
 VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$size)
-img=$(find "$PWD/sr" -name '*.qcow2' -newer xss-state.json -o -name '*.qcow2' | head -1)
+img=$(find "$PWD/sr" -name '*.qcow2' | head -1)
 [ -f "$img" ] || die "no image file for the volume"
 
 note "attach returns the backend; attaching again reuses the server"
@@ -56,11 +59,15 @@ note "a second read-write activation is refused; 20 read-only ones are fine"
 xe vdi-attach uuid="$VU" domain=7 >/dev/null
 e=$(xe vdi-activate uuid="$VU" domain=7 2>&1 || true)
 echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "second writer accepted: $e"
-for i in $(seq 1 20); do xe vdi-activate uuid="$VU" domain="u0-ro$i" readonly=true; done
+# The nested activations call the scripts directly, with the exact protocol
+# the mock uses (stdin JSON, --json), to keep the test short.
+vuri=$(json_get "$(fcall Volume.stat "{\"dbg\":\"t\",\"sr\":\"$(realpath sr)\",\"key\":\"$export\"}")" 'j["uri"][0]')
+dp() { call "$LQ_DATAPATH" "$1" "{\"dbg\":\"t\",\"uri\":\"$vuri\",\"domain\":\"$2\"}" >/dev/null; }
+for i in $(seq 1 20); do dp Datapath.activate_readonly "u0-ro$i"; done
 xe vdi-activate uuid="$VU" domain=0 readonly=true      # the writer stays a writer
 e=$(xe vdi-activate uuid="$VU" domain=7 2>&1 || true)
 echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "second writer accepted: $e"
-for i in $(seq 1 20); do xe vdi-deactivate uuid="$VU" domain="u0-ro$i"; done
+for i in $(seq 1 20); do dp Datapath.deactivate "u0-ro$i"; done
 xe vdi-detach uuid="$VU" domain=7
 [ -S "$sock" ] || die "detaching one domain stopped the server of another"
 
@@ -106,6 +113,6 @@ for p in '{"dbg":"t","uri":"lvqcow://fileqcow/nope/x","domain":"0"}' \
 	 '{"dbg":"t"}' '[1,2]' 'garbage'; do
 	rc=0; dcall Datapath.attach "$p" >out.json || rc=$?
 	assert_eq "attach $p" 1 "$rc"
-	rc=0; dcall Datapath.detach "$p" >out.json || rc=$?
+	rc=0; printf "%s\n" "$p" | "$LQ_DATAPATH/Datapath.detach" --json >out.json 2>/dev/null || rc=$?
 	[ $rc -lt 2 ] || die "detach $p: rc $rc"
 done

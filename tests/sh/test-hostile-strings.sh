@@ -20,7 +20,7 @@ strings = [
     "caf\u00e9 \u20ac \U0001F600 \u4e2d\u6587 \u0645\u0631\u062d\u0628\u0627", "\ufffd\ufeff\u200b",
     "$(touch %s/pwned) `touch %s/pwned2`; | & > /dev/null" % (cwd, cwd), "%s%n%x%p",
     "\\ \\\\ \\n", "--json", "-", "../../../etc/passwd", "\ud7ff\ue000\uffff",
-    "x" * (1 << 20), "".join(chr(1 + i % 0x7e) for i in range(1 << 20)),
+    "".join(chr(1 + i % 0x7e) for i in range(1 << 20)),
 ]
 
 def c(method, **p):
@@ -28,7 +28,7 @@ def c(method, **p):
     return xss.call(plugin, method, p)
 
 fails_sr = []
-for s in strings[:4] + strings[5:9] + strings[-1:]:
+for s in strings[:4] + strings[5:9] + strings[-1:] + ["x" * (1 << 20)]:
     c("SR.set_name", sr=sr, new_name=s)
     c("SR.set_description", sr=sr, new_description=s[::-1])
     st = c("SR.stat", sr=sr)

@@ -17,14 +17,14 @@ same_check() {
 }
 
 note "clean images made by qemu-img"
-qemu-img create -q -f qcow2 plain.qcow2 256M
-qemu-io -f qcow2 -c 'write -P 1 0 5M' -c 'write -P 2 100M 64k' -c 'write -z 150M 1M' \
-	-c 'write -P 3 200M 300k' plain.qcow2 >/dev/null
+qemu-img create -q -f qcow2 plain.qcow2 64M
+qemu-io -f qcow2 -c 'write -P 1 0 5M' -c 'write -P 2 30M 64k' -c 'write -z 40M 1M' \
+	-c 'write -P 3 50M 300k' plain.qcow2 >/dev/null
 same_check plain.qcow2 0
 for opts in compat=0.10 cluster_size=512 cluster_size=2M refcount_bits=1 refcount_bits=8 \
 	refcount_bits=64 extended_l2=on,cluster_size=64k lazy_refcounts=on; do
-	qemu-img create -q -f qcow2 -o "$opts" "o-$opts.qcow2" 1G
-	qemu-io -f qcow2 -c 'write -P 5 1M 3M' -c 'write -P 6 512M 4k' -c 'write -z 700M 192k' \
+	qemu-img create -q -f qcow2 -o "$opts" "o-$opts.qcow2" 64M
+	qemu-io -f qcow2 -c 'write -P 5 1M 3M' -c 'write -P 6 40M 4k' -c 'write -z 50M 192k' \
 		"o-$opts.qcow2" >/dev/null
 	same_check "o-$opts.qcow2" 0
 done
@@ -32,7 +32,7 @@ qemu-img convert -c -O qcow2 plain.qcow2 compressed.qcow2
 same_check compressed.qcow2 0
 cp plain.qcow2 snap.qcow2
 qemu-img snapshot -c s1 snap.qcow2
-qemu-io -f qcow2 -c 'write -P 9 0 1M' -c 'write -P 9 200M 1M' snap.qcow2 >/dev/null
+qemu-io -f qcow2 -c 'write -P 9 0 1M' -c 'write -P 9 50M 1M' snap.qcow2 >/dev/null
 qemu-img snapshot -c s2 snap.qcow2
 same_check snap.qcow2 0
 cp plain.qcow2 bitmap.qcow2
@@ -40,19 +40,19 @@ qemu-img bitmap --add bitmap.qcow2 b0
 qemu-img bitmap --add -g 1M bitmap.qcow2 b1
 same_check bitmap.qcow2 0
 qemu-img create -q -f qcow2 -b plain.qcow2 -F qcow2 overlay.qcow2
-qemu-io -f qcow2 -c 'write -P 4 1M 1M' -c 'write -z 100M 64k' overlay.qcow2 >/dev/null
+qemu-io -f qcow2 -c 'write -P 4 1M 1M' -c 'write -z 30M 64k' overlay.qcow2 >/dev/null
 same_check overlay.qcow2 0
 
 note "clean images written by the engine"
-lq img create --cluster-size 4096 eng.qcow2 1500M
+lq img create --cluster-size 4096 eng.qcow2 64M
 head -c 3M /dev/urandom > blob
 lq img write eng.qcow2 0 < blob
-lq img write eng.qcow2 1G < blob
+lq img write eng.qcow2 40M < blob
 lq img zero eng.qcow2 512K 1M
-lq img discard eng.qcow2 1G 64K
+lq img discard eng.qcow2 40M 64K
 same_check eng.qcow2 0
-lq img create -b plain.qcow2 -F qcow2 eng-top.qcow2 256M
-lq img write eng-top.qcow2 100M < blob
+lq img create -b plain.qcow2 -F qcow2 eng-top.qcow2 64M
+lq img write eng-top.qcow2 20M < blob
 same_check eng-top.qcow2 0
 
 note "leaks: an extra refcounted cluster, a dropped L2 table"

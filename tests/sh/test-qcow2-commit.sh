@@ -88,7 +88,7 @@ for ((n = 1; n <= points; n += step)); do
 	qemu-img rebase -u -f qcow2 -F qcow2 -b k-p.qcow2 k-c.qcow2
 	rc=0
 	LVQCOW_FAULT_AT=$n lq img commit k-c.qcow2 >/dev/null 2>&1 || rc=$?
-	assert_eq "commit killed at point $n" 99 "$rc"
+	assert_eq "commit killed (SIGKILL) at point $n" 137 "$rc"
 	killed=$((killed + 1))
 	rc=$(rc_of qemu-img check k-p.qcow2)
 	[ "$rc" = 0 ] || [ "$rc" = 3 ] || die "parent after a kill at point $n: qemu-img check $rc"

@@ -84,3 +84,15 @@ not lq img create --cluster-size 512 bad5.qcow2 17T
 for f in bad1 bad2 bad3 bad4 bad5; do [ ! -e $f.qcow2 ] || die "$f.qcow2 exists"; done
 not lq img create ov.qcow2 1M
 qcheck ov.qcow2
+
+note "refcount table growth (64 clusters per refcount block)"
+lq img create --cluster-size 512 --refcount-bits 64 rg.qcow2 16M
+head -c 3M /dev/urandom >rg.data
+lq img write rg.qcow2 777 <rg.data
+printf 'tail' | lq img write rg.qcow2 $((16 * 1024 * 1024 - 4))
+qcheck rg.qcow2
+[ "$(be_field rg.qcow2 56 4)" -gt 1 ] || die "refcount table did not grow"
+cmp_files rg.data <(lq img read rg.qcow2 777 $((3 << 20)))
+same_view rg.qcow2
+lq img resize rg.qcow2 200M
+qcheck rg.qcow2
