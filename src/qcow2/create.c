@@ -147,7 +147,7 @@ static int zero_l1(int fd, const struct qcow2_header *h, const struct layout *l)
 
 static int write_image(int fd, const struct qcow2_create_opts *o, struct qcow2_header *h)
 {
-	struct layout l;
+	struct layout l = { 0 };
 	CLEANUP_FREE uint8_t *hdr = NULL;
 	struct stat st;
 
