@@ -7,6 +7,8 @@
  * of everything the old table covers, with its own new blocks; the header
  * switches to it at the next flush (flush.c keeps the order: blocks,
  * table, header, then anything that points at the new clusters).
+ * Allocation is first fit from a hint; runs of half a block range or
+ * more go past the end of the image, behind the blocks they need.
  *
  * Frees only queue a decrement (img->frees); qcow2_apply_frees runs after
  * the L2/L1 tables that dropped the references are durable.  A cluster is
