@@ -7,7 +7,7 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/lvqcow-demo.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'pkill -f -- "$tmp/run" 2>/dev/null; rm -rf "$tmp"' EXIT
 make -s -C "$top" install BUILD="$build" DESTDIR="$tmp/root" >/dev/null
 
 export LQ_XSS_ROOT="$tmp/root/usr/libexec/xapi-storage-script"
@@ -38,6 +38,28 @@ qemu-img info "$img" | sed -n '1,6p'
 printf '\n\033[1m$ cat %s\033[0m\n' "$tmp/sr/lvqcow-sr.xml"
 cat "$tmp/sr/lvqcow-sr.xml"
 step sr-scan uuid="$sr"
+
+# The datapath: attach starts the volume's NBD server; a client that no
+# one here wrote (qemu-io) writes and reads through it.
+printf '\n\033[1m$ xe vdi-attach uuid=%s domain=0\033[0m\n' "$vdi"
+backend=$(xe vdi-attach uuid="$vdi" domain=0)
+echo "$backend"
+nbd=$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print([i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0])' "$backend")
+step vdi-activate uuid="$vdi" domain=0
+printf '\n\033[1m$ qemu-io -f raw -c "write -P 0xa5 1M 4M" -c "write -P 0x5a 9G 64k" %s\033[0m\n' "$nbd"
+qemu-io -f raw -c "write -P 0xa5 1M 4M" -c "write -P 0x5a 9G 64k" "$nbd"
+printf '\n\033[1m$ qemu-io -f raw -c "read -P 0xa5 1M 4M" -c "read -P 0x5a 9G 64k" -c "read -P 0 0 1M" %s\033[0m\n' "$nbd"
+qemu-io -f raw -c "read -P 0xa5 1M 4M" -c "read -P 0x5a 9G 64k" -c "read -P 0 0 1M" "$nbd" | tee "$tmp/readback"
+if grep -q "Pattern verification failed" "$tmp/readback"; then
+	echo "demo: data read back through NBD differs" >&2
+	exit 1
+fi
+step vdi-deactivate uuid="$vdi" domain=0
+step vdi-detach uuid="$vdi" domain=0
+printf '\n\033[1m$ qemu-img check %s\033[0m\n' "$img"
+qemu-img check "$img"
+printf '\n\033[1m$ qemu-img map %s\033[0m\n' "$img"
+qemu-img map "$img"
 step vdi-destroy uuid="$vdi"
 step vdi-list sr-uuid="$sr"
 step sr-destroy uuid="$sr"
