@@ -184,36 +184,12 @@ int img_allocated(int argc, char **argv)
 
 /* --- bitmap --- */
 
-static void set_bits(uint8_t *bm, uint64_t off, uint64_t len, uint32_t cs)
-{
-	for (uint64_t c = off / cs; c <= (off + len - 1) / cs; c++)
-		bm[c / 8] |= (uint8_t)(1u << (c % 8));
-}
-
-static int fill_bitmap(struct qcow2_image *img, uint8_t *bm, uint32_t cs)
-{
-	struct qcow2_map_entry m[MAP_BATCH];
-	uint64_t off = 0, vs = qcow2_virtual_size(img);
-
-	while (off < vs) {
-		int n = qcow2_map(img, off, vs - off, m, MAP_BATCH);
-
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			if (m[i].kind == QCOW2_MAP_DATA || m[i].kind == QCOW2_MAP_COMPRESSED)
-				set_bits(bm, m[i].off, m[i].len, cs);
-			off += m[i].len;
-		}
-	}
-	return 0;
-}
-
 int img_bitmap(int argc, char **argv)
 {
 	struct qcow2_image *img;
-	struct qcow2_info in;
 	uint8_t *bm = NULL;
+	uint64_t vs;
+	uint32_t cs;
 	size_t bytes;
 	int rc = 0;
 
@@ -222,12 +198,15 @@ int img_bitmap(int argc, char **argv)
 	img = img_open("bitmap", argv[1], QCOW2_OPEN_NO_BACKING);
 	if (!img)
 		return 1;
-	memset(&in, 0, sizeof in);
-	if (qcow2_get_info(img, &in) < 0)
-		return img_close("bitmap", img, img_fail("bitmap"));
-	bytes = (size_t)((in.virtual_size + in.cluster_size - 1) / in.cluster_size + 7) / 8;
+	vs = qcow2_virtual_size(img);
+	cs = qcow2_cluster_size(img);
+	if (!cs) {
+		fprintf(stderr, "lvqcow img bitmap: %s is not a qcow2 image\n", argv[1]);
+		return img_close("bitmap", img, 1);
+	}
+	bytes = (size_t)((vs + cs - 1) / cs + 7) / 8;
 	bm = calloc(1, bytes + 1);
-	if (!bm || fill_bitmap(img, bm, in.cluster_size) < 0)
+	if (!bm || qcow2_allocation_bitmap(img, bm) < 0)
 		rc = img_fail("bitmap");
 	else if (fwrite(bm, 1, bytes, stdout) != bytes || fflush(stdout))
 		rc = 1, fprintf(stderr, "lvqcow img bitmap: write to stdout failed\n");

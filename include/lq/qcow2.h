@@ -122,6 +122,11 @@ struct qcow2_info {
 };
 int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info);
 uint64_t qcow2_virtual_size(const struct qcow2_image *img);
+uint32_t qcow2_cluster_size(const struct qcow2_image *img);   /* 0: raw */
+int qcow2_version(const struct qcow2_image *img);             /* 0: raw */
+/* Set bit c (LSB first in each byte) of bm for every guest cluster c with
+ * data in this image alone; bm holds ceil(clusters / 8) zeroed bytes. */
+int qcow2_allocation_bitmap(struct qcow2_image *img, uint8_t *bm);
 
 /* ---- measure, check and repair, commit (measure.c, check*.c, commit.c) ---- */
 

@@ -93,12 +93,9 @@ static const struct nbd_backend_ops qcow2_ops = {
 
 static int describe(struct qb *q, struct nbd_backend *b)
 {
-	struct qcow2_info info;
-
-	if (qcow2_get_info(q->img, &info) < 0)
-		return -1;
-	q->cluster_size = info.cluster_size;
-	q->version = info.version;
+	/* Cheap accessors: qcow2_get_info would scan every L2 table. */
+	q->cluster_size = qcow2_cluster_size(q->img);
+	q->version = qcow2_version(q->img);
 	b->size = qcow2_virtual_size(q->img);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "qcow2-int.h"
 
 int qcow2_cache_init(struct qcow2_cache *c, int n, uint32_t size)
@@ -118,11 +119,19 @@ int qcow2_cache_write_back(struct qcow2_image *img, struct qcow2_cache *c)
 
 		if (!e->dirty)
 			continue;
+		fault_point(c == &img->l2c ? "qcow2.l2-write" : "qcow2.refblock-write");
 		if (qcow2_io_write(img->fd, e->data, c->size, e->off) < 0)
 			return -1;
 		e->dirty = false;
 	}
 	return 0;
+}
+
+uint8_t *qcow2_cache_peek(struct qcow2_cache *c, uint64_t off)
+{
+	int i = find(c, off);
+
+	return i < 0 ? NULL : c->e[i].data;
 }
 
 void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off)

@@ -14,6 +14,7 @@
 #include "lq/checked.h"
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "qcow2-int.h"
 
 static int write_reftable(struct qcow2_image *img)
@@ -30,6 +31,7 @@ static int write_reftable(struct qcow2_image *img)
 		return err_set(ENOMEM, "out of memory");
 	for (uint64_t i = lo; i < hi; i++)
 		be64_put(buf + (i - lo) * 8, i < img->rt_entries ? img->reftable[i] : 0);
+	fault_point(img->rt_moved ? "qcow2.reftable-grow.new-table" : "qcow2.reftable-write");
 	if (qcow2_io_write(img->fd, buf, (hi - lo) * 8, img->h.refcount_table_offset + lo * 8) < 0)
 		return -1;
 	img->rt_dirty_lo = img->rt_dirty_hi = 0;
@@ -43,6 +45,7 @@ static int switch_reftable(struct qcow2_image *img)
 
 	be64_put(b, img->h.refcount_table_offset);
 	be32_put(b + 8, img->h.refcount_table_clusters);
+	fault_point("qcow2.reftable-grow.switch");
 	if (qcow2_io_write(img->fd, b, sizeof b, 48) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->rt_moved = false;
@@ -58,6 +61,7 @@ static int write_l1(struct qcow2_image *img)
 		return err_set(ENOMEM, "out of memory");
 	for (uint64_t i = lo; i < hi; i++)
 		be64_put(buf + (i - lo) * 8, img->l1[i]);
+	fault_point("qcow2.l1-write");
 	if (qcow2_io_write(img->fd, buf, (hi - lo) * 8, img->h.l1_table_offset + lo * 8) < 0)
 		return -1;
 	img->l1_dirty_lo = img->l1_dirty_hi = 0;
@@ -111,6 +115,7 @@ static int write_diff(struct qcow2_image *img, const uint8_t *old, const uint8_t
 		hi--;
 	if (lo == hi)
 		return 0;
+	fault_point("qcow2.header-write");
 	if (qcow2_io_write(img->fd, neu + lo, hi - lo, lo) < 0)
 		return -1;
 	return qcow2_io_sync(img->fd);

@@ -12,26 +12,6 @@
 #include "lq/err.h"
 #include "qcow2-int.h"
 
-static int allocated(struct qcow2_image *img, uint64_t *bytes)
-{
-	struct qcow2_map_entry m[256];
-	uint64_t off = 0, vs = img->h.size;
-
-	*bytes = 0;
-	while (off < vs) {
-		int n = qcow2_map(img, off, vs - off, m, 256);
-
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			if (m[i].kind == QCOW2_MAP_DATA || m[i].kind == QCOW2_MAP_COMPRESSED)
-				*bytes += m[i].len;
-			off += m[i].len;
-		}
-	}
-	return 0;
-}
-
 static int end_offset(struct qcow2_image *img, uint64_t *end)
 {
 	uint64_t c;
@@ -75,7 +55,7 @@ int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info)
 	pthread_mutex_lock(&img->lock);
 	fill_header_info(img, info);
 	pthread_mutex_unlock(&img->lock);
-	if (allocated(img, &info->allocated_bytes) < 0 ||
+	if (qcow2_allocated_bytes(img, &info->allocated_bytes) < 0 ||
 	    end_offset(img, &info->image_end_offset) < 0)
 		return -1;
 	return 0;

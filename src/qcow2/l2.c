@@ -6,6 +6,7 @@
  * hostile table can at worst make a request fail.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lq/checked.h"
 #include "lq/err.h"
@@ -52,7 +53,7 @@ enum qcow2_ctype qcow2_l2_classify(const struct qcow2_image *img, uint64_t entry
 	return classify_std(img, entry, host);
 }
 
-static int l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off)
+int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off)
 {
 	uint64_t e = l1i < img->h.l1_size ? img->l1[l1i] : 0;
 
@@ -68,11 +69,71 @@ int qcow2_l2_table(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl)
 	uint64_t off;
 
 	*tbl = NULL;
-	if (l1_offset(img, l1i, &off) < 0)
+	if (qcow2_l1_offset(img, l1i, &off) < 0)
 		return -1;
 	if (!off)
 		return 0;
 	return qcow2_cache_get(img, &img->l2c, off, false, tbl);
+}
+
+void qcow2_scan_unmap(struct qcow2_image *img)
+{
+	if (img->scan_map)
+		munmap((void *)img->scan_map, img->scan_len);
+	img->scan_map = NULL;
+	img->scan_len = 0;
+}
+
+/* Map the file so that [0, need) is inside the mapping; false when it
+ * cannot be (past the end of the file, or mmap refused).  Images only
+ * grow while open, so a mapping is redone only to cover new tables.  A
+ * file cut short under a mapping would fault on access instead of
+ * reading zeros: so a mapping lives only for the length of one
+ * whole-image query (allocated bytes, bitmap, a batch of map_chain). */
+static bool scan_view(struct qcow2_image *img, uint64_t need)
+{
+	uint64_t size;
+	void *p;
+
+	if (need <= img->scan_len)
+		return true;
+	if (img->scan_unmappable)
+		return false;
+	size = qcow2_io_size(img->fd);
+	if (size < need || size != (size_t)size)
+		return false;
+	qcow2_scan_unmap(img);
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, img->fd, 0);
+	if (p == MAP_FAILED) {
+		img->scan_unmappable = true;
+		return false;
+	}
+	img->scan_map = p;
+	img->scan_len = size;
+	return true;
+}
+
+int qcow2_l2_table_scan(struct qcow2_image *img, uint64_t l1i, const uint8_t **tbl)
+{
+	uint64_t off;
+	uint8_t *t;
+
+	*tbl = NULL;
+	if (qcow2_l1_offset(img, l1i, &off) < 0)
+		return -1;
+	if (!off)
+		return 0;
+	*tbl = qcow2_cache_peek(&img->l2c, off);
+	if (*tbl)
+		return 0;
+	if (scan_view(img, off + img->cs)) {
+		*tbl = img->scan_map + off;
+		return 0;
+	}
+	if (qcow2_cache_get(img, &img->l2c, off, false, &t) < 0)
+		return -1;
+	*tbl = t;
+	return 0;
 }
 
 int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap)
@@ -127,7 +188,7 @@ int qcow2_l2_writable(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl)
 
 	if (l1i >= img->h.l1_size)
 		return err_set(EINVAL, "guest offset beyond the L1 table");
-	if (l1_offset(img, l1i, &off) < 0)
+	if (qcow2_l1_offset(img, l1i, &off) < 0)
 		return -1;
 	if (off && (img->l1[l1i] & QCOW2_OFLAG_COPIED))
 		return qcow2_cache_get(img, &img->l2c, off, false, tbl);

@@ -59,6 +59,7 @@ static void img_free(struct qcow2_image *img)
 		qcow2_close(img->backing);
 	if (img->fd >= 0)
 		close(img->fd);
+	qcow2_scan_unmap(img);
 	qcow2_cache_free(&img->l2c);
 	qcow2_cache_free(&img->rbc);
 	qcow2_header_free(&img->h);
@@ -307,6 +308,16 @@ uint64_t qcow2_vsize(const struct qcow2_image *img)
 uint64_t qcow2_virtual_size(const struct qcow2_image *img)
 {
 	return qcow2_vsize(img);
+}
+
+uint32_t qcow2_cluster_size(const struct qcow2_image *img)
+{
+	return img->raw ? 0 : img->cs;
+}
+
+int qcow2_version(const struct qcow2_image *img)
+{
+	return img->raw ? 0 : (int)img->h.version;
 }
 
 void qcow2_lock_shared(struct qcow2_image *img)

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lq/qcow2.h"
 
@@ -188,6 +189,8 @@ void qcow2_cache_set_dirty(struct qcow2_cache *c, uint64_t off);
 bool qcow2_cache_any_dirty(const struct qcow2_cache *c);
 /* Write every dirty entry (no sync). */
 int qcow2_cache_write_back(struct qcow2_image *img, struct qcow2_cache *c);
+/* The cached table at off (clean or dirty), or NULL; no I/O, LRU kept. */
+uint8_t *qcow2_cache_peek(struct qcow2_cache *c, uint64_t off);
 /* Forget a table whose cluster was freed (dirty contents are dropped). */
 void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);
 
@@ -238,6 +241,9 @@ struct qcow2_image {
 	uint64_t free_hint;          /* first cluster that may be free */
 	uint64_t alloc_end;          /* past every cluster allocated since open */
 	bool need_rebuild;           /* dirty bit: refcounts untrusted */
+	const uint8_t *scan_map;     /* read-only mapping of the file for */
+	uint64_t scan_len;           /*   whole-image scans (l2.c), or NULL */
+	bool scan_unmappable;        /* mmap refused: scans use the cache */
 };
 
 /* A run of host clusters [start, start + n) whose refcounts drop by one. */
@@ -287,10 +293,17 @@ enum qcow2_ctype {
  * offset for NORMAL/ZERO_ALLOC.  Pure: no I/O. */
 enum qcow2_ctype qcow2_l2_classify(const struct qcow2_image *img, uint64_t entry,
 				   uint64_t bitmap, unsigned sc, uint64_t *host);
+/* Host offset of the L2 table of l1 index i (0: none), validated. */
+int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off);
 /* The L2 table of l1 index i, or NULL (*tbl) when unallocated. */
 int qcow2_l2_table(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
 /* The L2 entry (and extended bitmap) of guest cluster gc. */
 int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap);
+/* The same for whole-image scans: a cached table if there is one, else
+ * straight from a read-only mapping of the file (no copy, no eviction).
+ * Valid until the lock is dropped or the next call. */
+int qcow2_l2_table_scan(struct qcow2_image *img, uint64_t l1i, const uint8_t **tbl);
+void qcow2_scan_unmap(struct qcow2_image *img);
 /* An L2 table this image may modify (allocated or made private). */
 int qcow2_l2_writable(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
 static inline uint64_t qcow2_l2_get(const struct qcow2_image *img, const uint8_t *t, uint64_t i)
@@ -300,6 +313,18 @@ static inline uint64_t qcow2_l2_get(const struct qcow2_image *img, const uint8_t
 static inline uint64_t qcow2_l2_bitmap(const struct qcow2_image *img, const uint8_t *t, uint64_t i)
 {
 	return img->extl2 ? be64_get(t + i * 16 + 8) : 0;
+}
+/* Entry i (and its bitmap) all zero bits: an unallocated unit, tested
+ * without decoding, the common case in a sparse table. */
+static inline bool qcow2_l2_empty(const struct qcow2_image *img, const uint8_t *t, uint64_t i)
+{
+	uint64_t w[2] = { 0, 0 };
+
+	if (img->extl2)
+		memcpy(w, t + i * 16, 16);
+	else
+		memcpy(w, t + i * 8, 8);
+	return !(w[0] | w[1]);
 }
 /* Store entry i of table t (at host offset l2_off) and mark it dirty. */
 void qcow2_l2_put(struct qcow2_image *img, uint8_t *t, uint64_t l2_off, uint64_t i, uint64_t e);
@@ -346,6 +371,11 @@ int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len)
 /* True when guest range [off, off+len) of the backing reads as zeros
  * without looking: no backing or wholly past its end. */
 bool qcow2_backing_absent(const struct qcow2_image *img, uint64_t off, uint64_t len);
+
+/* ------------------------------------------------------------------ */
+/* status.c: guest bytes with data in this image alone (backing ignored),
+ * one scan per distinct L2 table (bounded by the file size). */
+int qcow2_allocated_bytes(struct qcow2_image *img, uint64_t *bytes);
 
 /* ------------------------------------------------------------------ */
 /* open.c */

@@ -16,6 +16,7 @@
 #include "lq/checked.h"
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "qcow2-int.h"
 
 struct counts {
@@ -126,9 +127,11 @@ static int write_blocks(struct qcow2_image *img, const struct counts *k, uint64_
 			qcow2_rc_put_bits(b, j, img->rc_order, c < k->n ? k->c[c] : c >= p);
 		}
 		be64_put(t + i * 8, (p + tcl + i) << img->cbits);
+		fault_point("qcow2.rebuild.block");
 		if (qcow2_io_write(img->fd, b, img->cs, (p + tcl + i) << img->cbits) < 0)
 			return -1;
 	}
+	fault_point("qcow2.rebuild.table");
 	return qcow2_io_write(img->fd, t, tcl << img->cbits, p << img->cbits);
 }
 
@@ -140,9 +143,13 @@ static int switch_to(struct qcow2_image *img, uint64_t p, uint64_t tcl)
 	be64_put(b, p << img->cbits);
 	be32_put(b + 8, (uint32_t)tcl);
 	be64_put(f, inc);
-	if (qcow2_io_sync(img->fd) < 0 || qcow2_io_write(img->fd, b, 12, 48) < 0 ||
-	    qcow2_io_sync(img->fd) < 0 || qcow2_io_write(img->fd, f, 8, 72) < 0 ||
-	    qcow2_io_sync(img->fd) < 0)
+	if (qcow2_io_sync(img->fd) < 0)
+		return -1;
+	fault_point("qcow2.rebuild.switch");
+	if (qcow2_io_write(img->fd, b, 12, 48) < 0 || qcow2_io_sync(img->fd) < 0)
+		return -1;
+	fault_point("qcow2.rebuild.clear-dirty");
+	if (qcow2_io_write(img->fd, f, 8, 72) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->h.refcount_table_offset = p << img->cbits;
 	img->h.refcount_table_clusters = (uint32_t)tcl;
