@@ -20,26 +20,11 @@
 
 static void decode_fields(const uint8_t *b, struct qcow2_header *h)
 {
-	h->version = be32_get(b + 4);
-	h->backing_file_offset = be64_get(b + 8);
-	h->backing_file_size = be32_get(b + 16);
-	h->cluster_bits = be32_get(b + 20);
-	h->size = be64_get(b + 24);
-	h->crypt_method = be32_get(b + 32);
-	h->l1_size = be32_get(b + 36);
-	h->l1_table_offset = be64_get(b + 40);
-	h->refcount_table_offset = be64_get(b + 48);
-	h->refcount_table_clusters = be32_get(b + 56);
-	h->nb_snapshots = be32_get(b + 60);
-	h->snapshots_offset = be64_get(b + 64);
+	qcow2_header_decode_fixed(b, h);
 	h->refcount_order = 4;
 	h->header_length = QCOW2_V2_HEADER_LEN;
 	if (h->version == 3) {
-		h->incompatible_features = be64_get(b + 72);
-		h->compatible_features = be64_get(b + 80);
-		h->autoclear_features = be64_get(b + 88);
-		h->refcount_order = be32_get(b + 96);
-		h->header_length = be32_get(b + 100);
+		qcow2_header_decode_v3(b, h);
 		h->compression_type = h->header_length > 104 ? b[104] : 0;
 	}
 }

@@ -17,7 +17,7 @@
 #include "lq/err.h"
 #include "qcow2-int.h"
 
-static void decode_fixed(const uint8_t *b, struct qcow2_header *h)
+void qcow2_header_decode_fixed(const uint8_t *b, struct qcow2_header *h)
 {
 	h->version = be32_get(b + 4);
 	h->backing_file_offset = be64_get(b + 8);
@@ -33,7 +33,7 @@ static void decode_fixed(const uint8_t *b, struct qcow2_header *h)
 	h->snapshots_offset = be64_get(b + 64);
 }
 
-static void decode_v3(const uint8_t *b, struct qcow2_header *h)
+void qcow2_header_decode_v3(const uint8_t *b, struct qcow2_header *h)
 {
 	h->incompatible_features = be64_get(b + 72);
 	h->compatible_features = be64_get(b + 80);
@@ -48,7 +48,7 @@ static int check_version(const uint8_t *b, uint64_t len, struct qcow2_header *h)
 		return err_corrupt("qcow2 header truncated (%llu bytes)", (unsigned long long)len);
 	if (be32_get(b) != QCOW2_MAGIC)
 		return err_set(EINVAL, "not a qcow2 image (bad magic)");
-	decode_fixed(b, h);
+	qcow2_header_decode_fixed(b, h);
 	if (h->version != 2 && h->version != 3)
 		return err_set(ENOTSUP, "unsupported qcow2 version %u", h->version);
 	if (h->cluster_bits < QCOW2_MIN_CLUSTER_BITS || h->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
@@ -60,7 +60,7 @@ static int check_version(const uint8_t *b, uint64_t len, struct qcow2_header *h)
 	}
 	if (len < QCOW2_V3_HEADER_LEN)
 		return err_corrupt("qcow2 v3 header truncated (%llu bytes)", (unsigned long long)len);
-	decode_v3(b, h);
+	qcow2_header_decode_v3(b, h);
 	return 0;
 }
 

@@ -222,3 +222,28 @@ int qcow2_l2_read_raw(struct qcow2_image *img, uint64_t l2_off, uint64_t *out)
 		out[i] = be64_get(t + i * 8);
 	return 0;
 }
+
+/* One unit (cluster or subcluster) of this image as a map kind; for a
+ * compressed cluster host is the raw L2 entry, which locates the data. */
+int qcow2_l2_unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigned sc,
+		       enum qcow2_map_kind *k, uint64_t *host)
+{
+	switch (qcow2_l2_classify(img, e, bm, sc, host)) {
+	case QCOW2_C_UNALLOCATED:
+		*k = QCOW2_MAP_UNALLOCATED;
+		return 0;
+	case QCOW2_C_ZERO_PLAIN:
+	case QCOW2_C_ZERO_ALLOC:
+		*k = QCOW2_MAP_ZERO;
+		return 0;
+	case QCOW2_C_NORMAL:
+		*k = QCOW2_MAP_DATA;
+		return 0;
+	case QCOW2_C_COMPRESSED:
+		*k = QCOW2_MAP_COMPRESSED;
+		*host = e;
+		return 0;
+	default:
+		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+	}
+}

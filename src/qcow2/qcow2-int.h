@@ -141,6 +141,11 @@ struct qcow2_header {
 int qcow2_header_decode(const uint8_t *buf, uint64_t len, uint64_t file_size,
 			struct qcow2_header *h);
 void qcow2_header_free(struct qcow2_header *h);
+/* The raw field decoders behind qcow2_header_decode, without validation,
+ * for the checker (which applies qemu's looser open rules itself).  b
+ * holds at least 72 bytes (fixed) or 104 bytes (v3). */
+void qcow2_header_decode_fixed(const uint8_t *b, struct qcow2_header *h);
+void qcow2_header_decode_v3(const uint8_t *b, struct qcow2_header *h);
 /* Encode the header, extensions and backing name into a cluster-sized
  * buffer, the way the first cluster is rewritten. */
 int qcow2_header_encode(const struct qcow2_header *h, uint8_t *cluster, uint32_t cluster_size);
@@ -293,6 +298,8 @@ enum qcow2_ctype {
  * offset for NORMAL/ZERO_ALLOC.  Pure: no I/O. */
 enum qcow2_ctype qcow2_l2_classify(const struct qcow2_image *img, uint64_t entry,
 				   uint64_t bitmap, unsigned sc, uint64_t *host);
+int qcow2_l2_unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigned sc,
+		       enum qcow2_map_kind *k, uint64_t *host);
 /* Host offset of the L2 table of l1 index i (0: none), validated. */
 int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off);
 /* The L2 table of l1 index i, or NULL (*tbl) when unallocated. */

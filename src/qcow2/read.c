@@ -14,10 +14,8 @@
 #include "lq/err.h"
 #include "qcow2-int.h"
 
-enum seg_kind { SEG_DATA, SEG_ZERO, SEG_BACKING, SEG_COMPRESSED };
-
 struct seg {
-	enum seg_kind kind;
+	enum qcow2_map_kind kind;
 	uint64_t goff, len, host;   /* host: data offset, or the compressed entry */
 };
 
@@ -29,12 +27,12 @@ struct plan {
 	uint64_t done;
 };
 
-static bool add_seg(struct plan *p, enum seg_kind k, uint64_t goff, uint64_t len, uint64_t host)
+static bool add_seg(struct plan *p, enum qcow2_map_kind k, uint64_t goff, uint64_t len, uint64_t host)
 {
 	struct seg *last = p->n ? &p->s[p->n - 1] : NULL;
 
-	if (last && last->kind == k && k != SEG_COMPRESSED &&
-	    (k != SEG_DATA || last->host + last->len == host)) {
+	if (last && last->kind == k && k != QCOW2_MAP_COMPRESSED &&
+	    (k != QCOW2_MAP_DATA || last->host + last->len == host)) {
 		last->len += len;
 		p->done += len;
 		return true;
@@ -44,29 +42,6 @@ static bool add_seg(struct plan *p, enum seg_kind k, uint64_t goff, uint64_t len
 	p->s[p->n++] = (struct seg){ k, goff, len, host };
 	p->done += len;
 	return true;
-}
-
-static int unit_seg(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigned sc,
-		    enum seg_kind *k, uint64_t *host)
-{
-	switch (qcow2_l2_classify(img, e, bm, sc, host)) {
-	case QCOW2_C_UNALLOCATED:
-		*k = SEG_BACKING;
-		return 0;
-	case QCOW2_C_ZERO_PLAIN:
-	case QCOW2_C_ZERO_ALLOC:
-		*k = SEG_ZERO;
-		return 0;
-	case QCOW2_C_NORMAL:
-		*k = SEG_DATA;
-		return 0;
-	case QCOW2_C_COMPRESSED:
-		*k = SEG_COMPRESSED;
-		*host = e;
-		return 0;
-	default:
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
-	}
 }
 
 /* Plan the units of one cluster that fall in [off, end). */
@@ -80,11 +55,11 @@ static int plan_cluster(struct qcow2_image *img, struct plan *p, uint64_t off, u
 	while (off < cend) {
 		unsigned sc = (unsigned)((off >> ubits) & (qcow2_units(img) - 1));
 		uint64_t uend = MIN(cend, ((off >> ubits) + 1) << ubits), host;
-		enum seg_kind k = SEG_ZERO;
+		enum qcow2_map_kind k = QCOW2_MAP_ZERO;
 
-		if (unit_seg(img, e, bm, sc, &k, &host) < 0)
+		if (qcow2_l2_unit_kind(img, e, bm, sc, &k, &host) < 0)
 			return -1;
-		if (k == SEG_DATA)
+		if (k == QCOW2_MAP_DATA)
 			host += off & ((1ull << ubits) - 1);
 		if (!add_seg(p, k, off, uend - off, host))
 			return 0;
@@ -157,12 +132,12 @@ static int read_compressed(struct qcow2_image *img, const struct seg *s, uint8_t
 static int run_seg(struct qcow2_image *img, const struct seg *s, uint8_t *dst)
 {
 	switch (s->kind) {
-	case SEG_DATA:
+	case QCOW2_MAP_DATA:
 		return qcow2_io_read(img->fd, dst, s->len, s->host);
-	case SEG_ZERO:
+	case QCOW2_MAP_ZERO:
 		memset(dst, 0, s->len);
 		return 0;
-	case SEG_BACKING:
+	case QCOW2_MAP_UNALLOCATED:
 		if (!img->backing) {
 			memset(dst, 0, s->len);
 			return 0;

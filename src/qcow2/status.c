@@ -11,27 +11,15 @@
 #include "lq/err.h"
 #include "qcow2-int.h"
 
+/* The map reports no host offset for compressed clusters. */
 static int unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigned sc,
 		     enum qcow2_map_kind *k, uint64_t *host)
 {
-	switch (qcow2_l2_classify(img, e, bm, sc, host)) {
-	case QCOW2_C_UNALLOCATED:
-		*k = QCOW2_MAP_UNALLOCATED;
-		return 0;
-	case QCOW2_C_ZERO_PLAIN:
-	case QCOW2_C_ZERO_ALLOC:
-		*k = QCOW2_MAP_ZERO;
-		return 0;
-	case QCOW2_C_NORMAL:
-		*k = QCOW2_MAP_DATA;
-		return 0;
-	case QCOW2_C_COMPRESSED:
-		*k = QCOW2_MAP_COMPRESSED;
+	if (qcow2_l2_unit_kind(img, e, bm, sc, k, host) < 0)
+		return -1;
+	if (*k == QCOW2_MAP_COMPRESSED)
 		*host = 0;
-		return 0;
-	default:
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
-	}
+	return 0;
 }
 
 /* Add a unit of n bytes to run m (empty: m->len == 0); false when it
