@@ -169,15 +169,6 @@ void ops_datapath_detach(const char *uri, const char *domain)
  * its detach. */
 int ops_datapath_close(const char *uri)
 {
-	bool persistent = true;
-	struct dp d;
-	int r;
-
-	if (ops_dp_open(uri, &d) < 0)
-		return -1;
-	r = ops_activation_update(d.sr, d.vol.key, set_persistent, &persistent);
-	if (r == 0 && !ops_dp_server_running(&d))
-		ops_dp_overlay_remove(&d);
-	ops_dp_close(&d);
-	return r;
+	/* The same steps as opening a persistent epoch. */
+	return ops_datapath_open(uri, true);
 }
