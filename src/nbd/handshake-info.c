@@ -40,9 +40,9 @@ static int send_info_export(struct nbd_conn *c, uint32_t opt)
 {
 	uint8_t d[12];
 
-	nbd_put16(d, NBD_INFO_EXPORT);
-	nbd_put64(d + 2, c->size);
-	nbd_put16(d + 10, c->tflags);
+	be16_put(d, NBD_INFO_EXPORT);
+	be64_put(d + 2, c->size);
+	be16_put(d + 10, c->tflags);
 	return nbd_opt_reply(c, opt, NBD_REP_INFO, d, sizeof d);
 }
 
@@ -52,10 +52,10 @@ static int send_info_block_size(struct nbd_conn *c, uint32_t opt)
 {
 	uint8_t d[14];
 
-	nbd_put16(d, NBD_INFO_BLOCK_SIZE);
-	nbd_put32(d + 2, 1);
-	nbd_put32(d + 6, NBD_PREFERRED_BLOCK);
-	nbd_put32(d + 10, NBD_MAX_PAYLOAD);
+	be16_put(d, NBD_INFO_BLOCK_SIZE);
+	be32_put(d + 2, 1);
+	be32_put(d + 6, NBD_PREFERRED_BLOCK);
+	be32_put(d + 10, NBD_MAX_PAYLOAD);
 	return nbd_opt_reply(c, opt, NBD_REP_INFO, d, sizeof d);
 }
 
@@ -83,8 +83,8 @@ int nbd_opt_export_name(struct nbd_conn *c, const uint8_t *d, uint32_t len)
 	if (!nbd_export_name_valid(d, len) || !nbd_name_is_ours(c, d, len))
 		return -1;
 	select_export(c);
-	nbd_put64(r, c->size);
-	nbd_put16(r + 8, c->tflags);
+	be64_put(r, c->size);
+	be16_put(r + 8, c->tflags);
 	if (nbd_write_full(c->fd, r, c->no_zeroes ? 10 : sizeof r) < 0)
 		return -1;
 	return 1;
@@ -100,7 +100,7 @@ int nbd_opt_list(struct nbd_conn *c, uint32_t len)
 		return nbd_opt_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID, "option takes no data");
 	if (n > NBD_MAX_STRING)
 		return -1;
-	nbd_put32(d, n);
+	be32_put(d, n);
 	memcpy(d + 4, name, n);
 	if (nbd_opt_reply(c, NBD_OPT_LIST, NBD_REP_SERVER, d, 4 + n) < 0)
 		return -1;

@@ -10,7 +10,7 @@ static int send_context(struct nbd_conn *c, uint32_t opt, uint32_t id)
 	static const char name[] = NBD_META_BASE_ALLOCATION;
 	uint8_t d[4 + sizeof name];
 
-	nbd_put32(d, id);
+	be32_put(d, id);
 	memcpy(d + 4, name, sizeof name - 1);
 	return nbd_opt_reply(c, opt, NBD_REP_META_CONTEXT, d, 4 + sizeof name - 1);
 }

@@ -22,10 +22,10 @@ int nbd_opt_reply(struct nbd_conn *c, uint32_t opt, uint32_t type,
 		{ .iov_base = (void *)data, .iov_len = len },
 	};
 
-	nbd_put64(h, NBD_REP_MAGIC);
-	nbd_put32(h + 8, opt);
-	nbd_put32(h + 12, type);
-	nbd_put32(h + 16, len);
+	be64_put(h, NBD_REP_MAGIC);
+	be32_put(h + 8, opt);
+	be32_put(h + 12, type);
+	be32_put(h + 16, len);
 	return nbd_writev_full(c->fd, iov, len ? 2 : 1);
 }
 
@@ -39,9 +39,9 @@ static int send_greeting(struct nbd_conn *c)
 {
 	uint8_t g[18];
 
-	nbd_put64(g, NBD_MAGIC);
-	nbd_put64(g + 8, NBD_OPT_MAGIC);
-	nbd_put16(g + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	be64_put(g, NBD_MAGIC);
+	be64_put(g + 8, NBD_OPT_MAGIC);
+	be16_put(g + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
 	return nbd_write_full(c->fd, g, sizeof g);
 }
 
@@ -52,7 +52,7 @@ static int read_client_flags(struct nbd_conn *c)
 
 	if (nbd_read_full(c->fd, f, sizeof f) < 0)
 		return -1;
-	flags = nbd_get32(f);
+	flags = be32_get(f);
 	if (flags & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) {
 		log_info("nbd[%u]: unknown client flags 0x%x, dropping", c->id, flags);
 		return -1;
@@ -124,12 +124,12 @@ static int one_option(struct nbd_conn *c)
 
 	if (nbd_read_full(c->fd, h, sizeof h) < 0)
 		return -1;
-	if (nbd_get64(h) != NBD_OPT_MAGIC) {
+	if (be64_get(h) != NBD_OPT_MAGIC) {
 		log_info("nbd[%u]: bad option magic, dropping", c->id);
 		return -1;
 	}
-	opt = nbd_get32(h + 8);
-	len = nbd_get32(h + 12);
+	opt = be32_get(h + 8);
+	len = be32_get(h + 12);
 	if (len > NBD_MAX_OPTION_LEN)
 		return oversize_option(c, opt, len) < 0 ? -1 : 0;
 	if (len && (!(d = malloc(len)) || nbd_read_full(c->fd, d, len) < 0))

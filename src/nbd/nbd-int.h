@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "lq/be.h"
 #include "lq/checked.h"
 #include "lq/nbd.h"
 #include "nbd-proto.h"
@@ -64,12 +65,6 @@ struct nbd_meta_opt {
 	bool base_allocation;   /* a query selected (or listed) it */
 };
 
-uint16_t nbd_get16(const uint8_t *p);
-uint32_t nbd_get32(const uint8_t *p);
-uint64_t nbd_get64(const uint8_t *p);
-void nbd_put16(uint8_t *p, uint16_t v);
-void nbd_put32(uint8_t *p, uint32_t v);
-void nbd_put64(uint8_t *p, uint64_t v);
 /* -1 on a short buffer or bad magic (the stream cannot be resynced). */
 int nbd_parse_request(const uint8_t *buf, size_t len, struct nbd_request *r);
 /* 0 or the NBD error value the request must be answered with. */

@@ -66,11 +66,11 @@ static int read_chunks(struct nbd_backend *be, const struct nbd_request *r,
 static void chunk_header(uint8_t *h, const struct nbd_request *r, uint16_t flags,
 			 uint16_t type, uint32_t len)
 {
-	nbd_put32(h, NBD_STRUCTURED_REPLY_MAGIC);
-	nbd_put16(h + 4, flags);
-	nbd_put16(h + 6, type);
-	nbd_put64(h + 8, r->cookie);
-	nbd_put32(h + 16, len);
+	be32_put(h, NBD_STRUCTURED_REPLY_MAGIC);
+	be16_put(h + 4, flags);
+	be16_put(h + 6, type);
+	be64_put(h + 8, r->cookie);
+	be32_put(h + 16, len);
 }
 
 static int send_chunks(struct nbd_conn *c, const struct nbd_request *r,
@@ -85,13 +85,13 @@ static int send_chunks(struct nbd_conn *c, const struct nbd_request *r,
 
 		if (ch[i].hole) {
 			chunk_header(hdr[i], r, done, NBD_REPLY_TYPE_OFFSET_HOLE, 12);
-			nbd_put64(hdr[i] + 20, ch[i].off);
-			nbd_put32(hdr[i] + 28, ch[i].len);
+			be64_put(hdr[i] + 20, ch[i].off);
+			be32_put(hdr[i] + 28, ch[i].len);
 			iov[k++] = (struct iovec){ .iov_base = hdr[i], .iov_len = 32 };
 			continue;
 		}
 		chunk_header(hdr[i], r, done, NBD_REPLY_TYPE_OFFSET_DATA, 8 + ch[i].len);
-		nbd_put64(hdr[i] + 20, ch[i].off);
+		be64_put(hdr[i] + 20, ch[i].off);
 		iov[k++] = (struct iovec){ .iov_base = hdr[i], .iov_len = 28 };
 		iov[k++] = (struct iovec){ .iov_base = buf + (ch[i].off - r->off),
 					   .iov_len = ch[i].len };
@@ -154,10 +154,10 @@ static int descriptors(const struct nbd_request *r, const struct nbd_extent *ext
 		uint32_t f = ext[i].flags & (NBD_STATE_HOLE | NBD_STATE_ZERO);
 
 		if (n && f == last)
-			nbd_put32(out + 8 * (n - 1), nbd_get32(out + 8 * (n - 1)) + l);
+			be32_put(out + 8 * (n - 1), be32_get(out + 8 * (n - 1)) + l);
 		else {
-			nbd_put32(out + 8 * n, l);
-			nbd_put32(out + 8 * n + 4, f);
+			be32_put(out + 8 * n, l);
+			be32_put(out + 8 * n + 4, f);
 			n++;
 		}
 		last = f;
@@ -188,7 +188,7 @@ int nbd_block_status_reply(struct nbd_conn *c, struct nbd_backend *be,
 			(unsigned long long)r->off, r->len);
 		return fail(c, r);
 	}
-	nbd_put32(p, NBD_META_BASE_ID);
+	be32_put(p, NBD_META_BASE_ID);
 	iov = (struct iovec){ .iov_base = p, .iov_len = 4 + 8 * (size_t)n };
 	return nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE,
 			       NBD_REPLY_TYPE_BLOCK_STATUS, &iov, 1);

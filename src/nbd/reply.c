@@ -59,9 +59,9 @@ int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
 		{ .iov_base = (void *)data, .iov_len = len },
 	};
 
-	nbd_put32(h, NBD_SIMPLE_REPLY_MAGIC);
-	nbd_put32(h + 4, err);
-	nbd_put64(h + 8, cookie);
+	be32_put(h, NBD_SIMPLE_REPLY_MAGIC);
+	be32_put(h + 4, err);
+	be64_put(h + 8, cookie);
 	return send_locked(c, iov, len ? 2 : 1);
 }
 
@@ -78,11 +78,11 @@ int nbd_reply_chunk(struct nbd_conn *c, uint64_t cookie, uint16_t flags,
 		len += payload[i].iov_len;
 		iov[i + 1] = payload[i];
 	}
-	nbd_put32(h, NBD_STRUCTURED_REPLY_MAGIC);
-	nbd_put16(h + 4, flags);
-	nbd_put16(h + 6, type);
-	nbd_put64(h + 8, cookie);
-	nbd_put32(h + 16, (uint32_t)len);
+	be32_put(h, NBD_STRUCTURED_REPLY_MAGIC);
+	be16_put(h + 4, flags);
+	be16_put(h + 6, type);
+	be64_put(h + 8, cookie);
+	be32_put(h + 16, (uint32_t)len);
 	iov[0] = (struct iovec){ .iov_base = h, .iov_len = sizeof h };
 	return send_locked(c, iov, npayload + 1);
 }
@@ -96,8 +96,8 @@ int nbd_reply_error(struct nbd_conn *c, const struct nbd_request *r, uint32_t er
 
 	if (!c->structured)
 		return nbd_reply_simple(c, r->cookie, err, NULL, 0);
-	nbd_put32(p, err);
-	nbd_put16(p + 4, 0);
+	be32_put(p, err);
+	be16_put(p + 4, 0);
 	return nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE,
 			       NBD_REPLY_TYPE_ERROR, &iov, 1);
 }

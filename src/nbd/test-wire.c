@@ -49,12 +49,12 @@ static const struct req_case req_cases[] = {
 
 static void encode(uint8_t *b, uint16_t flags, uint16_t type, uint64_t off, uint32_t len)
 {
-	nbd_put32(b, NBD_REQUEST_MAGIC);
-	nbd_put16(b + 4, flags);
-	nbd_put16(b + 6, type);
-	nbd_put64(b + 8, 0x1122334455667788u);
-	nbd_put64(b + 16, off);
-	nbd_put32(b + 24, len);
+	be32_put(b, NBD_REQUEST_MAGIC);
+	be16_put(b + 4, flags);
+	be16_put(b + 6, type);
+	be64_put(b + 8, 0x1122334455667788u);
+	be64_put(b + 16, off);
+	be32_put(b + 24, len);
 }
 
 static void test_requests(void **state)
@@ -87,7 +87,7 @@ static void test_bad_header(void **state)
 
 static size_t put_str(uint8_t *p, const char *s)
 {
-	nbd_put32(p, (uint32_t)strlen(s));
+	be32_put(p, (uint32_t)strlen(s));
 	memcpy(p + 4, s, strlen(s));
 	return 4 + strlen(s);
 }
@@ -98,14 +98,14 @@ static void test_info_opt(void **state)
 	size_t n = put_str(d, "vol");
 	struct nbd_info_opt o;
 
-	nbd_put16(d + n, 2);
-	nbd_put16(d + n + 2, NBD_INFO_NAME);
-	nbd_put16(d + n + 4, NBD_INFO_BLOCK_SIZE);
+	be16_put(d + n, 2);
+	be16_put(d + n + 2, NBD_INFO_NAME);
+	be16_put(d + n + 4, NBD_INFO_BLOCK_SIZE);
 	assert_int_equal(nbd_parse_info_opt(d, n + 6, &o), 0);
 	assert_true(o.name_len == 3 && !memcmp(o.name, "vol", 3) && o.wants_block_size);
 	assert_int_equal(nbd_parse_info_opt(d, n + 5, &o), -1);     /* odd request list */
 	assert_int_equal(nbd_parse_info_opt(d, n + 1, &o), -1);     /* count cut short */
-	nbd_put32(d, 1000);                                          /* name past the end */
+	be32_put(d, 1000);                                          /* name past the end */
 	assert_int_equal(nbd_parse_info_opt(d, n + 6, &o), -1);
 	d[0] = 0, d[1] = 0, d[2] = 0, d[3] = 3, d[5] = 0;           /* NUL in the name */
 	assert_int_equal(nbd_parse_info_opt(d, n + 6, &o), -1);
@@ -117,7 +117,7 @@ static void test_meta_opt(void **state)
 	size_t n = put_str(d, "vol");
 	struct nbd_meta_opt o;
 
-	nbd_put32(d + n, 2);
+	be32_put(d + n, 2);
 	n += 4;
 	n += put_str(d + n, "qemu:dirty-bitmap:x");
 	n += put_str(d + n, "base:allocation");
@@ -127,7 +127,7 @@ static void test_meta_opt(void **state)
 	assert_int_equal(nbd_parse_meta_opt(d, n, true, &o), 0);
 
 	n = put_str(d, "");
-	nbd_put32(d + n, 1);
+	be32_put(d + n, 1);
 	n += 4;
 	n += put_str(d + n, "base:");
 	assert_int_equal(nbd_parse_meta_opt(d, n, false, &o), 0);
@@ -136,12 +136,12 @@ static void test_meta_opt(void **state)
 	assert_true(o.base_allocation);                   /* LIST: the namespace */
 
 	n = put_str(d, "vol");
-	nbd_put32(d + n, 0);
+	be32_put(d + n, 0);
 	assert_int_equal(nbd_parse_meta_opt(d, n + 4, true, &o), 0);
 	assert_true(o.base_allocation);                   /* LIST all */
 	assert_int_equal(nbd_parse_meta_opt(d, n + 4, false, &o), 0);
 	assert_false(o.base_allocation);                  /* SET none */
-	nbd_put32(d + n, 0xffffffff);                     /* absurd query count */
+	be32_put(d + n, 0xffffffff);                     /* absurd query count */
 	assert_int_equal(nbd_parse_meta_opt(d, n + 4, false, &o), -1);
 }
 

@@ -6,48 +6,15 @@
 
 #include "nbd-int.h"
 
-uint16_t nbd_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-uint32_t nbd_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-uint64_t nbd_get64(const uint8_t *p)
-{
-	return (uint64_t)nbd_get32(p) << 32 | nbd_get32(p + 4);
-}
-
-void nbd_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-void nbd_put32(uint8_t *p, uint32_t v)
-{
-	nbd_put16(p, v >> 16);
-	nbd_put16(p + 2, v & 0xffff);
-}
-
-void nbd_put64(uint8_t *p, uint64_t v)
-{
-	nbd_put32(p, v >> 32);
-	nbd_put32(p + 4, v & 0xffffffffu);
-}
-
 int nbd_parse_request(const uint8_t *buf, size_t len, struct nbd_request *r)
 {
-	if (len < NBD_REQUEST_SIZE || nbd_get32(buf) != NBD_REQUEST_MAGIC)
+	if (len < NBD_REQUEST_SIZE || be32_get(buf) != NBD_REQUEST_MAGIC)
 		return -1;
-	r->flags = nbd_get16(buf + 4);
-	r->type = nbd_get16(buf + 6);
-	r->cookie = nbd_get64(buf + 8);
-	r->off = nbd_get64(buf + 16);
-	r->len = nbd_get32(buf + 24);
+	r->flags = be16_get(buf + 4);
+	r->type = be16_get(buf + 6);
+	r->cookie = be64_get(buf + 8);
+	r->off = be64_get(buf + 16);
+	r->len = be32_get(buf + 24);
 	return 0;
 }
 
@@ -127,7 +94,7 @@ static int take_string(const uint8_t *d, size_t n, size_t *pos,
 {
 	if (n - *pos < 4)
 		return -1;
-	*slen = nbd_get32(d + *pos);
+	*slen = be32_get(d + *pos);
 	*pos += 4;
 	if (*slen > n - *pos || !valid_string(d + *pos, *slen))
 		return -1;
@@ -143,12 +110,12 @@ int nbd_parse_info_opt(const uint8_t *d, size_t n, struct nbd_info_opt *o)
 	memset(o, 0, sizeof *o);
 	if (take_string(d, n, &pos, &o->name, &o->name_len) < 0 || n - pos < 2)
 		return -1;
-	o->ninfo = nbd_get16(d + pos);
+	o->ninfo = be16_get(d + pos);
 	pos += 2;
 	if ((size_t)o->ninfo * 2 != n - pos)
 		return -1;
 	for (uint16_t i = 0; i < o->ninfo; i++)
-		if (nbd_get16(d + pos + 2 * i) == NBD_INFO_BLOCK_SIZE)
+		if (be16_get(d + pos + 2 * i) == NBD_INFO_BLOCK_SIZE)
 			o->wants_block_size = true;
 	return 0;
 }
@@ -172,7 +139,7 @@ int nbd_parse_meta_opt(const uint8_t *d, size_t n, bool list, struct nbd_meta_op
 	memset(o, 0, sizeof *o);
 	if (take_string(d, n, &pos, &o->name, &o->name_len) < 0 || n - pos < 4)
 		return -1;
-	nq = nbd_get32(d + pos);
+	nq = be32_get(d + pos);
 	pos += 4;
 	o->base_allocation = list && nq == 0;
 	for (uint32_t i = 0; i < nq; i++) {
