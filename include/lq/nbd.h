@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum nbd_format {
 	NBD_FORMAT_QCOW2,
@@ -36,5 +37,14 @@ int nbd_serve(const struct nbd_server_opts *o);
 /* Sends one command line to a control socket and stores the reply line
  * (without "\n") in reply.  Returns 0 if the reply starts with "ok". */
 int nbd_control_call(const char *path, const char *cmd, char *reply, size_t n);
+
+/* The pid of the process listening on the control socket ctl, proven
+ * by the kernel (SO_PEERCRED), or 0 if none answers.  A pid file alone
+ * proves nothing: the pid may belong to another process by now. */
+pid_t nbd_server_pid(const char *ctl);
+
+/* How long a stopping server may take before it is killed
+ * (LVQCOW_NBD_STOP_TIMEOUT, seconds). */
+int nbd_stop_timeout_ms(void);
 
 #endif

@@ -2,7 +2,9 @@
  * socket (see docs/datapath.md).  Commands: pause, resume,
  * reopen [IMAGE], status, stop; each is answered with one line starting
  * "ok" or "error".  Commands from all control clients run one at a
- * time.  A pause outlives the control connection that asked for it. */
+ * time.  A pause outlives the control connection that asked for it.
+ * Every wait is bounded: a client has control_idle_ms to send each
+ * command and send_ms to take each reply, or it is dropped. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +22,9 @@ struct control {
 	int fd, slot;
 };
 
-static int reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reply(int fd, const char *fmt, ...)
+static int reply(struct nbd_server *s, int fd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int reply(struct nbd_server *s, int fd, const char *fmt, ...)
 {
 	char line[NBD_CONTROL_LINE + 64];
 	va_list ap;
@@ -32,20 +35,20 @@ static int reply(int fd, const char *fmt, ...)
 	va_end(ap);
 	n = MIN(n, (int)sizeof line - 2);
 	line[n++] = '\n';
-	return nbd_write_full(fd, line, (size_t)n);
+	return nbd_write_full(fd, line, (size_t)n, s->bounds.send_ms);
 }
 
 static int cmd_pause(struct nbd_server *s, int fd)
 {
 	if (nbd_gate_pause(s) < 0)
-		return reply(fd, "error flush failed: %s", err_last()->msg);
-	return reply(fd, "ok paused");
+		return reply(s, fd, "error flush failed: %s", err_last()->msg);
+	return reply(s, fd, "ok paused");
 }
 
 static int cmd_resume(struct nbd_server *s, int fd)
 {
 	nbd_gate_resume(s);
-	return reply(fd, "ok running");
+	return reply(s, fd, "ok running");
 }
 
 /* Reopening while running pauses around the swap. */
@@ -56,7 +59,7 @@ static int cmd_reopen(struct nbd_server *s, int fd, const char *arg)
 	int r = -1;
 
 	if (!path)
-		return reply(fd, "error out of memory");
+		return reply(s, fd, "error out of memory");
 	pthread_mutex_lock(&s->lock);
 	was_paused = s->paused;
 	pthread_mutex_unlock(&s->lock);
@@ -66,9 +69,9 @@ static int cmd_reopen(struct nbd_server *s, int fd, const char *arg)
 		nbd_gate_resume(s);
 	free(path);
 	if (r < 0)
-		return reply(fd, "error reopen failed: %s", err_last()->msg);
+		return reply(s, fd, "error reopen failed: %s", err_last()->msg);
 	log_info("reopened onto %s", s->image);
-	return reply(fd, "ok image=%s", s->image);
+	return reply(s, fd, "ok image=%s", s->image);
 }
 
 static int cmd_status(struct nbd_server *s, int fd)
@@ -84,14 +87,14 @@ static int cmd_status(struct nbd_server *s, int fd)
 	served = s->served;
 	size = s->size;
 	pthread_mutex_unlock(&s->lock);
-	return reply(fd, "ok state=%s pid=%d size=%llu connections=%u inflight=%u "
+	return reply(s, fd, "ok state=%s pid=%d size=%llu connections=%u inflight=%u "
 		     "served=%llu readonly=%d image=%s", state, (int)getpid(), size,
 		     conns, inflight, served, s->opts.readonly, s->image);
 }
 
 static int cmd_stop(struct nbd_server *s, int fd)
 {
-	int r = reply(fd, "ok stopping");
+	int r = reply(s, fd, "ok stopping");
 
 	nbd_server_wake(s);
 	return r;
@@ -119,31 +122,9 @@ static int execute(struct nbd_server *s, int fd, char *line)
 	else if (!strcmp(line, "stop"))
 		r = cmd_stop(s, fd) < 0 ? -1 : 1;
 	else
-		r = reply(fd, "error unknown command");
+		r = reply(s, fd, "error unknown command");
 	pthread_mutex_unlock(&s->control_lock);
 	return r;
-}
-
-/* Reads one line; -1 on EOF, error, NUL bytes or an overlong line. */
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	while (len + 1 < n) {
-		ssize_t r = read(fd, buf + len, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || buf[len] == '\0')
-			return -1;
-		if (buf[len] == '\n') {
-			if (len && buf[len - 1] == '\r')
-				len--;
-			buf[len] = '\0';
-			return 0;
-		}
-		len++;
-	}
-	return -1;
 }
 
 static void control_release(struct control *c)
@@ -151,7 +132,7 @@ static void control_release(struct control *c)
 	struct nbd_server *s = c->srv;
 
 	pthread_mutex_lock(&s->lock);
-	s->control_fds[c->slot] = -1;
+	s->control[c->slot].fd = -1;
 	s->ncontrol--;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
@@ -159,16 +140,55 @@ static void control_release(struct control *c)
 	free(c);
 }
 
+static void mark_busy(struct control *c, bool busy)
+{
+	struct nbd_server *s = c->srv;
+
+	pthread_mutex_lock(&s->lock);
+	s->control[c->slot].busy = busy;
+	s->control[c->slot].seen = nbd_now_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *control_main(void *arg)
 {
 	struct control *c = arg;
 	char line[NBD_CONTROL_LINE];
 
-	while (read_line(c->fd, line, sizeof line) == 0)
+	while (nbd_read_line(c->fd, line, sizeof line, c->srv->bounds.control_idle_ms) == 0) {
+		mark_busy(c, true);
 		if (execute(c->srv, c->fd, line) != 0)
 			break;
+		mark_busy(c, false);
+	}
 	control_release(c);
 	return NULL;
+}
+
+/* Called with s->lock held when NBD_MAX_CONTROL clients are live. */
+static void evict_idlest(struct nbd_server *s)
+{
+	struct nbd_control_slot *victim = NULL;
+
+	for (int i = 0; i < NBD_CONTROL_SLOTS; i++) {
+		struct nbd_control_slot *x = &s->control[i];
+		if (x->fd >= 0 && !x->busy && !x->evicted && (!victim || x->seen < victim->seen))
+			victim = x;
+	}
+	if (!victim)
+		return;
+	log_info("control: %d clients open; dropping the one idle longest", NBD_MAX_CONTROL);
+	victim->evicted = true;
+	shutdown(victim->fd, SHUT_RDWR);
+}
+
+static unsigned live_controls(struct nbd_server *s)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < NBD_CONTROL_SLOTS; i++)
+		n += s->control[i].fd >= 0 && !s->control[i].evicted;
+	return n;
 }
 
 static int take_slot(struct nbd_server *s, int fd)
@@ -176,11 +196,13 @@ static int take_slot(struct nbd_server *s, int fd)
 	int slot = -1;
 
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < NBD_MAX_CONTROL && slot < 0 && !s->stopping; i++)
-		if (s->control_fds[i] < 0)
+	if (!s->stopping && live_controls(s) >= NBD_MAX_CONTROL)
+		evict_idlest(s);
+	for (int i = 0; i < NBD_CONTROL_SLOTS && slot < 0 && !s->stopping; i++)
+		if (s->control[i].fd < 0)
 			slot = i;
 	if (slot >= 0) {
-		s->control_fds[slot] = fd;
+		s->control[slot] = (struct nbd_control_slot){ .fd = fd, .seen = nbd_now_ms() };
 		s->ncontrol++;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -210,8 +232,8 @@ void nbd_control_start(struct nbd_server *s, int fd)
 void nbd_control_shutdown_all(struct nbd_server *s)
 {
 	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < NBD_MAX_CONTROL; i++)
-		if (s->control_fds[i] >= 0)
-			shutdown(s->control_fds[i], SHUT_RDWR);
+	for (int i = 0; i < NBD_CONTROL_SLOTS; i++)
+		if (s->control[i].fd >= 0)
+			shutdown(s->control[i].fd, SHUT_RDWR);
 	pthread_mutex_unlock(&s->lock);
 }

@@ -85,7 +85,7 @@ int nbd_opt_export_name(struct nbd_conn *c, const uint8_t *d, uint32_t len)
 	select_export(c);
 	be64_put(r, c->size);
 	be16_put(r + 8, c->tflags);
-	if (nbd_write_full(c->fd, r, c->no_zeroes ? 10 : sizeof r) < 0)
+	if (nbd_write_full(c->fd, r, c->no_zeroes ? 10 : sizeof r, c->srv->bounds.send_ms) < 0)
 		return -1;
 	return 1;
 }

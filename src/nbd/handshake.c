@@ -26,7 +26,7 @@ int nbd_opt_reply(struct nbd_conn *c, uint32_t opt, uint32_t type,
 	be32_put(h + 8, opt);
 	be32_put(h + 12, type);
 	be32_put(h + 16, len);
-	return nbd_writev_full(c->fd, iov, len ? 2 : 1);
+	return nbd_writev_full(c->fd, iov, len ? 2 : 1, c->srv->bounds.send_ms);
 }
 
 int nbd_opt_error(struct nbd_conn *c, uint32_t opt, uint32_t type, const char *msg)
@@ -42,7 +42,7 @@ static int send_greeting(struct nbd_conn *c)
 	be64_put(g, NBD_MAGIC);
 	be64_put(g + 8, NBD_OPT_MAGIC);
 	be16_put(g + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
-	return nbd_write_full(c->fd, g, sizeof g);
+	return nbd_write_full(c->fd, g, sizeof g, c->srv->bounds.send_ms);
 }
 
 static int read_client_flags(struct nbd_conn *c)

@@ -25,7 +25,17 @@ static int fill_addr(const char *path, struct sockaddr_un *a)
 	return 0;
 }
 
-int nbd_unix_connect(const char *path)
+/* A UNIX connect blocks while the listener's backlog is full (a
+ * stopped server); SO_SNDTIMEO bounds it. */
+static void set_send_timeout(int fd, int timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
+
+	if (timeout_ms >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int nbd_unix_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un a;
 	int fd;
@@ -35,12 +45,32 @@ int nbd_unix_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_sys("socket: %m");
+	set_send_timeout(fd, timeout_ms);
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		if (errno == EAGAIN || errno == EINPROGRESS)
+			errno = ETIMEDOUT;
 		err_sys("%s: connect: %m", path);
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* The kernel records the listener's credentials at listen() and hands
+ * them to every connecting peer, even while the listener is stopped:
+ * whoever listens on the volume's control socket is its server. */
+pid_t nbd_server_pid(const char *ctl)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof cred;
+	int fd = nbd_unix_connect(ctl, nbd_control_timeout_ms());
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	close(fd);
+	return cred.pid > 1 ? cred.pid : 0;
 }
 
 static int clear_stale(const char *path)
@@ -52,7 +82,7 @@ static int clear_stale(const char *path)
 		return errno == ENOENT ? 0 : err_sys("%s: %m", path);
 	if (!S_ISSOCK(st.st_mode))
 		return err_set(EEXIST, "%s exists and is not a socket", path);
-	fd = nbd_unix_connect(path);
+	fd = nbd_unix_connect(path, nbd_control_timeout_ms());
 	if (fd >= 0) {
 		close(fd);
 		return err_set(EADDRINUSE, "%s: a server is already listening", path);

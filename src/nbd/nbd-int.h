@@ -35,6 +35,7 @@
 #define NBD_MAX_CONNS 128
 #define NBD_SOCKET_SNDBUF (2 << 20)
 #define NBD_MAX_CONTROL 8
+#define NBD_CONTROL_SLOTS (2 * NBD_MAX_CONTROL)
 #define NBD_CONTROL_LINE 4352         /* a command with a path */
 #define NBD_META_BASE_ALLOCATION "base:allocation"
 #define NBD_META_BASE_ID 1
@@ -73,12 +74,31 @@ int nbd_parse_info_opt(const uint8_t *d, size_t n, struct nbd_info_opt *o);
 int nbd_parse_meta_opt(const uint8_t *d, size_t n, bool list, struct nbd_meta_opt *o);
 bool nbd_export_name_valid(const uint8_t *name, size_t len);
 
+/* ---- bounds.c: limits on time and memory (env overrides) ---- */
+struct nbd_bounds {
+	int handshake_ms;           /* a connection must finish its handshake */
+	int send_ms;                /* a peer must take a whole reply */
+	int control_idle_ms;        /* a control client must send a command */
+	uint64_t max_bytes;         /* request payloads in flight, all clients */
+	uint64_t log_max;           /* the log file, before it is rotated */
+};
+
+void nbd_bounds_load(struct nbd_bounds *b);
+int nbd_control_timeout_ms(void);
+
 /* ---- io.c: whole-buffer socket I/O ---- */
+int64_t nbd_now_ms(void);
+/* A monotonic deadline timeout_ms from now; -1 (no deadline) if negative. */
+int64_t nbd_deadline(int timeout_ms);
+/* 0 when fd is ready for events, -1 (errno ETIMEDOUT) past the deadline. */
+int nbd_wait_fd(int fd, short events, int64_t deadline);
 /* 0, or -1 on error or EOF (errno 0 for a clean EOF before any byte). */
 int nbd_read_full(int fd, void *buf, size_t len);
-int nbd_writev_full(int fd, struct iovec *iov, int iovcnt);
-int nbd_write_full(int fd, const void *buf, size_t len);
+/* Sends all within timeout_ms (negative: unbounded); -1 otherwise. */
+int nbd_writev_full(int fd, struct iovec *iov, int iovcnt, int timeout_ms);
+int nbd_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int nbd_skip(int fd, uint64_t len);
+int nbd_read_line(int fd, char *buf, size_t n, int timeout_ms);
 
 /* ---- backend.c, backend-qcow2.c, backend-raw.c: the image ---- */
 struct nbd_extent {
@@ -125,6 +145,16 @@ struct nbd_pool {
 	pthread_t *threads;
 };
 
+/* A control client.  At most NBD_MAX_CONTROL are live; a newcomer
+ * beyond that evicts the one idle longest, so idle clients can never
+ * lock the plugin out.  Evicted ones keep their slot until their thread
+ * ends, hence twice as many slots. */
+struct nbd_control_slot {
+	int fd;                     /* -1: free */
+	int64_t seen;               /* last command (nbd_now_ms) */
+	bool busy, evicted;
+};
+
 struct nbd_server {
 	struct nbd_server_opts opts;
 	char *image;                /* current top image (reopen may change it) */
@@ -140,9 +170,10 @@ struct nbd_server {
 	struct nbd_conn *conns;
 	uint64_t served;            /* requests completed, for status */
 
-	int control_fds[NBD_MAX_CONTROL]; /* open control clients, -1: free */
+	struct nbd_control_slot control[NBD_CONTROL_SLOTS];
 	pthread_mutex_t control_lock; /* one control command at a time */
 	struct nbd_pool pool;
+	struct nbd_bounds bounds;   /* constant once serving */
 };
 
 /* gate.c */
@@ -225,7 +256,8 @@ void nbd_control_shutdown_all(struct nbd_server *s);
 
 /* ---- listen.c ---- */
 int nbd_listen(const char *path);
-int nbd_unix_connect(const char *path);
+/* timeout_ms bounds the connect (a listener whose backlog is full). */
+int nbd_unix_connect(const char *path, int timeout_ms);
 int nbd_write_pidfile(const char *path);
 
 #endif

@@ -40,7 +40,7 @@ static int send_locked(struct nbd_conn *c, struct iovec *iov, int n)
 
 	pthread_mutex_lock(&c->wlock);
 	if (!c->dead) {
-		r = nbd_writev_full(c->fd, iov, n);
+		r = nbd_writev_full(c->fd, iov, n, c->srv->bounds.send_ms);
 		if (r < 0) {
 			c->dead = true;
 			shutdown(c->fd, SHUT_RDWR);

@@ -48,8 +48,9 @@ static struct nbd_server *server_new(const struct nbd_server_opts *o)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->control_lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	for (int i = 0; i < NBD_MAX_CONTROL; i++)
-		s->control_fds[i] = -1;
+	for (int i = 0; i < NBD_CONTROL_SLOTS; i++)
+		s->control[i].fd = -1;
+	nbd_bounds_load(&s->bounds);
 	return s;
 }
 
@@ -83,9 +84,11 @@ static int open_image(struct nbd_server *s)
 	return 0;
 }
 
+/* The image is opened before SIGTERM is blocked: an open that hangs
+ * (a FIFO, a dead NFS server) must still die on SIGTERM. */
 static int setup(struct nbd_server *s)
 {
-	if (block_signals(&s->signal_fd) < 0 || make_wake_pipe(s) < 0 || open_image(s) < 0)
+	if (open_image(s) < 0 || block_signals(&s->signal_fd) < 0 || make_wake_pipe(s) < 0)
 		return -1;
 	if ((s->listen_fd = nbd_listen(s->opts.socket)) < 0)
 		return -1;
@@ -182,6 +185,16 @@ static void close_listeners(struct nbd_server *s)
 	}
 }
 
+/* A thread stuck in the image (a hung open or I/O) cannot be joined;
+ * the stop must still happen. */
+static void give_up(struct nbd_server *s)
+{
+	log_error("stopping: requests stuck in the image; exiting without closing it");
+	if (s->opts.pidfile)
+		unlink(s->opts.pidfile);
+	_exit(1);
+}
+
 /* Readers see EOF and stop taking requests; what they queued still
  * runs and is answered.  Only a client that does not read its replies
  * within the grace period has its socket cut. */
@@ -200,8 +213,8 @@ static int drain_and_close(struct nbd_server *s)
 	if (!wait_conns(s, NBD_DRAIN_GRACE_S)) {
 		log_warn("clients slow to drain; cutting them off");
 		nbd_conn_shutdown_all(s, SHUT_RDWR);
-		while (!wait_conns(s, NBD_DRAIN_GRACE_S))
-			;
+		if (!wait_conns(s, NBD_DRAIN_GRACE_S))
+			give_up(s);
 	}
 	nbd_pool_stop(s);
 	rc = nbd_backend_close(s->be);

@@ -7,10 +7,12 @@
  * file vanishing means the image is closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,8 +24,6 @@
 #include "lq/rundir.h"
 #include "lq/uuid.h"
 #include "datapath-int.h"
-
-#define DP_STOP_WAIT_MS 120000
 
 bool ops_dp_server_running(const struct dp *d)
 {
@@ -71,68 +71,79 @@ int ops_dp_server_start(const struct dp *d, const char *image, bool readonly)
 	return 0;
 }
 
-static pid_t read_pid(const struct dp *d)
+/* A handle on the proven server process: its pid may be reused once
+ * it is gone, a pidfd never.  The proof is repeated after the pidfd is
+ * taken, so the pidfd cannot name a process that took over the pid. */
+static int open_server(const struct dp *d)
 {
-	FILE *f = fopen(d->pid, "re");
-	int pid = 0;
+	pid_t pid = nbd_server_pid(d->ctl);
+	int pfd;
 
-	if (!f)
-		return 0;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid > 1 ? pid : 0;
-}
-
-/* Gone, or a zombie nobody has reaped yet. */
-static bool process_gone(pid_t pid)
-{
-	char path[64], stat[256];
-	FILE *f;
-	char *p;
-
-	if (kill(pid, 0) < 0)
-		return errno == ESRCH;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return true;
-	p = fgets(stat, sizeof stat, f);
-	fclose(f);
-	p = p ? strrchr(stat, ')') : NULL;
-	return p && p[1] == ' ' && p[2] == 'Z';
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&t, NULL);
-}
-
-static int wait_stopped(const struct dp *d, pid_t pid)
-{
-	for (long waited = 0; waited < DP_STOP_WAIT_MS; waited += 10) {
-		if (access(d->pid, F_OK) < 0 || (pid && process_gone(pid)))
-			return 0;
-		sleep_ms(10);
+	if (!pid)
+		return -1;
+	pfd = pidfd_open(pid, 0);
+	if (pfd >= 0 && nbd_server_pid(d->ctl) != pid) {
+		close(pfd);
+		pfd = -1;
 	}
-	return err_set(ETIMEDOUT, "the NBD server of volume %s (pid %d) did not stop",
-		       d->vol.key, (int)pid);
+	return pfd;
 }
 
+/* True once the process has exited (the pidfd becomes readable). */
+static bool wait_exit(int pfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	return r > 0;
+}
+
+/* The files of a server that is gone; the next server replaces stale
+ * sockets anyway, but a stale pid file would name a stranger. */
+static void forget_server(const struct dp *d)
+{
+	const char *files[] = { d->pid, d->sock, d->ctl };
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+		if (unlink(files[i]) < 0 && errno != ENOENT)
+			log_warn("datapath: removing %s: %m", files[i]);
+}
+
+/* SIGCONT too: a stopped server cannot act on SIGTERM. */
+static void force_stop(const struct dp *d, int pfd)
+{
+	int t = nbd_stop_timeout_ms();
+
+	log_warn("datapath: the NBD server of %s does not stop; sending SIGTERM", d->vol.key);
+	pidfd_send_signal(pfd, SIGTERM, NULL, 0);
+	pidfd_send_signal(pfd, SIGCONT, NULL, 0);
+	if (wait_exit(pfd, t))
+		return;
+	log_error("datapath: the NBD server of %s ignores SIGTERM; killing it", d->vol.key);
+	pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+	wait_exit(pfd, t);
+}
+
+/* Bounded: a clean stop through the control socket, else signals to the
+ * proven server process; a process that cannot be proven to be the
+ * volume's server is never signalled. */
 int ops_dp_server_stop(const struct dp *d)
 {
 	char reply[256];
-	pid_t pid = read_pid(d);
+	int pfd = open_server(d);
 
-	if (nbd_control_call(d->ctl, "stop", reply, sizeof reply) < 0) {
-		if (!pid || process_gone(pid))
-			return 0;               /* nothing is serving */
-		log_warn("datapath: control socket of %s silent; sending SIGTERM to %d",
-			 d->vol.key, (int)pid);
-		kill(pid, SIGTERM);
+	if (pfd < 0) {
+		forget_server(d);
+		return 0;               /* nothing is serving */
 	}
-	return wait_stopped(d, pid);
+	if (nbd_control_call(d->ctl, "stop", reply, sizeof reply) < 0 ||
+	    !wait_exit(pfd, nbd_stop_timeout_ms()))
+		force_stop(d, pfd);
+	close(pfd);
+	forget_server(d);
+	return 0;
 }
 
 /* Pausing waits for in-flight requests and flushes; then resume. */

@@ -101,7 +101,8 @@ int ops_datapath_activate(const char *uri, const char *domain, bool read_write)
 		return -1;
 	a.sharable = d.vol.sharable;
 	if (!ops_dp_server_running(&d))
-		err_xapi(RPC_E_INVALID, "volume %s is not attached", d.vol.key);
+		err_xapi(RPC_E_INVALID, "volume %s is not attached%s", d.vol.key,
+			 err_errnum() == ETIMEDOUT ? " (its NBD server does not answer)" : "");
 	else if (read_write && !d.vol.read_write)
 		err_xapi(RPC_E_INVALID, "volume %s is read-only", d.vol.key);
 	else
@@ -128,6 +129,9 @@ int ops_datapath_deactivate(const char *uri, const char *domain)
 	r = ops_activation_update(d.sr, d.vol.key, deactivate_fn, (void *)domain);
 	if (r == 0 && ops_dp_server_running(&d))
 		r = ops_dp_server_flush(&d);
+	else if (r == 0 && err_errnum() == ETIMEDOUT)
+		r = err_set(ETIMEDOUT, "the NBD server of volume %s does not answer; "
+			    "the domain's writes may not be flushed", d.vol.key);
 	ops_dp_close(&d);
 	return r;
 }

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Datapath calls stay bounded whatever the server's state: idle control
+# clients cannot lock the plugin out, a stopped (SIGSTOP) server makes
+# activate fail and detach clean up in bounded time, and detach never
+# signals a process that merely has the pid a dead server once had.
+. "$LQ_TOP/tests/lib.sh"
+# txe SECONDS ARGS...: xe, killed (status 124) after SECONDS.
+txe() { timeout "$1" python3 "$LQ_TESTS/mock/xss.py" xe "${@:2}"; }
+kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet -CONT "$(head -1 "$p")" && kill_quiet "$(head -1 "$p")"; done; true; }
+at_exit kill_servers
+# alive PID: running or stopped, not a zombie (nothing may reap here).
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+export LVQCOW_CONTROL_TIMEOUT=1 LVQCOW_NBD_STOP_TIMEOUT=3
+
+SRU=$(new_sr sr)
+VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((16 << 20)))
+be=$(xe vdi-attach uuid="$VU" domain=0)
+nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')
+[[ $nbd =~ ^nbd:unix:(.*)/sock:exportname=(.*)$ ]] || die "bad NBD URI $nbd"
+dir=${BASH_REMATCH[1]}
+
+note "12 idle control clients do not lock the plugin out"
+python3 "$LQ_TESTS/nbd_hold.py" "$dir/ctl" 12 60 >held.txt &
+holder=$!
+at_exit kill_quiet $holder
+for ((i = 0; i < 50; i++)); do [ -s held.txt ] && break; sleep 0.1; done
+grep -q "held 12" held.txt || die "holder: $(cat held.txt)"
+start=$(date +%s)
+txe 20 vdi-activate uuid="$VU" domain=0 || die "activate with idle control clients"
+txe 20 vdi-deactivate uuid="$VU" domain=0 || die "deactivate with idle control clients"
+[ $(($(date +%s) - start)) -le 10 ] || die "calls took $(($(date +%s) - start)) s"
+kill_quiet $holder
+
+note "a stopped server: activate fails, detach stops it, all in bounded time"
+pid=$(cat "$dir/pid")
+kill -STOP "$pid"
+start=$(date +%s)
+rc=$(rc_of txe 20 vdi-activate uuid="$VU" domain=0)
+[ "$rc" = 1 ] || die "activate on a stopped server: status $rc (124 is a hang)"
+rc=$(rc_of txe 20 vdi-deactivate uuid="$VU" domain=0)
+[ "$rc" != 124 ] || die "deactivate on a stopped server hangs"
+txe 30 vdi-detach uuid="$VU" domain=0 || die "detach of a stopped server"
+[ $(($(date +%s) - start)) -le 25 ] || die "took $(($(date +%s) - start)) s"
+! alive "$pid" || die "the stopped server $pid is still alive"
+[ ! -e "$dir/pid" ] || die "pid file left behind"
+
+note "detach never signals a process that reused a dead server's pid"
+xe vdi-attach uuid="$VU" domain=0 >/dev/null
+pid=$(cat "$dir/pid")
+kill -KILL "$pid"
+while alive "$pid"; do sleep 0.05; done
+sleep 300 &
+stranger=$!
+at_exit kill_quiet $stranger
+echo $stranger >"$dir/pid"
+xe vdi-detach uuid="$VU" domain=0 || die "detach after the server died"
+sleep 0.2
+alive $stranger || die "detach killed an unrelated process"
+echo "ok"
