@@ -25,6 +25,8 @@ int ops_datapath_close(const char *uri);
  * chain changed (pause, reopen, resume); 0 if no server runs.  The
  * caller holds the SR lock. */
 int ops_datapath_reopen(const char *key, const char *image);
+/* Whether volume key is attached on this host (Volume.destroy refuses). */
+bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */
 int ops_datapath_diagnostics(char **out);
 

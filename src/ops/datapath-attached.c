@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lq/cleanup.h"
 #include "lq/err.h"
 #include "lq/file.h"
+#include "lq/rpc.h"
 #include "datapath-int.h"
 
 #define DP_ATTACHED_MAX (1u << 20)
@@ -64,6 +66,9 @@ static int update(const struct dp *d, const char *domain, bool add)
 	if (!(out = malloc(strlen(buf) + strlen(hex) + 3)))
 		return err_set(ENOMEM, "out of memory");
 	n = filter(buf, hex, out);
+	if (add && n >= DP_ATTACHED_DOMAINS)
+		return err_xapi(RPC_E_INVALID, "volume %s is attached by %d domains already",
+				d->vol.key, n);
 	if (add) {
 		strcat(strcat(out, hex), "\n");
 		n++;
@@ -75,10 +80,32 @@ static int update(const struct dp *d, const char *domain, bool add)
 
 int ops_dp_attached_add(const struct dp *d, const char *domain)
 {
+	if (strlen(domain) >= OPS_DOMAIN_MAX)
+		return err_xapi(RPC_E_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
 	return update(d, domain, true) < 0 ? -1 : 0;
 }
 
+/* A domain too long to have been recorded is simply not there. */
+
+
 int ops_dp_attached_remove(const struct dp *d, const char *domain)
 {
-	return update(d, domain, false);
+	return update(d, strlen(domain) < OPS_DOMAIN_MAX ? domain : "", false);
+}
+
+/* Attached: a domain is recorded, or a server may still run (its pid
+ * file is there). */
+bool ops_datapath_attached(const char *key)
+{
+	CLEANUP_FREE char *buf = NULL;
+	struct dp d = { 0 };
+	size_t len = 0;
+
+	if (ops_dp_paths(&d, key) < 0)
+		return true;            /* cannot tell: keep the volume */
+	if (access(d.pid, F_OK) == 0)
+		return true;
+	if (file_read_all(d.attached, DP_ATTACHED_MAX, &buf, &len) < 0)
+		return err_errnum() != ENOENT;
+	return len > 0;
 }

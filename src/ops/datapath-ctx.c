@@ -12,7 +12,7 @@
 #include "lq/uuid.h"
 #include "datapath-int.h"
 
-static int dp_paths(struct dp *d)
+int ops_dp_paths(struct dp *d, const char *key)
 {
 	static const struct { size_t off; const char *name; } files[] = {
 		{ offsetof(struct dp, sock), "sock" },
@@ -24,10 +24,10 @@ static int dp_paths(struct dp *d)
 	};
 	char sub[64];
 
-	/* The key is a volume's uuid (the lookup succeeded), safe in a path. */
-	if (!uuid_is_valid(d->vol.key))
-		return err_set(EINVAL, "unexpected volume key %.64s", d->vol.key);
-	snprintf(sub, sizeof sub, "nbd/%s", d->vol.key);
+	/* Only a uuid is safe in a path. */
+	if (!uuid_is_valid(key))
+		return err_set(EINVAL, "unexpected volume key %.64s", key);
+	snprintf(sub, sizeof sub, "nbd/%s", key);
 	if (rundir_path(sub, d->dir, sizeof d->dir) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -44,10 +44,28 @@ int ops_dp_open(const char *uri, struct dp *d)
 	if (ops_uri_parse(uri, &d->uri) < 0)
 		return -1;
 	if (ops_sr_open(d->uri.type, d->uri.sr, OPS_SR_LOCKED, &d->sr) < 0 ||
-	    ops_volume_lookup(d->sr, d->uri.key, &d->vol) < 0 || dp_paths(d) < 0) {
+	    ops_volume_lookup(d->sr, d->uri.key, &d->vol) < 0 ||
+	    ops_dp_paths(d, d->vol.key) < 0) {
 		ops_dp_close(d);
 		return -1;
 	}
+	return 0;
+}
+
+/* For detach, which must clean up even when the volume (or its whole
+ * SR) is gone: the runtime files are found from the URI's key alone. */
+int ops_dp_open_orphan(const char *uri, struct dp *d)
+{
+	memset(d, 0, sizeof *d);
+	if (ops_uri_parse(uri, &d->uri) < 0)
+		return -1;
+	if (ops_sr_open(d->uri.type, d->uri.sr, OPS_SR_LOCKED, &d->sr) < 0)
+		d->sr = NULL;
+	if (ops_dp_paths(d, d->uri.key) < 0) {
+		ops_dp_close(d);
+		return -1;
+	}
+	snprintf(d->vol.key, sizeof d->vol.key, "%s", d->uri.key);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #ifndef LQ_DATAPATH_INT_H
 #define LQ_DATAPATH_INT_H
 
+#define DP_ATTACHED_DOMAINS 256
+
 #include <limits.h>
 #include <stdbool.h>
 
@@ -22,6 +24,9 @@ struct dp {
 
 /* datapath-ctx.c: parse the URI, lock the SR, find the volume. */
 int ops_dp_open(const char *uri, struct dp *d);
+/* Only the runtime paths, from the URI's key (d->sr may be NULL). */
+int ops_dp_open_orphan(const char *uri, struct dp *d);
+int ops_dp_paths(struct dp *d, const char *key);
 void ops_dp_close(struct dp *d);
 
 /* datapath-server.c: the server process. */
@@ -33,6 +38,8 @@ int ops_dp_overlay_create(const struct dp *d);
 void ops_dp_overlay_remove(const struct dp *d);
 
 /* datapath-attached.c: the set of attached domains. */
+/* Refuses domains of OPS_DOMAIN_MAX bytes or more, and more than
+ * DP_ATTACHED_DOMAINS domains: the record stays within its own limit. */
 int ops_dp_attached_add(const struct dp *d, const char *domain);
 /* Returns how many remain, or -1. */
 int ops_dp_attached_remove(const struct dp *d, const char *domain);

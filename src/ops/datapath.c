@@ -56,6 +56,8 @@ int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backe
 	struct dp d;
 	int r = 0;
 
+	if (strlen(domain) >= OPS_DOMAIN_MAX)
+		return err_xapi(RPC_E_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
 	if (ops_dp_open(uri, &d) < 0)
 		return -1;
 	if (!ops_dp_server_running(&d))
@@ -146,6 +148,23 @@ static bool any_active(struct dp *d, bool *persistent)
 	return act.n > 0;
 }
 
+/* The volume is gone (destroyed behind our back, or its SR): whatever
+ * still runs or lies in its runtime directory is removed. */
+static void detach_orphan(const char *uri)
+{
+	struct dp d;
+
+	if (ops_dp_open_orphan(uri, &d) < 0) {
+		log_error("Datapath.detach %s: %s", uri, err_last()->msg);
+		return;
+	}
+	ops_dp_server_stop(&d);
+	ops_dp_overlay_remove(&d);
+	if (unlink(d.attached) < 0 && errno != ENOENT)
+		log_warn("datapath: removing %s: %m", d.attached);
+	ops_dp_close(&d);
+}
+
 void ops_datapath_detach(const char *uri, const char *domain)
 {
 	struct dp d;
@@ -153,7 +172,8 @@ void ops_datapath_detach(const char *uri, const char *domain)
 	int left;
 
 	if (ops_dp_open(uri, &d) < 0) {
-		log_error("Datapath.detach %s: %s", uri, err_last()->msg);
+		log_warn("Datapath.detach %s: %s; cleaning up what is left", uri, err_last()->msg);
+		detach_orphan(uri);
 		return;
 	}
 	if (ops_activation_update(d.sr, d.vol.key, deactivate_fn, (void *)domain) < 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lq/checked.h"
+#include "lq/datapath.h"
 #include "lq/err.h"
 #include "lq/fault.h"
 #include "lq/log.h"
@@ -170,8 +171,8 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 
 	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
 		return -1;
-	if (busy)
-		return err_xapi(RPC_E_VDI_IN_USE, "volume %s is active", key);
+	if (busy || ops_datapath_attached(key))
+		return err_xapi(RPC_E_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
 	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
