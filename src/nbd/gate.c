@@ -57,49 +57,59 @@ void nbd_gate_resume(struct nbd_server *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-uint64_t nbd_export_size(struct nbd_server *s)
+void nbd_gate_take_size(struct nbd_conn *c)
 {
-	uint64_t size;
-
-	pthread_mutex_lock(&s->lock);
-	size = s->size;
-	pthread_mutex_unlock(&s->lock);
-	return size;
+	pthread_mutex_lock(&c->srv->lock);
+	c->size = c->srv->size;
+	pthread_mutex_unlock(&c->srv->lock);
 }
 
-/* Clients keep the size they were told, so the new chain may grow the
- * export but never shrink it. */
-static int open_checked(struct nbd_server *s, const char *path, struct nbd_backend **out)
+/* The largest size a connected client was told (s->lock held).  Only
+ * connected clients pin the size: once those that saw a grown export
+ * are gone, a reopen may go back to a smaller image. */
+static uint64_t size_floor(struct nbd_server *s)
 {
-	uint64_t size;
+	uint64_t floor = 0;
 
-	if (nbd_backend_open(path, s->opts.format, s->opts.readonly, out) < 0)
-		return -1;
-	size = (*out)->size;
-	if (size < s->size) {
-		nbd_backend_close(*out);
-		*out = NULL;
-		return err_set(EINVAL, "%s: virtual size %llu is smaller than the export (%llu)",
-			       path, (unsigned long long)size, (unsigned long long)s->size);
-	}
-	return 0;
+	for (struct nbd_conn *c = s->conns; c; c = c->next)
+		floor = MAX(floor, c->size);
+	return floor;
 }
 
+/* Checked and installed under one lock hold, so no client can be told
+ * a size between the check and the swap. */
 static int install(struct nbd_server *s, struct nbd_backend *be, const char *path)
 {
 	char *copy = strdup(path);
+	uint64_t floor, size = be->size;
 
-	if (!copy) {
-		nbd_backend_close(be);
-		return err_set(ENOMEM, "out of memory");
+	pthread_mutex_lock(&s->lock);
+	floor = size_floor(s);
+	if (copy && size >= floor) {
+		s->be = be;
+		s->size = size;
 	}
-	free(s->image);
-	s->image = copy;
+	pthread_mutex_unlock(&s->lock);
+	if (copy && size >= floor) {
+		free(s->image);
+		s->image = copy;
+		return 0;
+	}
+	nbd_backend_close(be);
+	free(copy);
+	if (!copy)
+		return err_set(ENOMEM, "out of memory");
+	return err_set(EINVAL, "%s: virtual size %llu is smaller than a connected client's "
+		       "export (%llu)", path, (unsigned long long)size, (unsigned long long)floor);
+}
+
+/* The chain that was there before a failed reopen: no floor check, it
+ * is what every client was serving from. */
+static void install_old(struct nbd_server *s, struct nbd_backend *be)
+{
 	pthread_mutex_lock(&s->lock);
 	s->be = be;
-	s->size = be->size;
 	pthread_mutex_unlock(&s->lock);
-	return 0;
 }
 
 /* Must be called paused.  The old chain is closed first: the new top
@@ -115,11 +125,12 @@ int nbd_gate_reopen(struct nbd_server *s, const char *path)
 	pthread_mutex_unlock(&s->lock);
 	if (old && nbd_backend_close(old) < 0)
 		log_error("reopen: closing %s: %s", s->image, err_last()->msg);
-	if (open_checked(s, path, &be) == 0)
-		return install(s, be, path);
+	if (nbd_backend_open(path, s->opts.format, s->opts.readonly, &be) == 0 &&
+	    install(s, be, path) == 0)
+		return 0;
 	saved = *err_last();
-	if (open_checked(s, s->image, &be) == 0)
-		install(s, be, s->image);
+	if (nbd_backend_open(s->image, s->opts.format, s->opts.readonly, &be) == 0)
+		install_old(s, be);
 	else
 		log_error("reopen: %s cannot be reopened either: %s", s->image, err_last()->msg);
 	err_set(saved.errnum, "%s", saved.msg);

@@ -32,7 +32,7 @@ uint16_t nbd_transmission_flags(struct nbd_conn *c)
 
 static void select_export(struct nbd_conn *c)
 {
-	c->size = nbd_export_size(c->srv);
+	nbd_gate_take_size(c);
 	c->tflags = nbd_transmission_flags(c);
 }
 

@@ -183,7 +183,8 @@ void nbd_gate_leave(struct nbd_server *s);
 int nbd_gate_pause(struct nbd_server *s);
 void nbd_gate_resume(struct nbd_server *s);
 int nbd_gate_reopen(struct nbd_server *s, const char *path);
-uint64_t nbd_export_size(struct nbd_server *s);
+/* Tells c the export size; from then on no reopen may shrink below it. */
+void nbd_gate_take_size(struct nbd_conn *c);
 
 /* ---- conn.c: connections ---- */
 struct nbd_conn {
