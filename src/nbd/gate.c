@@ -64,12 +64,13 @@ void nbd_gate_take_size(struct nbd_conn *c)
 	pthread_mutex_unlock(&c->srv->lock);
 }
 
-/* The largest size a connected client was told (s->lock held).  Only
- * connected clients pin the size: once those that saw a grown export
- * are gone, a reopen may go back to a smaller image. */
+/* The size the server started with, or the largest size a connected
+ * client was told (s->lock held).  Only connected clients pin a grown
+ * size: once those that saw it are gone, a reopen may go back to the
+ * original image. */
 static uint64_t size_floor(struct nbd_server *s)
 {
-	uint64_t floor = 0;
+	uint64_t floor = s->start_size;
 
 	for (struct nbd_conn *c = s->conns; c; c = c->next)
 		floor = MAX(floor, c->size);

@@ -164,6 +164,7 @@ struct nbd_server {
 	pthread_cond_t cond;
 	struct nbd_backend *be;     /* NULL after a failed reopen */
 	uint64_t size;              /* export size for new clients */
+	uint64_t start_size;        /* no reopen goes below it */
 	unsigned inflight;          /* requests inside the gate */
 	bool paused, stopping;
 	unsigned nconns, ncontrol;

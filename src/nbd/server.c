@@ -80,7 +80,7 @@ static int open_image(struct nbd_server *s)
 	if (nbd_backend_open(s->image, s->opts.format, s->opts.readonly, &be) < 0)
 		return -1;
 	s->be = be;
-	s->size = be->size;
+	s->size = s->start_size = be->size;
 	return 0;
 }
 

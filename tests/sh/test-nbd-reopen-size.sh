@@ -1,8 +1,8 @@
 #!/bin/bash
 # Reopen and the export size: the export may grow under connected
-# clients but never shrink below what a connected client was told; with
-# no such client a reopen may go back from a bigger image to the
-# original one.
+# clients but never shrink below what a connected client was told, nor
+# below the size the server started with; with no client that saw more,
+# a reopen may go back from a bigger image to the original one.
 . "$LQ_TOP/tests/lib.sh"
 qemu-img create -q -f qcow2 a.qcow2 16M
 qemu-img create -q -f qcow2 big.qcow2 32M
@@ -33,4 +33,6 @@ nbd_ctl vol "reopen $PWD/big.qcow2" >/dev/null
 assert_eq "client 2" $((32 << 20)) "$(client_at 60 2)"
 not nbd_ctl vol "reopen $PWD/a.qcow2" >/dev/null
 nbd_ctl vol status | grep -q "state=running.*image=$PWD/big.qcow2" || die "status after the refusal"
+qemu-img create -q -f qcow2 small.qcow2 8M
+not nbd_ctl vol "reopen $PWD/small.qcow2" >/dev/null
 echo ok
