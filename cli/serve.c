@@ -137,6 +137,7 @@ int cli_serve(int argc, char **argv)
 		return serve_usage(stderr);
 	if (!a.foreground && daemonize(&a) < 0)
 		return 1;
+	a.o.log = a.foreground ? NULL : a.log;
 	if (nbd_serve(&a.o) < 0) {
 		log_error("serve: %s", err_last()->msg);
 		return 1;

@@ -25,6 +25,7 @@ struct nbd_server_opts {
 	const char *export_name;  /* the one export; "" also reaches it */
 	const char *image;        /* top image of the chain */
 	const char *pidfile;      /* or NULL */
+	const char *log;          /* the file stderr goes to, rotated; or NULL */
 	enum nbd_format format;
 	bool readonly;
 	int threads;              /* workers; 0: default */

@@ -175,7 +175,23 @@ struct nbd_server {
 	pthread_mutex_t control_lock; /* one control command at a time */
 	struct nbd_pool pool;
 	struct nbd_bounds bounds;   /* constant once serving */
+
+	pthread_mutex_t budget_lock; /* request memory of all connections */
+	pthread_cond_t budget_cond;
+	uint64_t budget_used;
+	int64_t log_window;         /* rate limit of request failure lines */
+	unsigned log_lines, log_dropped;
 };
+
+/* budget.c: the global cap on request and reply memory (max_bytes).
+ * take blocks a reader until the bytes fit (anything fits an empty
+ * budget, so one request always proceeds); charge never blocks (a
+ * worker queueing a reply must not wait). */
+void nbd_budget_take(struct nbd_server *s, uint64_t bytes);
+void nbd_budget_charge(struct nbd_server *s, uint64_t bytes);
+void nbd_budget_give(struct nbd_server *s, uint64_t bytes);
+/* Whether a request failure may be logged now (at most a few a second). */
+bool nbd_log_allowed(struct nbd_server *s);
 
 /* gate.c */
 /* Blocks while paused; NULL (errno ESHUTDOWN/EIO) when there is no image. */
@@ -196,8 +212,13 @@ struct nbd_conn {
 	pthread_cond_t cond;
 	unsigned inflight;
 	size_t inflight_bytes;
-	pthread_mutex_t wlock;      /* one reply on the socket at a time */
+	size_t out_bytes;           /* replies queued behind the sender */
+	pthread_mutex_t wlock;      /* sending, outq, dead; never held over I/O */
+	bool sending;               /* one thread writes replies; others queue */
+	struct nbd_out *outq, **outq_tail;
 	bool dead;                  /* a reply failed: the stream is broken */
+	bool in_handshake, evicted; /* under srv->lock */
+	int64_t hs_deadline;        /* the handshake must end by then */
 	bool structured, meta_base, no_zeroes;
 	uint64_t size;              /* as advertised to this client */
 	uint16_t tflags;
@@ -205,6 +226,10 @@ struct nbd_conn {
 };
 
 void nbd_conn_start(struct nbd_server *s, int fd);
+/* Drops connections whose handshake is past its deadline. */
+void nbd_conn_reap_handshakes(struct nbd_server *s);
+bool nbd_conn_dead(struct nbd_conn *c);
+void nbd_conn_out_charge(struct nbd_conn *c, size_t bytes, bool add);
 void nbd_conn_job_done(struct nbd_conn *c, size_t bytes);
 /* Shut the read side of every connection so readers end and drain. */
 void nbd_conn_shutdown_all(struct nbd_server *s, int how);

@@ -107,6 +107,7 @@ static bool has_data(const struct chunk *ch, int n)
 	return false;
 }
 
+/* -1 means the engine failed (the caller logs it), never the send. */
 static int fail(struct nbd_conn *c, const struct nbd_request *r)
 {
 	nbd_reply_error(c, r, nbd_errno_to_wire(err_errnum()));
@@ -132,12 +133,14 @@ int nbd_read_reply(struct nbd_conn *c, struct nbd_backend *be,
 	nbd_gate_leave(c->srv);
 	if (rc < 0)
 		return fail(c, r);
+	/* A reply that cannot be sent ends the connection (reply.c). */
 	if (!c->structured)
-		return nbd_reply_simple(c, r->cookie, 0, buf, r->len);
-	if (!r->len)
-		return nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE,
-				       NBD_REPLY_TYPE_NONE, NULL, 0);
-	return send_chunks(c, r, ch, n, buf);
+		nbd_reply_simple(c, r->cookie, 0, buf, r->len);
+	else if (!r->len)
+		nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE, NULL, 0);
+	else
+		send_chunks(c, r, ch, n, buf);
+	return 0;
 }
 
 /* Clips the extents to the request and merges equal neighbours into
@@ -190,6 +193,6 @@ int nbd_block_status_reply(struct nbd_conn *c, struct nbd_backend *be,
 	}
 	be32_put(p, NBD_META_BASE_ID);
 	iov = (struct iovec){ .iov_base = p, .iov_len = 4 + 8 * (size_t)n };
-	return nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE,
-			       NBD_REPLY_TYPE_BLOCK_STATUS, &iov, 1);
+	nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_BLOCK_STATUS, &iov, 1);
+	return 0;
 }

@@ -1,11 +1,16 @@
 /* reply: putting replies on a client's socket.  Workers answer out of
- * order, so each reply is written whole under the connection's write
- * lock.  A failed write leaves the stream unusable: the connection is
- * marked dead and shut down, and its reader then ends. */
+ * order; one thread at a time writes a connection's replies, each
+ * whole, and replies finished meanwhile queue behind it (copied) so the
+ * other workers move on.  Writes are bounded (send_ms): a client that
+ * stops reading is cut off.  A failed write leaves the stream unusable:
+ * the connection is marked dead and shut down, its reader then ends,
+ * and the disconnect is logged once. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lq/log.h"
 #include "nbd-int.h"
 
 uint32_t nbd_errno_to_wire(int e)
@@ -33,21 +38,130 @@ uint32_t nbd_errno_to_wire(int e)
 	}
 }
 
-/* Writes a whole reply; the caller's iovec array is consumed. */
+/* A reply waiting behind the connection's sender, flattened. */
+struct nbd_out {
+	struct nbd_out *next;
+	size_t len;
+	uint8_t data[];
+};
+
+static struct nbd_out *flatten(const struct iovec *iov, int n)
+{
+	size_t len = 0;
+	struct nbd_out *o;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (!(o = malloc(sizeof *o + len)))
+		return NULL;
+	o->next = NULL;
+	o->len = 0;
+	for (int i = 0; i < n; i++) {
+		memcpy(o->data + o->len, iov[i].iov_base, iov[i].iov_len);
+		o->len += iov[i].iov_len;
+	}
+	return o;
+}
+
+/* Once: the stream is broken, the reader must end, queued replies go.
+ * Called with wlock held. */
+static void kill_stream(struct nbd_conn *c, int e)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	shutdown(c->fd, SHUT_RDWR);
+	if (e == ETIMEDOUT)
+		log_warn("nbd[%u]: the client does not read its replies; disconnecting", c->id);
+	else
+		log_info("nbd[%u]: client disconnected while being answered", c->id);
+}
+
+static void drop_queue(struct nbd_conn *c)
+{
+	struct nbd_out *o = c->outq, *next;
+	size_t bytes = 0;
+
+	for (; o; o = next) {
+		next = o->next;
+		bytes += o->len;
+		free(o);
+	}
+	c->outq = NULL;
+	c->outq_tail = &c->outq;
+	if (bytes)
+		nbd_conn_out_charge(c, bytes, false);
+}
+
+/* Another thread is writing: queue a copy rather than wait, so one slow
+ * client ties up one worker at most, never the pool. */
+static int enqueue(struct nbd_conn *c, const struct iovec *iov, int n)
+{
+	struct nbd_out *o = flatten(iov, n);
+
+	if (!o) {
+		kill_stream(c, ENOMEM);
+		return -1;
+	}
+	if (!c->outq_tail)
+		c->outq_tail = &c->outq;
+	*c->outq_tail = o;
+	c->outq_tail = &o->next;
+	nbd_conn_out_charge(c, o->len, true);
+	return 0;
+}
+
+static struct nbd_out *dequeue(struct nbd_conn *c)
+{
+	struct nbd_out *o = c->outq;
+
+	if (o && !(c->outq = o->next))
+		c->outq_tail = &c->outq;
+	return o;
+}
+
+/* The sender: its own reply, then whatever others queued meanwhile.
+ * Each write has send_ms to complete. */
+static int send_as_sender(struct nbd_conn *c, struct iovec *iov, int n)
+{
+	int ms = c->srv->bounds.send_ms;
+	int r = nbd_writev_full(c->fd, iov, n, ms), e = errno, mine = r;
+	struct nbd_out *o;
+
+	for (;;) {
+		pthread_mutex_lock(&c->wlock);
+		if (r < 0) {
+			kill_stream(c, e);
+			drop_queue(c);
+		}
+		if (r < 0 || !(o = dequeue(c))) {
+			c->sending = false;
+			pthread_mutex_unlock(&c->wlock);
+			return mine;
+		}
+		pthread_mutex_unlock(&c->wlock);
+		r = nbd_write_full(c->fd, o->data, o->len, ms);
+		e = errno;
+		nbd_conn_out_charge(c, o->len, false);
+		free(o);
+	}
+}
+
+/* Writes (or queues) a whole reply; the caller's iovec array is consumed. */
 static int send_locked(struct nbd_conn *c, struct iovec *iov, int n)
 {
-	int r = -1;
+	bool sender = false;
+	int r = 0;
 
 	pthread_mutex_lock(&c->wlock);
-	if (!c->dead) {
-		r = nbd_writev_full(c->fd, iov, n, c->srv->bounds.send_ms);
-		if (r < 0) {
-			c->dead = true;
-			shutdown(c->fd, SHUT_RDWR);
-		}
-	}
+	if (c->dead)
+		r = -1;
+	else if (c->sending)
+		r = enqueue(c, iov, n);
+	else
+		sender = c->sending = true;
 	pthread_mutex_unlock(&c->wlock);
-	return r;
+	return sender ? send_as_sender(c, iov, n) : r;
 }
 
 int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,

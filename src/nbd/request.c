@@ -53,7 +53,7 @@ static void log_failure(struct nbd_conn *c, const struct nbd_request *r)
 {
 	if (err_errnum() == ENOTSUP)
 		log_debug("nbd[%u]: %s", c->id, err_last()->msg);
-	else
+	else if (nbd_log_allowed(c->srv))
 		log_error("nbd[%u]: command %u at %llu+%u: %s", c->id, r->type,
 			  (unsigned long long)r->off, r->len, err_last()->msg);
 }
@@ -100,8 +100,9 @@ void nbd_job_run(struct nbd_job *j)
 		       ? j->req.len : 0;
 
 	err_clear();
-	be = nbd_gate_enter(c->srv);
-	if (be)
+	if (nbd_conn_dead(c))
+		be = NULL;              /* no one to answer: skip the work */
+	else if ((be = nbd_gate_enter(c->srv)))
 		dispatch(j, be);
 	else
 		nbd_reply_error(c, &j->req, nbd_errno_to_wire(err_errnum()));

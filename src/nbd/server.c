@@ -3,6 +3,8 @@
  * end, drain every queued request, flush and close the image. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include "nbd-int.h"
 
 #define NBD_DEFAULT_THREADS 16
+#define NBD_TICK_MS 500       /* handshake deadlines, log size checked this often */
 #define NBD_DRAIN_GRACE_S 30   /* then replies to unresponsive clients are cut */
 
 static int block_signals(int *sfd)
@@ -48,6 +52,8 @@ static struct nbd_server *server_new(const struct nbd_server_opts *o)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->control_lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_mutex_init(&s->budget_lock, NULL);
+	pthread_cond_init(&s->budget_cond, NULL);
 	for (int i = 0; i < NBD_CONTROL_SLOTS; i++)
 		s->control[i].fd = -1;
 	nbd_bounds_load(&s->bounds);
@@ -129,6 +135,28 @@ static void accept_one(struct nbd_server *s, int lfd, bool control)
 		nbd_conn_start(s, fd);
 }
 
+/* The log lives in the run directory (tmpfs: memory).  Past log_max
+ * it is moved to LOG.1, replacing the previous one, and a fresh file
+ * is started, so it never holds more than twice log_max. */
+static void rotate_log(struct nbd_server *s)
+{
+	char old[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (!s->opts.log || fstat(2, &st) < 0 || (uint64_t)st.st_size <= s->bounds.log_max)
+		return;
+	if (snprintf(old, sizeof old, "%s.1", s->opts.log) >= (int)sizeof old ||
+	    rename(s->opts.log, old) < 0)
+		return;
+	fd = open(s->opts.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	dup2(fd, 2);
+	close(fd);
+	log_info("log rotated to %s", old);
+}
+
 /* Returns when a signal or the control channel asks to stop. */
 static void accept_loop(struct nbd_server *s)
 {
@@ -140,7 +168,9 @@ static void accept_loop(struct nbd_server *s)
 	};
 
 	for (;;) {
-		if (poll(p, 4, -1) < 0) {
+		nbd_conn_reap_handshakes(s);
+		rotate_log(s);
+		if (poll(p, 4, NBD_TICK_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %m");
@@ -244,6 +274,9 @@ int nbd_serve(const struct nbd_server_opts *o)
 
 	if (!s)
 		return err_set(ENOMEM, "out of memory");
+	/* Request buffers are up to 32 MiB; mapped, they go back to the
+	 * system when freed instead of swelling the heap past the budget. */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	rc = setup(s);
 	tell_ready(s, rc);
 	if (rc == 0) {
