@@ -10,7 +10,7 @@ nbd_start vol a.qcow2
 size_of() { nbd_ctl vol status | sed -n 's/.* size=\([0-9]*\) .*/\1/p'; }
 # client_at SECONDS: a connected client in the background; prints its size.
 client_at() {
-	nbd_raw "$LQ_TESTS/nbd_hold.py" --client "$PWD/vol.sock" vol "$1" >"client.$2" &
+	env PYTHONPATH="$LQ_TESTS" python3 "$LQ_TESTS/nbd_hold.py" --client "$PWD/vol.sock" vol "$1" >"client.$2" &
 	at_exit kill_quiet $!
 	local i
 	for ((i = 0; i < 100; i++)); do [ -s "client.$2" ] && break; sleep 0.1; done
