@@ -179,14 +179,16 @@ void nbd_conn_start(struct nbd_server *s, int fd)
 	}
 }
 
+/* The budget first: once inflight drops to 0 the connection's thread
+ * may free c. */
 void nbd_conn_job_done(struct nbd_conn *c, size_t bytes)
 {
+	nbd_budget_give(c->srv, bytes);
 	pthread_mutex_lock(&c->lock);
 	c->inflight--;
 	c->inflight_bytes -= bytes;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
-	nbd_budget_give(c->srv, bytes);
 }
 
 /* Queued replies count against the connection's and the server's caps

@@ -7,9 +7,9 @@
  * (control.c).  The image is reached only through the gate (gate.c),
  * which lets the control channel drain, swap and resume it.
  *
- * Lock order: srv->lock, then conn->lock, then conn->wlock.  No lock is
- * held across image I/O except that the gate's in-flight count pins
- * the backend.
+ * Lock order: srv->lock, then conn->wlock, then conn->lock, then
+ * srv->budget_lock.  No lock is held across image I/O or socket writes,
+ * except that the gate's in-flight count pins the backend.
  */
 #ifndef LQ_NBD_INT_H
 #define LQ_NBD_INT_H
