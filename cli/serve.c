@@ -16,6 +16,7 @@
 
 struct serve_args {
 	struct nbd_server_opts o;
+	const char *backing[NBD_MAX_CHAIN];
 	bool foreground;
 	const char *log;
 };
@@ -24,7 +25,7 @@ static int serve_usage(FILE *f)
 {
 	fprintf(f, "usage: lvqcow serve --socket PATH --export NAME [--control PATH]\n"
 		   "         [--readonly] [--pidfile FILE] [--foreground] [--log FILE]\n"
-		   "         [--threads N] [--format qcow2|raw] IMAGE\n");
+		   "         [--threads N] [--format qcow2|raw] [--backing PATH]... IMAGE\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -51,6 +52,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "log", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "backing", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,6 +72,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (parse_format(optarg, &a->o.format) < 0)
 				return -1;
 			break;
+		case 'b':
+			if (a->o.nbacking == NBD_MAX_CHAIN)
+				return -1;
+			a->backing[a->o.nbacking++] = optarg;
+			break;
 		case 'h': exit(serve_usage(stdout));
 		default: return -1;
 		}
@@ -78,6 +85,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    a->o.threads < 0 || a->o.threads > 256)
 		return -1;
 	a->o.image = argv[optind];
+	a->o.backing = a->backing;
 	return 0;
 }
 

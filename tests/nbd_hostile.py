@@ -13,6 +13,7 @@ bounds on time and memory.  Each mode prints one result line.
     hangup PATH EXPORT N        N reads sent, then the socket closed
     badmagic PATH EXPORT N      N clients, each sending a bad request
                                 magic (one log line each)
+    head PATH EXPORT LEN        the first LEN bytes of the export, to stdout
 """
 import os
 import socket
@@ -93,6 +94,12 @@ def hangup(path, export, n):
     print("hung up")
 
 
+def head(path, export, n):
+    c = nbd_raw.Client(path, export)
+    sys.stdout.buffer.write(c.pread(0, n))
+    c.close()
+
+
 def badmagic(path, export, n):
     for _ in range(n):
         c = nbd_raw.Client(path, export)
@@ -115,6 +122,8 @@ if __name__ == "__main__":
         io(args[0], args[1], int(args[2]))
     elif mode == "bigwrites":
         bigwrites(args[0], args[1], int(args[2]), int(args[3]))
+    elif mode == "head":
+        head(args[0], args[1], int(args[2]))
     elif mode == "badmagic":
         badmagic(args[0], args[1], int(args[2]))
     elif mode == "hangup":

@@ -10,6 +10,8 @@
 #ifndef LQ_NBD_H
 #define LQ_NBD_H
 
+#define NBD_MAX_CHAIN 64          /* backing images after the top */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -24,6 +26,8 @@ struct nbd_server_opts {
 	const char *control;      /* control socket path, or NULL */
 	const char *export_name;  /* the one export; "" also reaches it */
 	const char *image;        /* top image of the chain */
+	const char *const *backing; /* the rest of the chain, nearest parent first */
+	size_t nbacking;          /* 0: the image alone, whatever its header names */
 	const char *pidfile;      /* or NULL */
 	const char *log;          /* the file stderr goes to, rotated; or NULL */
 	enum nbd_format format;

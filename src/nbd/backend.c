@@ -7,7 +7,7 @@
 #include "lq/err.h"
 #include "nbd-int.h"
 
-int nbd_backend_open(const char *path, enum nbd_format fmt, bool readonly,
+int nbd_backend_open(const struct nbd_chain *ch, enum nbd_format fmt, bool readonly,
 		     struct nbd_backend **out)
 {
 	struct nbd_backend *b = calloc(1, sizeof *b);
@@ -15,8 +15,11 @@ int nbd_backend_open(const char *path, enum nbd_format fmt, bool readonly,
 
 	if (!b)
 		return err_set(ENOMEM, "out of memory");
-	r = fmt == NBD_FORMAT_RAW ? nbd_backend_open_raw(path, readonly, b)
-				  : nbd_backend_open_qcow2(path, readonly, b);
+	if (fmt == NBD_FORMAT_RAW && ch->n)
+		r = err_set(EINVAL, "%s: a raw image has no backing chain", ch->top);
+	else
+		r = fmt == NBD_FORMAT_RAW ? nbd_backend_open_raw(ch->top, readonly, b)
+					  : nbd_backend_open_qcow2(ch, readonly, b);
 	if (r < 0) {
 		free(b);
 		return -1;

@@ -51,27 +51,50 @@ static int cmd_resume(struct nbd_server *s, int fd)
 	return reply(s, fd, "ok running");
 }
 
-/* Reopening while running pauses around the swap. */
-static int cmd_reopen(struct nbd_server *s, int fd, const char *arg)
+/* "reopen" alone: the current chain again.  "reopen TOP" or
+ * "reopen TOP<TAB>PARENT<TAB>...": that chain, nearest parent first
+ * (a tab cannot be in a path the datapath builds). */
+static int parse_chain(struct nbd_server *s, char *arg, struct nbd_chain *ch)
 {
+	char *backing[NBD_MAX_CHAIN];
+	size_t n = 0;
+	char *save, *top;
+
+	if (!*arg)
+		return nbd_chain_dup(ch, s->chain.top, s->chain.backing, s->chain.n);
+	top = strtok_r(arg, "\t", &save);
+	if (!top)
+		return err_set(EINVAL, "no image");
+	for (char *p; (p = strtok_r(NULL, "\t", &save));)
+		if (n == NBD_MAX_CHAIN)
+			return err_set(EINVAL, "chain deeper than %d images", NBD_MAX_CHAIN);
+		else
+			backing[n++] = p;
+	return nbd_chain_dup(ch, top, backing, n);
+}
+
+/* Reopening while running pauses around the swap. */
+static int cmd_reopen(struct nbd_server *s, int fd, char *arg)
+{
+	struct nbd_chain ch;
 	bool was_paused;
-	char *path = strdup(*arg ? arg : s->image);
 	int r = -1;
 
-	if (!path)
-		return reply(s, fd, "error out of memory");
+	if (parse_chain(s, arg, &ch) < 0)
+		return reply(s, fd, "error %s", err_last()->msg);
 	pthread_mutex_lock(&s->lock);
 	was_paused = s->paused;
 	pthread_mutex_unlock(&s->lock);
 	if (was_paused || nbd_gate_pause(s) == 0)
-		r = nbd_gate_reopen(s, path);
+		r = nbd_gate_reopen(s, &ch);
+	else
+		nbd_chain_free(&ch);
 	if (!was_paused)
 		nbd_gate_resume(s);
-	free(path);
 	if (r < 0)
 		return reply(s, fd, "error reopen failed: %s", err_last()->msg);
-	log_info("reopened onto %s", s->image);
-	return reply(s, fd, "ok image=%s", s->image);
+	log_info("reopened onto %s", s->chain.top);
+	return reply(s, fd, "ok image=%s", s->chain.top);
 }
 
 static int cmd_status(struct nbd_server *s, int fd)
@@ -89,7 +112,7 @@ static int cmd_status(struct nbd_server *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 	return reply(s, fd, "ok state=%s pid=%d size=%llu connections=%u inflight=%u "
 		     "served=%llu readonly=%d image=%s", state, (int)getpid(), size,
-		     conns, inflight, served, s->opts.readonly, s->image);
+		     conns, inflight, served, s->opts.readonly, s->chain.top);
 }
 
 static int cmd_stop(struct nbd_server *s, int fd)

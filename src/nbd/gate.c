@@ -78,30 +78,28 @@ static uint64_t size_floor(struct nbd_server *s)
 }
 
 /* Checked and installed under one lock hold, so no client can be told
- * a size between the check and the swap. */
-static int install(struct nbd_server *s, struct nbd_backend *be, const char *path)
+ * a size between the check and the swap.  On success the server takes
+ * over *ch. */
+static int install(struct nbd_server *s, struct nbd_backend *be, struct nbd_chain *ch)
 {
-	char *copy = strdup(path);
 	uint64_t floor, size = be->size;
 
 	pthread_mutex_lock(&s->lock);
 	floor = size_floor(s);
-	if (copy && size >= floor) {
+	if (size >= floor) {
 		s->be = be;
 		s->size = size;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (copy && size >= floor) {
-		free(s->image);
-		s->image = copy;
+	if (size >= floor) {
+		nbd_chain_free(&s->chain);
+		s->chain = *ch;
+		*ch = (struct nbd_chain){ 0 };
 		return 0;
 	}
 	nbd_backend_close(be);
-	free(copy);
-	if (!copy)
-		return err_set(ENOMEM, "out of memory");
 	return err_set(EINVAL, "%s: virtual size %llu is smaller than a connected client's "
-		       "export (%llu)", path, (unsigned long long)size, (unsigned long long)floor);
+		       "export (%llu)", ch->top, (unsigned long long)size, (unsigned long long)floor);
 }
 
 /* The chain that was there before a failed reopen: no floor check, it
@@ -116,7 +114,7 @@ static void install_old(struct nbd_server *s, struct nbd_backend *be)
 /* Must be called paused.  The old chain is closed first: the new top
  * may be the same file, and two writable handles on one image would
  * fight over its metadata. */
-int nbd_gate_reopen(struct nbd_server *s, const char *path)
+int nbd_gate_reopen(struct nbd_server *s, struct nbd_chain *ch)
 {
 	struct nbd_backend *old = s->be, *be = NULL;
 	struct err_record saved;
@@ -125,15 +123,16 @@ int nbd_gate_reopen(struct nbd_server *s, const char *path)
 	s->be = NULL;
 	pthread_mutex_unlock(&s->lock);
 	if (old && nbd_backend_close(old) < 0)
-		log_error("reopen: closing %s: %s", s->image, err_last()->msg);
-	if (nbd_backend_open(path, s->opts.format, s->opts.readonly, &be) == 0 &&
-	    install(s, be, path) == 0)
+		log_error("reopen: closing %s: %s", s->chain.top, err_last()->msg);
+	if (nbd_backend_open(ch, s->opts.format, s->opts.readonly, &be) == 0 &&
+	    install(s, be, ch) == 0)
 		return 0;
 	saved = *err_last();
-	if (nbd_backend_open(s->image, s->opts.format, s->opts.readonly, &be) == 0)
+	nbd_chain_free(ch);
+	if (nbd_backend_open(&s->chain, s->opts.format, s->opts.readonly, &be) == 0)
 		install_old(s, be);
 	else
-		log_error("reopen: %s cannot be reopened either: %s", s->image, err_last()->msg);
+		log_error("reopen: %s cannot be reopened either: %s", s->chain.top, err_last()->msg);
 	err_set(saved.errnum, "%s", saved.msg);
 	return -1;
 }

@@ -126,10 +126,20 @@ struct nbd_backend {
 	void *priv;
 };
 
-int nbd_backend_open(const char *path, enum nbd_format fmt, bool readonly,
+/* chain.c: the top image and its backing images, nearest parent first. */
+struct nbd_chain {
+	char *top;
+	char **backing;
+	size_t n;
+};
+
+int nbd_chain_dup(struct nbd_chain *dst, const char *top, char *const *backing, size_t n);
+void nbd_chain_free(struct nbd_chain *c);
+
+int nbd_backend_open(const struct nbd_chain *ch, enum nbd_format fmt, bool readonly,
 		     struct nbd_backend **out);
 int nbd_backend_close(struct nbd_backend *b);
-int nbd_backend_open_qcow2(const char *path, bool readonly, struct nbd_backend *b);
+int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, struct nbd_backend *b);
 int nbd_backend_open_raw(const char *path, bool readonly, struct nbd_backend *b);
 
 /* ---- server.c, gate.c: shared state ---- */
@@ -157,7 +167,7 @@ struct nbd_control_slot {
 
 struct nbd_server {
 	struct nbd_server_opts opts;
-	char *image;                /* current top image (reopen may change it) */
+	struct nbd_chain chain;     /* served now (reopen may change it) */
 	int listen_fd, control_fd, signal_fd, wake_rd, wake_wr;
 
 	pthread_mutex_t lock;       /* everything below */
@@ -199,7 +209,8 @@ struct nbd_backend *nbd_gate_enter(struct nbd_server *s);
 void nbd_gate_leave(struct nbd_server *s);
 int nbd_gate_pause(struct nbd_server *s);
 void nbd_gate_resume(struct nbd_server *s);
-int nbd_gate_reopen(struct nbd_server *s, const char *path);
+/* Takes over *ch (freed on failure). */
+int nbd_gate_reopen(struct nbd_server *s, struct nbd_chain *ch);
 /* Tells c the export size; from then on no reopen may shrink below it. */
 void nbd_gate_take_size(struct nbd_conn *c);
 

@@ -81,9 +81,10 @@ static int open_image(struct nbd_server *s)
 {
 	struct nbd_backend *be;
 
-	if (!(s->image = strdup(s->opts.image)))
-		return err_set(ENOMEM, "out of memory");
-	if (nbd_backend_open(s->image, s->opts.format, s->opts.readonly, &be) < 0)
+	if (nbd_chain_dup(&s->chain, s->opts.image, (char *const *)s->opts.backing,
+			  s->opts.nbacking) < 0)
+		return -1;
+	if (nbd_backend_open(&s->chain, s->opts.format, s->opts.readonly, &be) < 0)
 		return -1;
 	s->be = be;
 	s->size = s->start_size = be->size;
@@ -249,7 +250,7 @@ static int drain_and_close(struct nbd_server *s)
 	nbd_pool_stop(s);
 	rc = nbd_backend_close(s->be);
 	if (rc < 0)
-		log_error("closing %s: %s", s->image, err_last()->msg);
+		log_error("closing %s: %s", s->chain.top, err_last()->msg);
 	s->be = NULL;
 	return rc;
 }
@@ -263,7 +264,7 @@ static void server_free(struct nbd_server *s)
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	free(s->image);
+	nbd_chain_free(&s->chain);
 	free(s);
 }
 
@@ -280,7 +281,7 @@ int nbd_serve(const struct nbd_server_opts *o)
 	rc = setup(s);
 	tell_ready(s, rc);
 	if (rc == 0) {
-		log_info("serving %s as '%s' on %s", s->image, o->export_name, o->socket);
+		log_info("serving %s as '%s' on %s", s->chain.top, o->export_name, o->socket);
 		accept_loop(s);
 		log_info("stopping: draining requests");
 		rc = drain_and_close(s);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "lq/datapath.h"
+#include "lq/nbd.h"
 #include "lq/ops.h"
 
 struct dp {
@@ -31,7 +32,16 @@ void ops_dp_close(struct dp *d);
 
 /* datapath-server.c: the server process. */
 bool ops_dp_server_running(const struct dp *d);
-int ops_dp_server_start(const struct dp *d, const char *image, bool readonly);
+/* The chain below an image, nearest parent first. */
+struct dp_chain {
+	char path[NBD_MAX_CHAIN][PATH_MAX];
+	size_t n;
+};
+
+/* The volume's chain below its leaf, from the metadata. */
+int ops_dp_chain(const struct dp *d, struct dp_chain *c);
+int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
+			bool readonly);
 int ops_dp_server_stop(const struct dp *d);
 int ops_dp_server_flush(const struct dp *d);
 int ops_dp_overlay_create(const struct dp *d);

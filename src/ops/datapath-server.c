@@ -19,6 +19,8 @@
 
 #include "lq/err.h"
 #include "lq/log.h"
+#include "lq/meta.h"
+#include "lq/store.h"
 #include "lq/nbd.h"
 #include "lq/qcow2.h"
 #include "lq/rundir.h"
@@ -32,27 +34,58 @@ bool ops_dp_server_running(const struct dp *d)
 	return nbd_control_call(d->ctl, "status", reply, sizeof reply) == 0;
 }
 
+/* The images below the volume's leaf, nearest parent first, from the
+ * metadata's node tree — never from an image header. */
+int ops_dp_chain(const struct dp *d, struct dp_chain *c)
+{
+	struct meta_node *n = meta_node_find(d->sr->meta, d->vol.node);
+
+	c->n = 0;
+	while (n && n->parent) {
+		struct meta_node *p = meta_node_find(d->sr->meta, n->parent);
+		if (!p)
+			return err_corrupt("SR %s: node %s has no parent %s", d->sr->sr, n->uuid,
+					   n->parent);
+		if (c->n == NBD_MAX_CHAIN)
+			return err_set(EINVAL, "volume %s: chain deeper than %d", d->vol.key,
+				       NBD_MAX_CHAIN);
+		if (d->sr->store->ops->image_path(d->sr->store, p->image, c->path[c->n],
+						  sizeof c->path[c->n]) < 0)
+			return -1;
+		c->n++;
+		n = p;
+	}
+	return n ? 0 : err_corrupt("SR %s: volume %s has no node", d->sr->sr, d->vol.key);
+}
+
 /* Child side: stdout belongs to the JSON result, so the server and its
  * launcher write only to stderr (and the log). */
-static void exec_server(const struct dp *d, const char *image, bool readonly)
+static void exec_server(const struct dp *d, const char *image, const struct dp_chain *c,
+			bool readonly)
 {
-	char *argv[] = {
+	char *argv[16 + 2 * NBD_MAX_CHAIN] = {
 		"lvqcow", "serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
 		"--export", (char *)d->vol.key, "--pidfile", (char *)d->pid,
-		"--log", (char *)d->log, (char *)image, NULL, NULL,
+		"--log", (char *)d->log,
 	};
+	int k = 12;
 
-	if (readonly) {
-		argv[13] = argv[12];
-		argv[12] = "--readonly";
+	if (readonly)
+		argv[k++] = "--readonly";
+	for (size_t i = 0; i < c->n; i++) {
+		argv[k++] = "--backing";
+		argv[k++] = (char *)c->path[i];
 	}
+	argv[k++] = (char *)image;
+	argv[k] = NULL;
 	dup2(2, 1);
 	close_range(3, ~0u, 0);
 	execv("/proc/self/exe", argv);
 	_exit(127);
 }
 
-int ops_dp_server_start(const struct dp *d, const char *image, bool readonly)
+int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
+			bool readonly)
 {
 	int status;
 	pid_t pid = fork();
@@ -60,7 +93,7 @@ int ops_dp_server_start(const struct dp *d, const char *image, bool readonly)
 	if (pid < 0)
 		return err_sys("fork: %m");
 	if (pid == 0)
-		exec_server(d, image, readonly);
+		exec_server(d, image, c, readonly);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return err_sys("waitpid: %m");

@@ -3,9 +3,11 @@
  * attach/activate/deactivate/detach of one volume never interleave. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lq/cleanup.h"
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
@@ -36,19 +38,29 @@ int ops_datapath_open(const char *uri, bool persistent)
 	return r;
 }
 
+/* The server is given the whole chain from the metadata; in
+ * non-persistent mode the overlay is on top and the leaf below it. */
 static int start_server(struct dp *d)
 {
+	CLEANUP_FREE struct dp_chain *cp = malloc(sizeof *cp);   /* 256 KiB */
 	struct ops_activation act;
 	const char *image = d->vol.image_path;
 
-	if (ops_activation_get(d->sr, d->vol.key, &act) < 0)
+	if (!cp)
+		return err_set(ENOMEM, "out of memory");
+	if (ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0)
 		return -1;
 	if (!act.persistent) {
+		if (cp->n == NBD_MAX_CHAIN)
+			return err_set(EINVAL, "volume %s: chain too deep for an overlay", d->vol.key);
 		if (access(d->overlay, F_OK) < 0 && ops_dp_overlay_create(d) < 0)
 			return -1;
+		memmove(cp->path[1], cp->path[0], cp->n * sizeof cp->path[0]);
+		snprintf(cp->path[0], sizeof cp->path[0], "%s", d->vol.image_path);
+		cp->n++;
 		image = d->overlay;
 	}
-	return ops_dp_server_start(d, image, !d->vol.read_write);
+	return ops_dp_server_start(d, image, cp, !d->vol.read_write);
 }
 
 int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backend *out)

@@ -25,7 +25,7 @@ qemu-io -f qcow2 -c 'write -P 0x11 0 1M' -c 'write -P 0x22 5M 3M' \
 qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 top.qcow2
 raw_of base.qcow2 base.model
 cp base.model model.raw
-nbd_start top top.qcow2
+nbd_start top top.qcow2 --backing "$PWD/base.qcow2"
 
 note "nbdcopy uploads a sparse random image (writes and zeroes)"
 ops sparse 7 40 $size upload.raw
@@ -67,7 +67,7 @@ raw_of base.qcow2 base.after
 cmp_files base.after base.model
 
 note "a read-only server refuses writes"
-nbd_start ro top.qcow2 --readonly
+nbd_start ro top.qcow2 --readonly --backing "$PWD/base.qcow2"
 assert_eq "read-only flag" true "$(nbdinfo --json "$(nbd_uri ro)" | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["exports"][0]["is_read_only"]).lower())')"
 qemu-io -f raw -c 'write 0 4k' "$(nbd_qemu ro)" >/dev/null 2>&1 || true
 nbdcopy "$(nbd_uri ro)" ro.raw

@@ -44,7 +44,7 @@ qcheck base.qcow2
 note "a new overlay on the current top, reopen onto it, resume"
 lq img create -b "$PWD/base.qcow2" -F qcow2 overlay.qcow2 $size >/dev/null
 touch go                       # the client's next read waits for resume
-nbd_ctl vol "reopen $PWD/overlay.qcow2" | grep -q "image=$PWD/overlay.qcow2" ||
+nbd_ctl vol "reopen $PWD/overlay.qcow2	$PWD/base.qcow2" | grep -q "image=$PWD/overlay.qcow2" ||
 	die "reopen did not report the new image"
 nbd_ctl vol resume
 wait $client || die "the client failed across the reopen"
