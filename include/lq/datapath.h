@@ -21,10 +21,11 @@ int ops_datapath_deactivate(const char *uri, const char *domain);
 /* Never fails: problems are logged. */
 void ops_datapath_detach(const char *uri, const char *domain);
 int ops_datapath_close(const char *uri);
-/* Moves a running server of volume key onto a new leaf image after its
- * chain changed (pause, reopen, resume); 0 if no server runs.  The
- * caller holds the SR lock. */
-int ops_datapath_reopen(const char *key, const char *image);
+/* Moves a running server of volume key onto its chain as the metadata
+ * names it now, after the chain changed (pause, reopen, resume); 0 if
+ * no server runs.  sr is opened with the SR lock held. */
+struct ops_sr;
+int ops_datapath_reopen(struct ops_sr *sr, const char *key);
 /* Whether volume key is attached on this host (Volume.destroy refuses). */
 bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */

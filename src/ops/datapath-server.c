@@ -17,14 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lq/cleanup.h"
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/meta.h"
 #include "lq/store.h"
 #include "lq/nbd.h"
 #include "lq/qcow2.h"
-#include "lq/rundir.h"
-#include "lq/uuid.h"
 #include "datapath-int.h"
 
 bool ops_dp_server_running(const struct dp *d)
@@ -209,33 +208,60 @@ void ops_dp_overlay_remove(const struct dp *d)
 		log_warn("datapath: removing %s: %m", d->overlay);
 }
 
-/* The chain under a running server changed (snapshot, coalesce): move
- * the server onto the new leaf.  Nothing to do when no server runs.  A
- * non-persistent overlay is refused: its backing name still points at
- * the old leaf. */
-int ops_datapath_reopen(const char *key, const char *image)
+/* "reopen TOP<TAB>PARENT<TAB>...": the chain as the metadata has it. */
+static char *reopen_cmd(const struct dp *d, const struct dp_chain *c)
 {
-	char sub[64], dir[PATH_MAX], ctl[PATH_MAX], cmd[PATH_MAX + 16], reply[PATH_MAX + 64];
+	size_t len = strlen("reopen ") + strlen(d->vol.image_path) + 1;
+	char *cmd;
 
-	if (!uuid_is_valid(key))
-		return err_set(EINVAL, "unexpected volume key %.64s", key);
-	snprintf(sub, sizeof sub, "nbd/%s", key);
-	if (rundir_path(sub, dir, sizeof dir) < 0)
+	for (size_t i = 0; i < c->n; i++)
+		len += strlen(c->path[i]) + 1;
+	if (!(cmd = malloc(len)))
+		return NULL;
+	strcat(strcpy(cmd, "reopen "), d->vol.image_path);
+	for (size_t i = 0; i < c->n; i++)
+		strcat(strcat(cmd, "\t"), c->path[i]);
+	return cmd;
+}
+
+static int send_reopen(const struct dp *d, const char *cmd)
+{
+	char reply[PATH_MAX + 64];
+
+	if (nbd_control_call(d->ctl, "pause", reply, sizeof reply) < 0)
 		return -1;
-	if (snprintf(ctl, sizeof ctl, "%s/ctl", dir) >= (int)sizeof ctl)
-		return err_set(ENAMETOOLONG, "runtime path too long under %s", dir);
-	if (nbd_control_call(ctl, "status", reply, sizeof reply) < 0)
-		return 0;
-	if (strstr(reply, "/overlay.qcow2"))
-		return err_set(EBUSY, "volume %s is served non-persistently", key);
-	if (snprintf(cmd, sizeof cmd, "reopen %s", image) >= (int)sizeof cmd || strchr(image, '\n'))
-		return err_set(EINVAL, "bad image path for reopen");
-	if (nbd_control_call(ctl, "pause", reply, sizeof reply) < 0)
-		return -1;
-	if (nbd_control_call(ctl, cmd, reply, sizeof reply) < 0) {
+	if (nbd_control_call(d->ctl, cmd, reply, sizeof reply) < 0) {
 		struct err_record e = *err_last();
-		nbd_control_call(ctl, "resume", reply, sizeof reply);
+		nbd_control_call(d->ctl, "resume", reply, sizeof reply);
 		return err_set(e.errnum, "%s", e.msg);
 	}
-	return nbd_control_call(ctl, "resume", reply, sizeof reply);
+	return nbd_control_call(d->ctl, "resume", reply, sizeof reply);
+}
+
+/* The chain under a running server changed (snapshot, coalesce): move
+ * the server onto the volume's chain as the metadata now names it.
+ * Nothing to do when no server runs.  A non-persistent overlay is
+ * refused: its backing name still points at the old leaf. */
+int ops_datapath_reopen(struct ops_sr *sr, const char *key)
+{
+	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
+	CLEANUP_FREE char *cmd = NULL;
+	struct dp d = { .sr = sr };
+	char reply[PATH_MAX + 64];
+
+	if (!c)
+		return err_set(ENOMEM, "out of memory");
+	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0)
+		return -1;
+	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
+		return err_errnum() == ETIMEDOUT ? -1 : 0;
+	if (strstr(reply, "/overlay.qcow2"))
+		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	if (ops_dp_chain(&d, c) < 0)
+		return -1;
+	if (!(cmd = reopen_cmd(&d, c)))
+		return err_set(ENOMEM, "out of memory");
+	if (strchr(cmd, '\n'))
+		return err_set(EINVAL, "bad image path for reopen");
+	return send_reopen(&d, cmd);
 }
