@@ -3,7 +3,7 @@
 # writer comes) still ends on SIGTERM.
 . "$LQ_TOP/tests/lib.sh"
 mkfifo stuck.qcow2
-lq serve --foreground --readonly --socket "$PWD/s.sock" --export s stuck.qcow2 2>serve.err &
+"$LQ_BIN" serve --foreground --readonly --socket "$PWD/s.sock" --export s stuck.qcow2 2>serve.err &
 pid=$!
 at_exit kill_quiet -KILL $pid
 sleep 1
