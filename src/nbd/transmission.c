@@ -135,7 +135,13 @@ void nbd_transmission(struct nbd_conn *c)
 			log_info("nbd[%u]: bad request magic, dropping", c->id);
 			return;
 		}
-		if (r.type == NBD_CMD_DISC || handle(c, &r) < 0)
+		if (r.type == NBD_CMD_DISC)
 			return;
+		if (handle(c, &r) < 0)
+			break;
 	}
+	/* errno 0: a clean EOF between requests; a dropped stream was logged
+	 * where it broke. */
+	if (errno && !nbd_conn_dead(c))
+		log_info("nbd[%u]: client disconnected mid-request (%m)", c->id);
 }
