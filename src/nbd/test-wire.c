@@ -1,9 +1,11 @@
 /* test-wire: request validation and option decoding, table-driven. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -145,6 +147,51 @@ static void test_meta_opt(void **state)
 	assert_int_equal(nbd_parse_meta_opt(d, n + 4, false, &o), -1);
 }
 
+/* Feeds bytes through a pipe to the control channel's line reader. */
+static int line_of(const char *bytes, size_t len, char *out, size_t n)
+{
+	int p[2], r;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], bytes, len), (ssize_t)len);
+	close(p[1]);
+	r = nbd_read_line(p[0], out, n, 1000);
+	close(p[0]);
+	return r;
+}
+
+static void test_read_line(void **state)
+{
+	char out[16], big[64];
+
+	(void)state;
+	assert_int_equal(line_of("status\n", 7, out, sizeof out), 0);
+	assert_string_equal(out, "status");
+	assert_int_equal(line_of("pause\r\nx", 8, out, sizeof out), 0);
+	assert_string_equal(out, "pause");
+	assert_int_equal(line_of("pa\0se\n", 6, out, sizeof out), -1);   /* NUL */
+	assert_int_equal(line_of("status", 6, out, sizeof out), -1);       /* EOF */
+	memset(big, 'a', sizeof big);
+	big[sizeof big - 1] = '\n';
+	assert_int_equal(line_of(big, sizeof big, out, sizeof out), -1);   /* overlong */
+	assert_int_equal(line_of(big + 49, 15, out, sizeof out), 0);       /* 14 + newline fits */
+}
+
+/* A peer that never finishes its line costs the reader its deadline. */
+static void test_read_line_deadline(void **state)
+{
+	char out[16];
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "sta", 3), 3);
+	assert_int_equal(nbd_read_line(p[0], out, sizeof out, 100), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +199,8 @@ int main(void)
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_info_opt),
 		cmocka_unit_test(test_meta_opt),
+		cmocka_unit_test(test_read_line),
+		cmocka_unit_test(test_read_line_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
