@@ -46,6 +46,7 @@ static void conn_free(struct nbd_conn *c)
 	close(c->fd);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->wlock);
+	pthread_cond_destroy(&c->wcond);
 	pthread_cond_destroy(&c->cond);
 	free(c);
 }
@@ -90,6 +91,7 @@ static struct nbd_conn *conn_new(struct nbd_server *s, int fd)
 	c->hs_deadline = nbd_deadline(s->bounds.handshake_ms);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->wlock, NULL);
+	pthread_cond_init(&c->wcond, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	return c;
 }

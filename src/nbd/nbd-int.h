@@ -35,6 +35,7 @@
 #define NBD_MAX_CONNS 128
 #define NBD_SOCKET_SNDBUF (2 << 20)
 #define NBD_MAX_CONTROL 8
+#define NBD_SENDER_WAIT_MS 20     /* then a ready reply queues behind the writer */
 #define NBD_CONTROL_SLOTS (2 * NBD_MAX_CONTROL)
 #define NBD_CONTROL_LINE 4352         /* a command with a path */
 #define NBD_META_BASE_ALLOCATION "base:allocation"
@@ -225,6 +226,7 @@ struct nbd_conn {
 	size_t inflight_bytes;
 	size_t out_bytes;           /* replies queued behind the sender */
 	pthread_mutex_t wlock;      /* sending, outq, dead; never held over I/O */
+	pthread_cond_t wcond;       /* the writer is done */
 	bool sending;               /* one thread writes replies; others queue */
 	struct nbd_out *outq, **outq_tail;
 	bool dead;                  /* a reply failed: the stream is broken */

@@ -1,7 +1,8 @@
 /* reply: putting replies on a client's socket.  Workers answer out of
  * order; one thread at a time writes a connection's replies, each
- * whole, and replies finished meanwhile queue behind it (copied) so the
- * other workers move on.  Writes are bounded (send_ms): a client that
+ * whole.  A worker whose reply is ready waits briefly for the writer;
+ * if the writer is stuck on a slow client, the reply is copied onto a
+ * queue behind it and the worker moves on.  Writes are bounded (send_ms): a client that
  * stops reading is cut off.  A failed write leaves the stream unusable:
  * the connection is marked dead and shut down, its reader then ends,
  * and the disconnect is logged once. */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "lq/log.h"
 #include "nbd-int.h"
@@ -70,6 +72,7 @@ static void kill_stream(struct nbd_conn *c, int e)
 	if (c->dead)
 		return;
 	c->dead = true;
+	pthread_cond_broadcast(&c->wcond);
 	shutdown(c->fd, SHUT_RDWR);
 	if (e == ETIMEDOUT)
 		log_warn("nbd[%u]: the client does not read its replies; disconnecting", c->id);
@@ -136,6 +139,7 @@ static int send_as_sender(struct nbd_conn *c, struct iovec *iov, int n)
 		}
 		if (r < 0 || !(o = dequeue(c))) {
 			c->sending = false;
+			pthread_cond_signal(&c->wcond);
 			pthread_mutex_unlock(&c->wlock);
 			return mine;
 		}
@@ -147,6 +151,23 @@ static int send_as_sender(struct nbd_conn *c, struct iovec *iov, int n)
 	}
 }
 
+/* A healthy sender finishes within moments: waiting that long for it
+ * costs less than copying the reply.  Beyond, the client is slow and
+ * the reply is queued so this worker moves on. */
+static void wait_sender(struct nbd_conn *c)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_nsec += NBD_SENDER_WAIT_MS * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (c->sending && !c->dead && pthread_cond_timedwait(&c->wcond, &c->wlock, &dl) == 0)
+		;
+}
+
 /* Writes (or queues) a whole reply; the caller's iovec array is consumed. */
 static int send_locked(struct nbd_conn *c, struct iovec *iov, int n)
 {
@@ -154,6 +175,7 @@ static int send_locked(struct nbd_conn *c, struct iovec *iov, int n)
 	int r = 0;
 
 	pthread_mutex_lock(&c->wlock);
+	wait_sender(c);
 	if (c->dead)
 		r = -1;
 	else if (c->sending)

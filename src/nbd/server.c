@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -275,9 +274,6 @@ int nbd_serve(const struct nbd_server_opts *o)
 
 	if (!s)
 		return err_set(ENOMEM, "out of memory");
-	/* Request buffers are up to 32 MiB; mapped, they go back to the
-	 * system when freed instead of swelling the heap past the budget. */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	rc = setup(s);
 	tell_ready(s, rc);
 	if (rc == 0) {
