@@ -39,7 +39,7 @@ static int write_first_doc(struct store *st, const char *uuid, const char *name,
 	if (st->ops->lock(st) == 0) {
 		/* A concurrent SR.create may have won the race. */
 		if (st->ops->sr_exists(st->root))
-			rc = err_xapi(RPC_E_INVALID, "%s already holds an SR", st->root);
+			rc = err_xapi(XERR_INVALID, "%s already holds an SR", st->root);
 		else if (meta_format(m, &buf, &len) == 0)
 			rc = st->ops->meta_write(st, buf, len);
 		st->ops->unlock(st);
@@ -77,7 +77,7 @@ int ops_sr_create(const char *type, const char *uuid, struct json_object *config
 	if (!so)
 		return -1;
 	if (!uuid_is_valid(uuid))
-		return err_xapi(RPC_E_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
+		return err_xapi(XERR_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
 	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
 	    so->sr_config(config, &root) < 0)
 		return -1;
@@ -100,7 +100,7 @@ static int check_config_uuid(struct json_object *config, struct ops_sr *h)
 
 	if (json_object_object_get_ex(config, "sr_uuid", &u) &&
 	    strcmp(json_object_get_string(u), h->uuid))
-		return err_xapi(RPC_E_SR_NOT_EXIST, "%s holds SR %s, not %.64s", h->sr, h->uuid,
+		return err_xapi(XERR_SR_NOT_EXIST, "%s holds SR %s, not %.64s", h->sr, h->uuid,
 				json_object_get_string(u));
 	return 0;
 }
@@ -115,7 +115,7 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	if (!so || so->sr_config(config, &root) < 0)
 		return -1;
 	if (!so->sr_exists(root)) {
-		rc = err_xapi(RPC_E_SR_NOT_EXIST, "no SR at %s", root);
+		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
 	} else if (ops_sr_load(type, root, true, &h) == 0 && check_config_uuid(config, h) == 0 &&
 		   ops_attach_record(type, h->uuid, h->sr) == 0) {
 		/* The sweep is housekeeping: its failure must not fail attach. */
@@ -153,7 +153,7 @@ int ops_sr_destroy(const char *type, const char *sr)
 	if (ops_sr_open(type, sr, OPS_SR_LOCKED, &h) < 0)
 		return -1;
 	if (h->meta->nvolumes)
-		rc = err_xapi(RPC_E_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
+		rc = err_xapi(XERR_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
 			      h->meta->nvolumes);
 	else if (h->store->ops->sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
 		rc = 0;

@@ -67,7 +67,7 @@ int ops_sr_open(const char *type, const char *sr, unsigned flags, struct ops_sr 
 		return -1;
 	rc = ops_sr_load(type, sr, flags & OPS_SR_LOCKED, out);
 	if (rc == 0 && strcmp((*out)->uuid, a.uuid)) {
-		rc = err_xapi(RPC_E_SR_NOT_EXIST, "%s now holds SR %s, not the attached %s", sr,
+		rc = err_xapi(XERR_SR_NOT_EXIST, "%s now holds SR %s, not the attached %s", sr,
 			      (*out)->uuid, a.uuid);
 		ops_sr_close(*out);
 	}
@@ -127,7 +127,7 @@ void ops_sr_forget_runtime(const char *uuid)
 int ops_check_str(const char *what, const char *s)
 {
 	if (strlen(s) > OPS_STR_MAX)
-		return err_xapi(RPC_E_INVALID, "%s is longer than %u bytes", what, OPS_STR_MAX);
+		return err_xapi(XERR_INVALID, "%s is longer than %u bytes", what, OPS_STR_MAX);
 	return 0;
 }
 
@@ -135,6 +135,6 @@ int ops_find_volume(struct ops_sr *sr, const char *key, struct meta_volume **out
 {
 	*out = meta_volume_find(sr->meta, key);
 	if (!*out)
-		return err_xapi(RPC_E_VOL_NOT_EXIST, "%.200s", key);
+		return err_xapi(XERR_VOL_NOT_EXIST, "%.200s", key);
 	return 0;
 }

@@ -29,10 +29,10 @@
 static int check_size(int64_t size, uint64_t *rounded)
 {
 	if (size < 0)
-		return err_xapi(RPC_E_INVALID_SIZE, "size %lld is negative", (long long)size);
+		return err_xapi(XERR_INVALID_SIZE, "size %lld is negative", (long long)size);
 	if (!align_up_checked((uint64_t)size, OPS_SIZE_ALIGN, rounded) ||
 	    *rounded > QCOW2_MAX_VIRTUAL_SIZE)
-		return err_xapi(RPC_E_INVALID_SIZE, "size %lld exceeds the largest supported, %llu",
+		return err_xapi(XERR_INVALID_SIZE, "size %lld exceeds the largest supported, %llu",
 				(long long)size, (unsigned long long)QCOW2_MAX_VIRTUAL_SIZE);
 	return 0;
 }
@@ -171,7 +171,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
 		return -1;
 	if (busy)
-		return err_xapi(RPC_E_VDI_IN_USE, "volume %s is active", key);
+		return err_xapi(XERR_VDI_IN_USE, "volume %s is active", key);
 	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);

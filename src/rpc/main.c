@@ -39,7 +39,7 @@ static int read_stdin(char **buf, size_t *len)
 			char *q = cap >= RPC_MAX_INPUT ? NULL : realloc(p, (cap *= 2) + 1);
 			if (!q) {
 				free(p);
-				return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
+				return err_xapi(XERR_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
 						"desc=input larger than %u bytes", RPC_MAX_INPUT);
 			}
 			p = q;
@@ -79,7 +79,7 @@ static int run(int argc, char **argv, const char *plugin, const struct rpc_field
 	int rc;
 
 	if (!json_mode(argc, argv))
-		return err_xapi(RPC_E_INVALID, "%s: only the --json calling convention is supported",
+		return err_xapi(XERR_INVALID, "%s: only the --json calling convention is supported",
 				argv[0]);
 	if (read_stdin(&buf, &len) < 0)
 		return -1;

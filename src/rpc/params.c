@@ -38,11 +38,11 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 	if (!o) {
 		const char *why = e == json_tokener_continue ? "truncated or empty input"
 							     : json_tokener_error_desc(e);
-		return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json desc=%s", why);
+		return err_xapi(XERR_UNMARSHAL, "UnmarshalException thing=stdin ty=json desc=%s", why);
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return err_xapi(RPC_E_UNMARSHAL,
+		return err_xapi(XERR_UNMARSHAL,
 				"UnmarshalException thing=params ty=dict desc=not a JSON object");
 	}
 	*out = o;
@@ -112,7 +112,7 @@ static int type_error(const struct rpc_field *f, struct json_object *v)
 {
 	const char *actual = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 
-	return err_xapi(RPC_E_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
+	return err_xapi(XERR_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
 			type_name(f->type), actual ? actual : "?", f->name);
 }
 
@@ -124,7 +124,7 @@ int rpc_check(struct json_object *params, const struct rpc_field *schema)
 		if (!present && f->type == RPC_OPT_STRING)
 			continue;
 		if (!present)
-			return err_xapi(RPC_E_UNMARSHAL,
+			return err_xapi(XERR_UNMARSHAL,
 					"UnmarshalException thing=argument missing ty=%s desc=", f->name);
 		if (!type_ok(v, f->type))
 			return type_error(f, v);

@@ -36,13 +36,13 @@ static void parse_fails(const char *s, const char *code)
 
 static void test_parse_malformed(void **state __attribute__((unused)))
 {
-	parse_fails("", RPC_E_UNMARSHAL);
-	parse_fails("   \n", RPC_E_UNMARSHAL);
-	parse_fails("{\"dbg\": ", RPC_E_UNMARSHAL);
-	parse_fails("{\"dbg\": \"x\"} trailing", RPC_E_UNMARSHAL);
-	parse_fails("[1, 2]", RPC_E_UNMARSHAL);
-	parse_fails("\"just a string\"", RPC_E_UNMARSHAL);
-	parse_fails("{\"a\": 1,}", RPC_E_UNMARSHAL);
+	parse_fails("", XERR_UNMARSHAL);
+	parse_fails("   \n", XERR_UNMARSHAL);
+	parse_fails("{\"dbg\": ", XERR_UNMARSHAL);
+	parse_fails("{\"dbg\": \"x\"} trailing", XERR_UNMARSHAL);
+	parse_fails("[1, 2]", XERR_UNMARSHAL);
+	parse_fails("\"just a string\"", XERR_UNMARSHAL);
+	parse_fails("{\"a\": 1,}", XERR_UNMARSHAL);
 	json_object_put(parse_ok("  {\"dbg\": \"x\"}\n"));
 }
 
@@ -63,10 +63,10 @@ static void test_check_types(void **state __attribute__((unused)))
 	/* case-insensitive names, unknown fields ignored */
 	assert_int_equal(check("{\"DBG\":\"d\",\"Size\":5,\"sharable\":false,\"configuration\":{},\"x\":[1]}"), 0);
 	assert_int_equal(check("{\"dbg\":\"d\",\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_UNMARSHAL);
+	assert_string_equal(err_last()->code, XERR_UNMARSHAL);
 	assert_non_null(strstr(err_last()->msg, "ty=size"));
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":\"5\",\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_TYPE);
+	assert_string_equal(err_last()->code, XERR_TYPE);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1.5,\"sharable\":true,\"configuration\":{}}"), -1);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":1,\"configuration\":{}}"), -1);
 	assert_int_equal(check("{\"dbg\":null,\"size\":1,\"sharable\":true,\"configuration\":{}}"), -1);
@@ -74,7 +74,7 @@ static void test_check_types(void **state __attribute__((unused)))
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":true,\"configuration\":[]}"), -1);
 	/* embedded NUL is refused rather than silently truncated */
 	assert_int_equal(check("{\"dbg\":\"a\\u0000b\",\"size\":1,\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_TYPE);
+	assert_string_equal(err_last()->code, XERR_TYPE);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":true,\"configuration\":{},\"opt\":2}"), -1);
 }
 
@@ -135,14 +135,14 @@ static const char *error_json(void)
 static void test_error_json(void **state __attribute__((unused)))
 {
 	err_clear();
-	err_xapi(RPC_E_VOL_NOT_EXIST, "abc");
+	err_xapi(XERR_VOL_NOT_EXIST, "abc");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_BACKEND_FAILURE\","
 					     "\"params\":[\"Volume_does_not_exist\",\"abc\"],"
 					     "\"backtrace\":{\"error\":\"abc\",\"files\":["));
-	err_xapi(RPC_E_INVALID_SIZE, "too big");
+	err_xapi(XERR_INVALID_SIZE, "too big");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_BACKEND_FAILURE_79\","
 					     "\"params\":[\"VDI Invalid size\",\"too big\"]"));
-	err_xapi(RPC_E_SR_NOT_EMPTY, "2 volumes");
+	err_xapi(XERR_SR_NOT_EMPTY, "2 volumes");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_NOT_EMPTY\",\"params\":[]"));
 	err_set(EIO, "disk on fire");
 	assert_non_null(strstr(error_json(), "\"params\":[\"Internal_error\",\"disk on fire\"]"));

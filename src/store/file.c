@@ -23,7 +23,7 @@
 #include "lq/file.h"
 #include "lq/lock.h"
 #include "lq/meta.h"
-#include "lq/rpc.h"
+#include "lq/xerr.h"
 #include "lq/store.h"
 #include "lq/uuid.h"
 
@@ -42,7 +42,7 @@ static int fs_join(char *buf, size_t n, const char *root, const char *a, const c
 	int len = snprintf(buf, n, "%s/%s%s%s", root, a, b ? "/" : "", b ? b : "");
 
 	if (len < 0 || (size_t)len >= n)
-		return err_xapi(RPC_E_INVALID, "path too long under %s", root);
+		return err_xapi(XERR_INVALID, "path too long under %s", root);
 	return 0;
 }
 
@@ -54,16 +54,16 @@ static int fs_sr_config(struct json_object *config, char **root)
 	const char *path;
 
 	if (!json_object_object_get_ex(config, "path", &p) || !json_object_is_type(p, json_type_string))
-		return err_xapi(RPC_E_INVALID, "device-config needs 'path', an existing directory");
+		return err_xapi(XERR_INVALID, "device-config needs 'path', an existing directory");
 	path = json_object_get_string(p);
 	if (path[0] != '/' || strlen(path) >= PATH_MAX - 64)
-		return err_xapi(RPC_E_INVALID, "path '%s' is not an absolute path", path);
+		return err_xapi(XERR_INVALID, "path '%s' is not an absolute path", path);
 	if (!realpath(path, real) || stat(real, &st) < 0)
-		return err_xapi(RPC_E_INVALID, "path '%s': %s", path, strerror(errno));
+		return err_xapi(XERR_INVALID, "path '%s': %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return err_xapi(RPC_E_INVALID, "path '%s' is not a directory", path);
+		return err_xapi(XERR_INVALID, "path '%s' is not a directory", path);
 	if (strlen(real) >= PATH_MAX - 64)
-		return err_xapi(RPC_E_INVALID, "path '%s' is too long", real);
+		return err_xapi(XERR_INVALID, "path '%s' is too long", real);
 	*root = strdup(real);
 	return *root ? 0 : err_set(ENOMEM, "out of memory");
 }
@@ -93,7 +93,7 @@ static int fs_make_images(const char *root)
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			closedir(d);
-			return err_xapi(RPC_E_INVALID, "%s exists and is not empty", dir);
+			return err_xapi(XERR_INVALID, "%s exists and is not empty", dir);
 		}
 	closedir(d);
 	return 0;
@@ -105,7 +105,7 @@ static int fs_sr_prepare(const char *root)
 	int fd;
 
 	if (fs_sr_exists(root))
-		return err_xapi(RPC_E_INVALID, "%s already holds an SR", root);
+		return err_xapi(XERR_INVALID, "%s already holds an SR", root);
 	if (fs_make_images(root) < 0 || fs_join(lock, sizeof lock, root, FS_LOCK, NULL) < 0)
 		return -1;
 	fd = lock_acquire(lock, false, true);
@@ -149,7 +149,7 @@ static int fs_lock(struct store *st)
 		return -1;
 	s->lock_fd = lock_acquire(path, true, false);
 	if (s->lock_fd < 0 && errno == ENOENT)
-		return err_xapi(RPC_E_SR_NOT_EXIST, "%s", st->root);
+		return err_xapi(XERR_SR_NOT_EXIST, "%s", st->root);
 	return s->lock_fd < 0 ? -1 : 0;
 }
 
@@ -168,7 +168,7 @@ static int fs_meta_read(struct store *st, char **buf, size_t *len)
 	if (fs_join(path, sizeof path, st->root, FS_DOC, NULL) < 0)
 		return -1;
 	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return err_xapi(RPC_E_SR_NOT_EXIST, "%s", st->root);
+		return err_xapi(XERR_SR_NOT_EXIST, "%s", st->root);
 	return file_read_all(path, META_MAX_BYTES, buf, len);
 }
 
