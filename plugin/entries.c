@@ -7,7 +7,6 @@
 #include "lq/err.h"
 #include "lq/ops.h"
 #include "lq/rpc.h"
-#include "lq/store.h"
 
 #define LVQCOW_VERSION "0.1.0"
 
@@ -42,8 +41,8 @@ static int query(const char *plugin, struct json_object *params, struct json_obj
 		.nconfiguration = sizeof fileqcow_config / sizeof fileqcow_config[0],
 	};
 
-	if (!store_find(plugin))
-		return err_set(EINVAL, "no store for SR type '%s'", plugin);
+	if (ops_plugin_check(plugin) < 0)
+		return -1;
 	*result = rpc_query_json(&q);
 	return *result ? 0 : -1;
 }

@@ -133,13 +133,20 @@ int ops_sr_ls(const char *type, const char *sr, struct json_object **result);
 int ops_sr_probe(const char *type, struct json_object *config, struct json_object **result);
 int ops_sr_set_name(const char *type, const char *sr, const char *name);
 int ops_sr_set_description(const char *type, const char *sr, const char *description);
+/* Is type an SR type this plugin serves (else an error)? */
+int ops_plugin_check(const char *type);
 /* Plugin.ls: the SR strings attached on this host for type. */
 int ops_plugin_ls(const char *type, struct json_object **result);
 int ops_plugin_diagnostics(const char *type, struct json_object **result);
 
-/* Orphan sweep: remove store images that no node of the document names
+/* Orphan sweep: move store images that no node of the document names
  * (left by a crash between image creation and commit, or between commit
- * and removal).  Needs OPS_SR_LOCKED.  Returns the number removed. */
+ * and removal, or not named by a restored older document) into the
+ * store's quarantine; restore quarantined images the document names
+ * again; remove quarantined images older than the grace period
+ * (LVQCOW_QUARANTINE_GRACE seconds, default OPS_QUARANTINE_GRACE).
+ * Needs OPS_SR_LOCKED.  Returns the number moved into quarantine. */
+#define OPS_QUARANTINE_GRACE (24 * 3600)
 int ops_sr_sweep(struct ops_sr *sr);
 
 /* ---- Volume verbs ----------------------------------------------------- */

@@ -20,7 +20,7 @@ static int load_doc(struct ops_sr *h)
 	size_t len = 0;
 	int rc;
 
-	if (h->store->ops->meta_read(h->store, &buf, &len) < 0)
+	if (store_meta_read(h->store, &buf, &len) < 0)
 		return -1;
 	rc = meta_parse(buf, len, &h->meta);
 	free(buf);
@@ -31,24 +31,23 @@ static int load_doc(struct ops_sr *h)
 
 int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out)
 {
-	const struct store_ops *so = store_find(type);
 	struct ops_sr *h;
 
-	if (!so)
-		return err_set(EINVAL, "no store for SR type '%s'", type);
 	if (!(h = calloc(1, sizeof *h)) || !(h->sr = strdup(root))) {
 		free(h);
 		return err_set(ENOMEM, "out of memory");
 	}
 	snprintf(h->type, sizeof h->type, "%s", type);
-	if (so->open(root, &h->store) < 0 || h->store->ops->lock(h->store) < 0)
+	/* Readers share the lock: nothing is written for them. */
+	if (store_open(type, root, &h->store) < 0 ||
+	    store_lock(h->store, keep_lock ? STORE_EXCLUSIVE : STORE_SHARED) < 0)
 		goto fail;
 	h->locked = true;
 	if (load_doc(h) < 0)
 		goto fail;
 	snprintf(h->uuid, sizeof h->uuid, "%s", h->meta->uuid);
 	if (!keep_lock) {
-		h->store->ops->unlock(h->store);
+		store_unlock(h->store);
 		h->locked = false;
 	}
 	*out = h;
@@ -88,7 +87,7 @@ int ops_sr_commit(struct ops_sr *h)
 		h->meta->generation--;
 		return -1;
 	}
-	rc = h->store->ops->meta_write(h->store, buf, len);
+	rc = store_meta_write(h->store, buf, len);
 	free(buf);
 	return rc;
 }
@@ -97,8 +96,7 @@ void ops_sr_close(struct ops_sr *h)
 {
 	if (!h)
 		return;
-	if (h->store)
-		h->store->ops->close(h->store); /* drops the lock with it */
+	store_close(h->store); /* drops the lock with it */
 	meta_free(h->meta);
 	free(h->sr);
 	free(h);

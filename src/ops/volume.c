@@ -87,8 +87,8 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 	int rc;
 
 	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
-	    sr->store->ops->node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
-	    sr->store->ops->image_path(sr->store, image, path, sizeof path) < 0)
+	    store_node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
+	    store_image_path(sr->store, image, path, sizeof path) < 0)
 		return -1;
 	rc = make_image(path, a->size, &vsize);
 	if (rc == 0) {
@@ -100,7 +100,7 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 	if (rc < 0) {
 		struct err_record saved = *err_last();
 		log_error("Volume.create in %s: %s", sr->sr, saved.msg);
-		sr->store->ops->node_remove(sr->store, image);
+		store_node_remove(sr->store, image);
 		err_restore(&saved);
 		return -1;
 	}
@@ -154,7 +154,7 @@ static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_
 static void remove_images(struct ops_sr *sr, char **images, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (sr->store->ops->node_remove(sr->store, images[i]) < 0)
+		if (store_node_remove(sr->store, images[i]) < 0)
 			log_warn("SR %s: %s (the sweep will retry)", sr->sr, err_last()->msg);
 		free(images[i]);
 	}
@@ -213,6 +213,5 @@ int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info
 	out->sharable = v->sharable;
 	out->read_write = v->read_write;
 	out->virtual_size = n->virtual_size;
-	return sr->store->ops->image_path(sr->store, n->image, out->image_path,
-					  sizeof out->image_path);
+	return store_image_path(sr->store, n->image, out->image_path, sizeof out->image_path);
 }
