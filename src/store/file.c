@@ -570,15 +570,20 @@ static int fs_quarantine_restore(struct store *st, const char *entry)
 
 /* ---- SR removal ------------------------------------------------------------- */
 
+static int fs_refuse_destroy(struct fs_store *s, const char *dir, const char *name)
+{
+	return err_set(ENOTEMPTY, "%s/%s/%.80s is not a regular file of this SR's own naming: "
+		       "SR.destroy refused, nothing changed", s->base.root, dir, name);
+}
+
 static int fs_own_image(const char *name, void *arg)
 {
 	struct fs_store *s = arg;
 	struct stat sb;
 
-	if (!fs_image_name_ok(name))
-		return err_set(ENOTEMPTY, "%s/%s/%.80s is not an image of this SR: SR.destroy refused, "
-			       "nothing changed", s->base.root, FS_IMAGES, name);
-	return fs_regular(s, s->images_fd, FS_IMAGES, name, &sb) < 0 ? -1 : 0;
+	if (!fs_image_name_ok(name) || fs_regular(s, s->images_fd, FS_IMAGES, name, &sb) < 0)
+		return fs_refuse_destroy(s, FS_IMAGES, name);
+	return 0;
 }
 
 static int fs_own_entry(const char *name, void *arg)
@@ -588,10 +593,10 @@ static int fs_own_entry(const char *name, void *arg)
 	struct stat sb;
 	time_t since;
 
-	if (!fs_entry_parse(name, image, &since))
-		return err_set(ENOTEMPTY, "%s/%s/%.80s is not a quarantined image of this SR: "
-			       "SR.destroy refused, nothing changed", s->base.root, FS_QUARANTINE, name);
-	return fs_regular(s, s->quarantine_fd, FS_QUARANTINE, name, &sb) < 0 ? -1 : 0;
+	if (!fs_entry_parse(name, image, &since) ||
+	    fs_regular(s, s->quarantine_fd, FS_QUARANTINE, name, &sb) < 0)
+		return fs_refuse_destroy(s, FS_QUARANTINE, name);
+	return 0;
 }
 
 /* Everything SR.destroy would remove is the store's own. */
