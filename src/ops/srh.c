@@ -42,14 +42,12 @@ int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_s
 	if (store_open(type, root, &h->store) < 0 ||
 	    store_lock(h->store, keep_lock ? STORE_EXCLUSIVE : STORE_SHARED) < 0)
 		goto fail;
-	h->locked = true;
+	h->locked = keep_lock;
 	if (load_doc(h) < 0)
 		goto fail;
 	snprintf(h->uuid, sizeof h->uuid, "%s", h->meta->uuid);
-	if (!keep_lock) {
+	if (!keep_lock)
 		store_unlock(h->store);
-		h->locked = false;
-	}
 	*out = h;
 	return 0;
 fail:
