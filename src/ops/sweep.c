@@ -68,18 +68,21 @@ static int sweep_quarantined(const struct store_quarantined *q, void *arg)
 	struct sweep_ctx *c = arg;
 
 	if (meta_image_known(c->sr->meta, q->image)) {
-		if (store_quarantine_restore(c->sr->store, q->entry) < 0)
-			sweep_warn(c);
-		else
+		if (store_quarantine_restore(c->sr->store, q->entry) == 0) {
 			log_info("SR %s: image %s is named again: restored from quarantine",
 				 c->sr->sr, q->image);
-	} else if ((long long)c->now - (long long)q->since >= c->grace) {
-		if (store_quarantine_remove(c->sr->store, q->entry) < 0)
-			sweep_warn(c);
-		else
-			log_info("SR %s: removed %s after its grace period in quarantine",
-				 c->sr->sr, q->entry);
+			return 0;
+		}
+		/* e.g. the name is in use again: this copy just ages out */
+		sweep_warn(c);
 	}
+	if ((long long)c->now - (long long)q->since < c->grace)
+		return 0;
+	if (store_quarantine_remove(c->sr->store, q->entry) < 0)
+		sweep_warn(c);
+	else
+		log_info("SR %s: removed %s after its grace period in quarantine", c->sr->sr,
+			 q->entry);
 	return 0;
 }
 
