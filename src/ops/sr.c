@@ -2,8 +2,10 @@
  *
  * Crash ordering: SR.create lays out the store first and writes the
  * document last (the SR exists once the document does); SR.destroy
- * removes the document first (the SR is gone from then on) and the rest
- * after, so a crash leaves an SR or leftovers that SR.create reuses. */
+ * has the store check that everything it would remove is its own (else
+ * it refuses and nothing changes), then removes the document first (the
+ * SR is gone from then on) and the rest after, so a crash leaves an SR or
+ * leftovers that SR.create reuses. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +123,8 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 		return -1;
 	if ((present = ops_sr_present(type, root)) == 0) {
 		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
-	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 && check_config_uuid(config, h) == 0 &&
-		   ops_attach_record(type, h->uuid, h->sr) == 0) {
+	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 &&
+		   check_config_uuid(config, h) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
 		/* The sweep is housekeeping: its failure must not fail attach. */
 		int n = ops_sr_sweep(h);
 		if (n > 0)

@@ -56,7 +56,6 @@ static int probe_one(const char *type, const char *root, struct json_object **ou
 	struct rpc_kv kv[2] = { { "path", root }, { "sr_uuid", NULL } };
 	struct ops_sr *h = NULL;
 	struct rpc_sr_stat st;
-
 	int present = ops_sr_present(type, root);
 
 	if (present < 0)
