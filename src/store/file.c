@@ -383,11 +383,16 @@ static void fs_unlock(struct store *st)
 static int fs_meta_read(struct store *st, char **buf, size_t *len)
 {
 	char path[PATH_MAX];
+	struct stat sb;
 
 	if (fs_join(path, sizeof path, st->root, FS_DOC, NULL) < 0)
 		return -1;
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return err_xapi(XERR_SR_NOT_EXIST, "%s", st->root);
+	if (fstatat(fs_of(st)->root_fd, FS_DOC, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? err_xapi(XERR_SR_NOT_EXIST, "%s", st->root)
+				       : err_sys("stat %s: %m", path);
+	/* A symlink could make us read another SR's document as ours. */
+	if (!S_ISREG(sb.st_mode))
+		return err_set(EINVAL, "%s is not a regular file: refused", path);
 	return file_read_all(path, META_MAX_BYTES, buf, len);
 }
 
@@ -635,10 +640,28 @@ static int fs_rmdir(struct fs_store *s, const char *name)
 	return 0;
 }
 
+/* Temporary documents a crashed commit left: "<document>.tmp.<pid>". */
+static int fs_unlink_temp(const char *name, void *arg)
+{
+	struct fs_store *s = arg;
+	size_t k = strlen(FS_DOC ".tmp.");
+	struct stat sb;
+
+	if (strncmp(name, FS_DOC ".tmp.", k) || !name[k] ||
+	    strspn(name + k, "0123456789") != strlen(name + k) ||
+	    fstatat(s->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	if (unlinkat(s->root_fd, name, 0) < 0 && errno != ENOENT)
+		return err_sys("unlink %s/%s: %m", s->base.root, name);
+	return 0;
+}
+
 /* After the document is gone only the store's own names remain (checked
  * before), so the rest can be removed in any order. */
 static int fs_remove_rest(struct fs_store *s)
 {
+	if (fs_each_entry(s->root_fd, ".", fs_unlink_temp, s) < 0)
+		return -1;
 	if (fs_each_entry(s->images_fd, FS_IMAGES, fs_unlink_image, s) < 0 ||
 	    fs_rmdir(s, FS_IMAGES) < 0)
 		return -1;

@@ -156,10 +156,30 @@ static void test_destroy_refuses(void **state)
 	assert_true(exists(f, "lvqcow-sr.xml"));
 	assert_true(exists(f, "images/" IMG));
 	assert_int_equal(rmdir(sub), 0);
+	touch(f, "lvqcow-sr.xml.tmp.4242");
+	touch(f, "lvqcow-sr.xml.tmp.42x");
+	touch(f, "notes.txt");
 	assert_int_equal(store_sr_remove(f->st), 0);
+	assert_false(exists(f, "lvqcow-sr.xml.tmp.4242"));
+	assert_true(exists(f, "lvqcow-sr.xml.tmp.42x"));
+	assert_true(exists(f, "notes.txt"));
 	assert_false(exists(f, "lvqcow-sr.xml"));
 	assert_false(exists(f, "images"));
 	assert_false(exists(f, "lvqcow-sr.lock"));
+}
+
+static void test_document_not_followed(void **state)
+{
+	struct fixture *f = *state;
+	char doc[PATH_MAX], *buf = NULL;
+	size_t len;
+
+	touch(f, "elsewhere.xml");
+	snprintf(doc, sizeof doc, "%s/lvqcow-sr.xml", f->dir);
+	assert_int_equal(symlink("elsewhere.xml", doc), 0);
+	assert_false(store_sr_exists(f->st));
+	assert_int_equal(store_meta_read(f->st, &buf, &len), -1);
+	assert_null(buf);
 }
 
 static void test_lock_bounded(void **state)
@@ -194,6 +214,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paths_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_document_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_bounded, setup, teardown),
 	};
 
