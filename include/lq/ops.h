@@ -50,9 +50,11 @@ void ops_uri_clear(struct ops_uri *u);
 
 /* ---- SR handle -------------------------------------------------------- */
 enum {
-	/* Hold the SR lock until ops_sr_close (needed to change anything,
-	 * including activation records).  Without it the document is read
-	 * under the lock and the lock is dropped at once. */
+	/* Hold the SR lock exclusively until ops_sr_close (needed to change
+	 * anything, including activation records).  Without it the document
+	 * is read under the lock taken shared (which works on a read-only
+	 * filesystem) and the lock is dropped at once.  Either wait is
+	 * bounded (STORE_LOCK_TIMEOUT_MS, lq/store.h). */
 	OPS_SR_LOCKED = 1 << 0,
 };
 
