@@ -85,9 +85,10 @@ struct rpc_sr_stat {
 	bool clustered;
 };
 
+/* Plugin.query: what differs between the plugins.  Vendor, copyright,
+ * version and API version are the product's (lq/version.h). */
 struct rpc_query {
-	const char *plugin, *name, *description, *vendor, *copyright, *version;
-	const char *required_api_version;
+	const char *plugin, *name, *description;
 	const char *const *features;
 	size_t nfeatures;
 	const struct rpc_kv *configuration;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lq/err.h"
+#include "lq/file.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
 
@@ -28,38 +29,12 @@ int rpc_print(void *fp, struct json_object *v)
 
 static int read_stdin(char **buf, size_t *len)
 {
-	size_t cap = 65536, n = 0;
-	char *p = malloc(cap + 1);
-
-	if (!p)
-		return err_set(ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t r;
-		if (n == cap) {
-			char *q = cap >= RPC_MAX_INPUT ? NULL : realloc(p, (cap *= 2) + 1);
-			if (!q) {
-				free(p);
-				return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
-						"desc=input larger than %u bytes", RPC_MAX_INPUT);
-			}
-			p = q;
-		}
-		r = read(STDIN_FILENO, p + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0) {
-				free(p);
-				return err_sys("reading stdin: %m");
-			}
-			break;
-		}
-		n += (size_t)r;
-	}
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
+	if (file_read_fd(STDIN_FILENO, "stdin", RPC_MAX_INPUT, buf, len) == 0)
+		return 0;
+	if (err_last()->errnum == EFBIG)
+		return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
+				"desc=input larger than %u bytes", RPC_MAX_INPUT);
+	return -1;
 }
 
 static bool json_mode(int argc, char **argv)

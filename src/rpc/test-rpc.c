@@ -11,6 +11,7 @@
 
 #include "lq/err.h"
 #include "lq/rpc.h"
+#include "lq/version.h"
 
 static const struct rpc_field schema[] = {
 	{ "dbg", RPC_STRING }, { "size", RPC_INT64 }, { "sharable", RPC_BOOL },
@@ -122,6 +123,24 @@ static void test_sr_stat_and_probe(void **state __attribute__((unused)))
 	json_object_put(o);
 }
 
+/* The shared Plugin.query fields come from lq/version.h, whichever
+ * plugin asks. */
+static void test_query_shape(void **state __attribute__((unused)))
+{
+	const char *feat[] = { "SR_CREATE" };
+	struct rpc_query q = { .plugin = "p", .name = "n", .description = "d",
+			       .features = feat, .nfeatures = 1 };
+	struct json_object *o = rpc_query_json(&q);
+
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"plugin\":\"p\",\"name\":\"n\",\"description\":\"d\","
+			    "\"vendor\":\"" LVQCOW_VENDOR "\",\"copyright\":\"" LVQCOW_COPYRIGHT "\","
+			    "\"version\":\"" LVQCOW_VERSION "\",\"required_api_version\":\"5.0\","
+			    "\"features\":[\"SR_CREATE\"],\"configuration\":{},"
+			    "\"required_cluster_stack\":[]}");
+	json_object_put(o);
+}
+
 static const char *error_json(void)
 {
 	static char buf[2048];
@@ -158,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_volume_shape),
 		cmocka_unit_test(test_sr_stat_and_probe),
+		cmocka_unit_test(test_query_shape),
 		cmocka_unit_test(test_error_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
