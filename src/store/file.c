@@ -59,7 +59,7 @@ static int fs_sr_config(struct json_object *config, char **root)
 	if (path[0] != '/' || strlen(path) >= PATH_MAX - 64)
 		return err_xapi(RPC_E_INVALID, "path '%s' is not an absolute path", path);
 	if (!realpath(path, real) || stat(real, &st) < 0)
-		return err_xapi(RPC_E_INVALID, "path '%s': %s", path, strerror(errno));
+		return err_xapi(RPC_E_INVALID, "path '%s': %m", path);
 	if (!S_ISDIR(st.st_mode))
 		return err_xapi(RPC_E_INVALID, "path '%s' is not a directory", path);
 	if (strlen(real) >= PATH_MAX - 64)
