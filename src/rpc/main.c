@@ -12,6 +12,30 @@
 #include "lq/file.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
+#include "lq/utf8.h"
+
+/* Write JSON text s as valid UTF-8: json-c copies string bytes as they
+ * are, and a string from an older SR document (or a message cut inside a
+ * character) may hold invalid UTF-8.  Outside strings json-c writes only
+ * ASCII, so each invalid byte becomes the escape of U+FFFD. */
+static int put_text(const char *s, FILE *f)
+{
+	size_t n = strlen(s);
+
+	while (n) {
+		size_t bad = n;
+		utf8_valid(s, n, &bad);
+		if (fwrite(s, 1, bad, f) != bad)
+			return EOF;
+		if (bad == n)
+			break;
+		if (fputs("\\ufffd", f) == EOF)
+			return EOF;
+		s += bad + 1;
+		n -= bad + 1;
+	}
+	return 0;
+}
 
 int rpc_print(void *fp, struct json_object *v)
 {
@@ -21,7 +45,7 @@ int rpc_print(void *fp, struct json_object *v)
 			  : "null";
 	int rc = 0;
 
-	if (!s || fputs(s, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
+	if (!s || put_text(s, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
 		rc = err_sys("writing the result: %m");
 	json_object_put(v);
 	return rc;

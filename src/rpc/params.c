@@ -2,13 +2,16 @@
  * call's schema.  Names match case-insensitively (rpclib lowercases
  * record fields); unknown fields are ignored.  Error texts follow what
  * the generated Python bindings print for the same faults. */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lq/err.h"
 #include "lq/rpc.h"
+#include "lq/utf8.h"
 
 static bool only_space(const char *p, const char *end)
 {
@@ -16,6 +19,102 @@ static bool only_space(const char *p, const char *end)
 		if (!strchr(" \t\r\n", *p))
 			return false;
 	return true;
+}
+
+/* json-c saturates an integer beyond int64 to INT64_MIN or INT64_MAX
+ * (keeping 2^63..2^64-1 as unsigned), so the value no longer tells
+ * whether the caller sent it.  Every integer token of the (already
+ * well-formed) input is therefore checked in its text. */
+static int int_token_ok(const char *p, size_t n)
+{
+	char tok[32];
+	long long v;
+
+	if (n >= sizeof tok)
+		goto range;
+	memcpy(tok, p, n);
+	tok[n] = '\0';
+	errno = 0;
+	v = strtoll(tok, NULL, 10);
+	(void)v;
+	if (errno != ERANGE)
+		return 0;
+range:
+	return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=int64 "
+			"desc=integer %.*s%s out of range", (int)(n < 24 ? n : 24), p,
+			n < 24 ? "" : "...");
+}
+
+/* The end of the number token at p, and whether it is an integer. */
+static const char *number_end(const char *p, const char *end, bool *integer)
+{
+	*integer = true;
+	for (; p < end && strchr("+-0123456789.eE", *p); p++)
+		if (strchr(".eE", *p))
+			*integer = false;
+	return p;
+}
+
+static int ints_in_range(const char *p, const char *end)
+{
+	bool in_string = false, integer;
+
+	while (p < end) {
+		if (in_string) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				in_string = false;
+			p++;
+		} else if (*p == '"') {
+			in_string = true;
+			p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			const char *e = number_end(p, end, &integer);
+			if (integer && int_token_ok(p, (size_t)(e - p)) < 0)
+				return -1;
+			p = e;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
+/* Every string of the parameters, names included, must be UTF-8, so that
+ * nothing stored from them can make a later result invalid JSON text. */
+static int text_ok(const char *s, size_t n, const char *field)
+{
+	size_t bad;
+
+	if (utf8_valid(s, n, &bad))
+		return 0;
+	if (!field)
+		return err_xapi(RPC_E_INVALID, "a field name is not valid UTF-8 (byte %zu)", bad);
+	return err_xapi(RPC_E_INVALID, "field '%.64s': invalid UTF-8 at byte %zu", field, bad);
+}
+
+static int strings_ok(struct json_object *v, const char *field)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return text_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+			       field);
+	case json_type_object: {
+		json_object_object_foreach(v, k, val) {
+			if (text_ok(k, strlen(k), NULL) < 0 || strings_ok(val, k) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (strings_ok(json_object_array_get_idx(v, i), field) < 0)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 int rpc_parse(const char *buf, size_t len, struct json_object **out)
@@ -44,6 +143,10 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 		json_object_put(o);
 		return err_xapi(RPC_E_UNMARSHAL,
 				"UnmarshalException thing=params ty=dict desc=not a JSON object");
+	}
+	if (ints_in_range(buf, buf + len) < 0 || strings_ok(o, NULL) < 0) {
+		json_object_put(o);
+		return -1;
 	}
 	*out = o;
 	return 0;

@@ -47,6 +47,51 @@ static void test_parse_malformed(void **state __attribute__((unused)))
 	json_object_put(parse_ok("  {\"dbg\": \"x\"}\n"));
 }
 
+/* Strings must be UTF-8 wherever they are: values, names, dicts,
+ * fields no schema names. */
+static void test_parse_utf8(void **state __attribute__((unused)))
+{
+	parse_fails("{\"dbg\":\"a\xff\"}", RPC_E_INVALID);
+	assert_non_null(strstr(err_last()->msg, "field 'dbg': invalid UTF-8 at byte 1"));
+	parse_fails("{\"name\":\"\xc0\xaf\"}", RPC_E_INVALID);              /* overlong */
+	parse_fails("{\"name\":\"\xed\xa0\x80\"}", RPC_E_INVALID);          /* surrogate */
+	parse_fails("{\"name\":\"\xf4\x90\x80\x80\"}", RPC_E_INVALID);     /* > U+10FFFF */
+	parse_fails("{\"name\":\"\xe2\x82\"}", RPC_E_INVALID);               /* truncated */
+	parse_fails("{\"configuration\":{\"path\":\"/\x80\"}}", RPC_E_INVALID);
+	parse_fails("{\"configuration\":{\"\xfe\":\"x\"}}", RPC_E_INVALID);
+	parse_fails("{\"n\xff\":1}", RPC_E_INVALID);
+	assert_non_null(strstr(err_last()->msg, "field name is not valid UTF-8"));
+	parse_fails("{\"unknown\":[1,[\"\xff\"]]}", RPC_E_INVALID);
+	json_object_put(parse_ok("{\"dbg\":\"\xc3\xbcn\xc3\xaf \xe2\x82\xac \xf0\x9f\x92\xbe\"}"));
+	/* an escaped lone surrogate is decoded by json-c to U+FFFD */
+	json_object_put(parse_ok("{\"dbg\":\"\\ud800\"}"));
+}
+
+static int64_t int_of(const char *s)
+{
+	struct json_object *o = parse_ok(s);
+	int64_t v = json_object_get_int64(json_object_object_get(o, "size"));
+
+	json_object_put(o);
+	return v;
+}
+
+/* Integers beyond int64 are refused, never saturated. */
+static void test_parse_int_range(void **state __attribute__((unused)))
+{
+	assert_true(int_of("{\"size\":9223372036854775807}") == INT64_MAX);
+	assert_true(int_of("{\"size\":-9223372036854775808}") == INT64_MIN);
+	assert_true(int_of("{\"size\":0, \"s\":\"99999999999999999999\\\"9\"}") == 0);
+	parse_fails("{\"size\":9223372036854775808}", RPC_E_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "integer 9223372036854775808 out of range"));
+	parse_fails("{\"size\":-9223372036854775809}", RPC_E_UNMARSHAL);
+	parse_fails("{\"size\":18446744073709551616}", RPC_E_UNMARSHAL);
+	parse_fails("{\"x\":[1,{\"y\":123456789012345678901234567890123}]}", RPC_E_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "out of range"));
+	/* not integers: json-c keeps them as doubles, the schema refuses them */
+	json_object_put(parse_ok("{\"size\":1e30, \"b\":-1.5E+3}"));
+}
+
 static int check(const char *s)
 {
 	struct json_object *o = parse_ok(s);
@@ -141,6 +186,20 @@ static void test_query_shape(void **state __attribute__((unused)))
 	json_object_put(o);
 }
 
+/* Output is valid UTF-8 even when a stored string is not. */
+static void test_print_utf8(void **state __attribute__((unused)))
+{
+	char buf[64] = "";
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(rpc_print(f, json_object_new_string("a\xff\xc3\xbc\xe2\x82")), 0);
+	rewind(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "\"a\\ufffd\xc3\xbc\\ufffd\\ufffd\"\n");
+}
+
 static const char *error_json(void)
 {
 	static char buf[2048];
@@ -173,7 +232,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_parse_utf8),
+		cmocka_unit_test(test_parse_int_range),
 		cmocka_unit_test(test_check_types),
+		cmocka_unit_test(test_print_utf8),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_volume_shape),
 		cmocka_unit_test(test_sr_stat_and_probe),
