@@ -42,7 +42,8 @@ struct json_object;
 enum rpc_type {
 	RPC_STRING,
 	RPC_BOOL,
-	RPC_INT64,
+	RPC_INT64,       /* beyond int64: UnmarshalException */
+	RPC_SIZE,        /* int64 byte size; beyond int64: RPC_E_INVALID_SIZE */
 	RPC_DICT,        /* (string * string) list: object of strings */
 	RPC_OPT_STRING,  /* optional string */
 };

@@ -12,7 +12,7 @@
 #include "lq/utf8.h"
 
 static const struct rpc_field schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "size", RPC_INT64 },
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "size", RPC_SIZE }, { "n", RPC_INT64 },
 	{ "sharable", RPC_BOOL }, { "configuration", RPC_DICT }, { "o", RPC_OPT_STRING },
 	{ NULL, 0 } };
 

@@ -2,16 +2,15 @@
  * call's schema.  Names match case-insensitively (rpclib lowercases
  * record fields); unknown fields are ignored.  Error texts follow what
  * the generated Python bindings print for the same faults. */
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lq/err.h"
 #include "lq/rpc.h"
 #include "lq/utf8.h"
+#include "rpc-int.h"
 
 static bool only_space(const char *p, const char *end)
 {
@@ -19,66 +18,6 @@ static bool only_space(const char *p, const char *end)
 		if (!strchr(" \t\r\n", *p))
 			return false;
 	return true;
-}
-
-/* json-c saturates an integer beyond int64 to INT64_MIN or INT64_MAX
- * (keeping 2^63..2^64-1 as unsigned), so the value no longer tells
- * whether the caller sent it.  Every integer token of the (already
- * well-formed) input is therefore checked in its text. */
-static int int_token_ok(const char *p, size_t n)
-{
-	char tok[32];
-	long long v;
-
-	if (n >= sizeof tok)
-		goto range;
-	memcpy(tok, p, n);
-	tok[n] = '\0';
-	errno = 0;
-	v = strtoll(tok, NULL, 10);
-	(void)v;
-	if (errno != ERANGE)
-		return 0;
-range:
-	return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=int64 "
-			"desc=integer %.*s%s out of range", (int)(n < 24 ? n : 24), p,
-			n < 24 ? "" : "...");
-}
-
-/* The end of the number token at p, and whether it is an integer. */
-static const char *number_end(const char *p, const char *end, bool *integer)
-{
-	*integer = true;
-	for (; p < end && strchr("+-0123456789.eE", *p); p++)
-		if (strchr(".eE", *p))
-			*integer = false;
-	return p;
-}
-
-static int ints_in_range(const char *p, const char *end)
-{
-	bool in_string = false, integer;
-
-	while (p < end) {
-		if (in_string) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			else if (*p == '"')
-				in_string = false;
-			p++;
-		} else if (*p == '"') {
-			in_string = true;
-			p++;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			const char *e = number_end(p, end, &integer);
-			if (integer && int_token_ok(p, (size_t)(e - p)) < 0)
-				return -1;
-			p = e;
-		} else {
-			p++;
-		}
-	}
-	return 0;
 }
 
 /* Every string of the parameters, names included, must be UTF-8, so that
@@ -117,6 +56,25 @@ static int strings_ok(struct json_object *v, const char *field)
 	}
 }
 
+static void put_userdata(struct json_object *o, void *userdata)
+{
+	(void)o;
+	json_object_put(userdata);
+}
+
+/* Integers beyond int64 (see range.c): their list rides on the parsed
+ * object until rpc_check looks at the schema. */
+static int attach_ranges(struct json_object *o, const char *buf, size_t len)
+{
+	struct json_object *over;
+
+	if (rpc_range_scan(buf, len, &over) < 0)
+		return -1;
+	if (over)
+		json_object_set_userdata(o, over, put_userdata);
+	return 0;
+}
+
 int rpc_parse(const char *buf, size_t len, struct json_object **out)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -144,7 +102,7 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 		return err_xapi(RPC_E_UNMARSHAL,
 				"UnmarshalException thing=params ty=dict desc=not a JSON object");
 	}
-	if (ints_in_range(buf, buf + len) < 0 || strings_ok(o, NULL) < 0) {
+	if (strings_ok(o, NULL) < 0 || attach_ranges(o, buf, len) < 0) {
 		json_object_put(o);
 		return -1;
 	}
@@ -178,6 +136,7 @@ static const char *type_name(enum rpc_type t)
 	switch (t) {
 	case RPC_BOOL: return "bool";
 	case RPC_INT64: return "int64";
+	case RPC_SIZE: return "int64";
 	case RPC_DICT: return "dict";
 	default: return "string";
 	}
@@ -205,7 +164,8 @@ static bool type_ok(struct json_object *v, enum rpc_type t)
 {
 	switch (t) {
 	case RPC_BOOL: return json_object_is_type(v, json_type_boolean);
-	case RPC_INT64: return json_object_is_type(v, json_type_int);
+	case RPC_INT64:
+	case RPC_SIZE: return json_object_is_type(v, json_type_int);
 	case RPC_DICT: return dict_ok(v);
 	default: return string_ok(v);
 	}
@@ -217,6 +177,22 @@ static int type_error(const struct rpc_field *f, struct json_object *v)
 
 	return err_xapi(RPC_E_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
 			type_name(f->type), actual ? actual : "?", f->name);
+}
+
+/* An integer field the caller set beyond int64: refused, never read as
+ * json-c's saturated value.  A size is refused as an invalid size. */
+static int range_error(struct json_object *params, const struct rpc_field *f)
+{
+	const char *tok;
+
+	if (f->type != RPC_INT64 && f->type != RPC_SIZE)
+		return 0;
+	if (!(tok = rpc_range_over(params, f->name)))
+		return 0;
+	if (f->type == RPC_SIZE)
+		return err_xapi(RPC_E_INVALID_SIZE, "%s %s is out of range", f->name, tok);
+	return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=%s ty=int64 "
+			"desc=%s is out of range", f->name, tok);
 }
 
 int rpc_check(struct json_object *params, const struct rpc_field *schema)
@@ -231,6 +207,8 @@ int rpc_check(struct json_object *params, const struct rpc_field *schema)
 					"UnmarshalException thing=argument missing ty=%s desc=", f->name);
 		if (!type_ok(v, f->type))
 			return type_error(f, v);
+		if (range_error(params, f) < 0)
+			return -1;
 	}
 	return 0;
 }

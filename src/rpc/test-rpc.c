@@ -76,18 +76,50 @@ static int64_t int_of(const char *s)
 	return v;
 }
 
-/* Integers beyond int64 are refused, never saturated. */
+static const struct rpc_field size_schema[] = { { "size", RPC_SIZE }, { NULL, 0 } };
+static const struct rpc_field int_schema[] = { { "n", RPC_INT64 }, { NULL, 0 } };
+
+/* Parse and check s against schema; the error code, or "" on success. */
+static const char *range_check(const char *s, const struct rpc_field *sch)
+{
+	struct json_object *o = NULL;
+	int rc;
+
+	err_clear();
+	rc = rpc_parse(s, strlen(s), &o);
+	if (rc == 0)
+		rc = rpc_check(o, sch);
+	json_object_put(o);
+	return rc == 0 ? "" : err_last()->code;
+}
+
+/* Integers beyond int64 are refused, never saturated; a size as an
+ * invalid size, naming what the caller sent. */
 static void test_parse_int_range(void **state __attribute__((unused)))
 {
 	assert_true(int_of("{\"size\":9223372036854775807}") == INT64_MAX);
 	assert_true(int_of("{\"size\":-9223372036854775808}") == INT64_MIN);
 	assert_true(int_of("{\"size\":0, \"s\":\"99999999999999999999\\\"9\"}") == 0);
-	parse_fails("{\"size\":9223372036854775808}", RPC_E_UNMARSHAL);
-	assert_non_null(strstr(err_last()->msg, "integer 9223372036854775808 out of range"));
-	parse_fails("{\"size\":-9223372036854775809}", RPC_E_UNMARSHAL);
-	parse_fails("{\"size\":18446744073709551616}", RPC_E_UNMARSHAL);
+	assert_string_equal(range_check("{\"size\":-9223372036854775808}", size_schema), "");
+	assert_string_equal(range_check("{\"size\":9223372036854775808}", size_schema),
+			    RPC_E_INVALID_SIZE);
+	assert_string_equal(err_last()->msg, "size 9223372036854775808 is out of range");
+	assert_string_equal(range_check("{\"SIZE\":-9223372036854775809}", size_schema),
+			    RPC_E_INVALID_SIZE);
+	assert_string_equal(err_last()->msg, "size -9223372036854775809 is out of range");
+	assert_string_equal(range_check("{\"\\u0073ize\":18446744073709551616}", size_schema),
+			    RPC_E_INVALID_SIZE);
+	assert_string_equal(range_check("{\"n\":18446744073709551615}", int_schema), RPC_E_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "thing=n ty=int64 desc=18446744073709551615 is out of range"));
+	assert_string_equal(range_check("{\"n\":-99999999999999999999999999999999999999999999999}",
+					int_schema), RPC_E_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "desc=-999999999999999999999999999999999999999... is"));
+	/* an unknown field is ignored, whatever it holds */
+	assert_string_equal(range_check("{\"n\":1,\"other\":1e999999,\"x\":99999999999999999999}",
+					int_schema), "");
+	/* nested: refused at once */
 	parse_fails("{\"x\":[1,{\"y\":123456789012345678901234567890123}]}", RPC_E_UNMARSHAL);
-	assert_non_null(strstr(err_last()->msg, "out of range"));
+	assert_non_null(strstr(err_last()->msg, "integer 123456789012345678901234567890123 out of range"));
 	/* not integers: json-c keeps them as doubles, the schema refuses them */
 	json_object_put(parse_ok("{\"size\":1e30, \"b\":-1.5E+3}"));
 }

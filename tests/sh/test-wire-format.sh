@@ -10,13 +10,14 @@ sr=$(realpath sr)
 
 # vcall NAME JSON: one call on the fileqcow plugin; prints stdout.
 vcall() { call "$LQ_FILEQCOW" "$1" "$2" 2>/dev/null; }
-# refused WHAT CODE DETAIL NAME JSON: the call fails with SR_BACKEND_FAILURE
-# [CODE, message containing DETAIL].
+# refused WHAT FIRST DETAIL NAME JSON: the call fails with params [FIRST,
+# message containing DETAIL] (FIRST: the exception name under
+# SR_BACKEND_FAILURE, or the fixed first param of a XenAPI code).
 refused() {
 	local out rc=0
 	out=$(vcall "$4" "$5") || rc=$?
 	assert_eq "$1: status" 1 "$rc"
-	assert_eq "$1: code" "$2" "$(json_get "$out" 'j["params"][0]')"
+	assert_eq "$1: first param" "$2" "$(json_get "$out" 'j["params"][0]')"
 	[[ "$(json_get "$out" 'j["params"][1]')" == *"$3"* ]] || die "$1: no [$3] in $out"
 	[[ "$out" != *9223372036854775807* ]] || die "$1: saturated value in $out"
 }
@@ -24,10 +25,14 @@ refused() {
 create() { printf '{"dbg":"t","sr":"%s","name":"%s","description":"d","size":%s,"sharable":false}' "$sr" "$1" "$2"; }
 
 note "sizes beyond int64"
-refused "size 2^63" UnmarshalException "integer 9223372036854775808 out of range" \
+refused "size 2^63" "VDI Invalid size" "size 9223372036854775808 is out of range" \
 	Volume.create "$(create n 9223372036854775808)"
-refused "size 2^64" UnmarshalException "out of range" Volume.create "$(create n 18446744073709551616)"
-refused "size -2^63-1" UnmarshalException "out of range" Volume.create "$(create n -9223372036854775809)"
+refused "size 2^64" "VDI Invalid size" "size 18446744073709551616 is out of range" \
+	Volume.create "$(create n 18446744073709551616)"
+refused "size -2^63-1" "VDI Invalid size" "size -9223372036854775809 is out of range" \
+	Volume.create "$(create n -9223372036854775809)"
+refused "size 10^30" "VDI Invalid size" "size 1000000000000000000000000000000 is out of range" \
+	Volume.create "$(create n 1000000000000000000000000000000)"
 out=$(vcall Volume.create "$(create n 9223372036854775807)") || true
 assert_eq "2^63-1 is a size, only too big" "VDI Invalid size" "$(json_get "$out" 'j["params"][0]')"
 
