@@ -15,7 +15,7 @@
 static bool only_space(const char *p, const char *end)
 {
 	for (; p < end; p++)
-		if (!strchr(" \t\r\n", *p))
+		if (!*p || !strchr(" \t\r\n", *p))
 			return false;
 	return true;
 }

@@ -99,7 +99,7 @@ static int number(struct scan *s)
 	bool integer = true;
 	size_t n;
 
-	for (; s->p < s->end && strchr("+-0123456789.eE", *s->p); s->p++)
+	for (; s->p < s->end && *s->p && strchr("+-0123456789.eE", *s->p); s->p++)
 		if (strchr(".eE", *s->p))
 			integer = false;
 	n = (size_t)(s->p - start);

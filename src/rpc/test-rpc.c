@@ -44,6 +44,7 @@ static void test_parse_malformed(void **state __attribute__((unused)))
 	parse_fails("[1, 2]", RPC_E_UNMARSHAL);
 	parse_fails("\"just a string\"", RPC_E_UNMARSHAL);
 	parse_fails("{\"a\": 1,}", RPC_E_UNMARSHAL);
+
 	json_object_put(parse_ok("  {\"dbg\": \"x\"}\n"));
 }
 
@@ -122,6 +123,17 @@ static void test_parse_int_range(void **state __attribute__((unused)))
 	assert_non_null(strstr(err_last()->msg, "integer 123456789012345678901234567890123 out of range"));
 	/* not integers: json-c keeps them as doubles, the schema refuses them */
 	json_object_put(parse_ok("{\"size\":1e30, \"b\":-1.5E+3}"));
+}
+
+/* A NUL after the object is not whitespace. */
+static void test_parse_nul(void **state __attribute__((unused)))
+{
+	static const char nul[] = "{\"a\": 1}\0\0";
+	struct json_object *o = NULL;
+
+	err_clear();
+	assert_int_equal(rpc_parse(nul, sizeof nul - 1, &o), -1);
+	assert_string_equal(err_last()->code, RPC_E_UNMARSHAL);
 }
 
 static int check(const char *s)
@@ -265,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_parse_utf8),
+		cmocka_unit_test(test_parse_nul),
 		cmocka_unit_test(test_parse_int_range),
 		cmocka_unit_test(test_check_types),
 		cmocka_unit_test(test_print_utf8),
