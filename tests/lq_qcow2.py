@@ -13,7 +13,20 @@
     lq_qcow2.py old-or-new GOT OLD NEW UNIT
         exits 1 unless every UNIT-byte region of the raw file GOT equals
         the same region of OLD or of NEW (GOT may be longer: resize).
+    lq_qcow2.py be-field IMAGE OFFSET SIZE
+        prints the big-endian unsigned field as a decimal.
+    lq_qcow2.py poke-be IMAGE OFFSET SIZE VALUE
+        writes a big-endian field in place.
+    lq_qcow2.py flip-bit IMAGE OFFSET BIT
+        inverts one bit of one byte (past the end: of a zero byte).
+    lq_qcow2.py leak-cluster IMAGE
+        appends one cluster and gives it refcount 1 in its refcount block
+        (which must exist), making a leak qemu-img also reports.
+    lq_qcow2.py check-json < CHECK_JSON
+        prints a checker's JSON report with sorted keys and without the
+        file name, so two checkers' reports compare as strings.
 """
+import json
 import os
 import random
 import sys
@@ -119,7 +132,59 @@ def old_or_new(got_path, old_path, new_path, unit):
             sys.exit("region at %d: neither old nor new" % o)
 
 
-COMMANDS = {"corrupt-cases": corrupt_cases, "fault-points": fault_points, "old-or-new": old_or_new}
+def be_field(path, off, size):
+    with open(path, "rb") as f:
+        f.seek(int(off))
+        print(int.from_bytes(f.read(int(size)), "big"))
+
+
+def poke_be(path, off, size, value):
+    with open(path, "r+b") as f:
+        f.seek(int(off))
+        f.write(int(value).to_bytes(int(size), "big"))
+
+
+def flip_bit(path, off, bit):
+    o = int(off)
+    with open(path, "r+b") as f:
+        f.seek(o)
+        b = f.read(1)
+        b = b[0] if b else 0
+        f.seek(o)
+        f.write(bytes([b ^ (1 << int(bit))]))
+
+
+def leak_cluster(path):
+    """Append one cluster and give it refcount 1 in its refcount block
+    (which must exist): a leak qemu-img reports too."""
+    with open(path, "r+b") as f:
+        h = f.read(104)
+        be = lambda a, b: int.from_bytes(h[a:b], "big")  # noqa: E731
+        cs = 1 << be(20, 24)
+        order = be(96, 100) if be(4, 8) == 3 else 4
+        f.seek(0, 2)
+        end = -(-f.tell() // cs) * cs
+        f.truncate(end + cs)
+        k = end // cs
+        per = cs * 8 >> order
+        assert order >= 3
+        f.seek(be(48, 56) + 8 * (k // per))
+        rb = int.from_bytes(f.read(8), "big") & ~0x1ff
+        assert rb, "no refcount block for the new cluster"
+        w = (1 << order) // 8
+        f.seek(rb + w * (k % per))
+        f.write((1).to_bytes(w, "big"))
+
+
+def check_json():
+    d = json.load(sys.stdin)
+    d.pop("filename", None)
+    print(json.dumps(d, sort_keys=True))
+
+
+COMMANDS = {"corrupt-cases": corrupt_cases, "fault-points": fault_points, "old-or-new": old_or_new,
+            "be-field": be_field, "poke-be": poke_be, "flip-bit": flip_bit,
+            "leak-cluster": leak_cluster, "check-json": check_json}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
