@@ -1,11 +1,12 @@
 /* log: messages to stderr (which xapi-storage-script logs) and syslog.
  *
  * Errors and warnings always go out; debug lines only when LVQCOW_DEBUG is
- * set in the environment (or log_set_debug).  Data-path tracing (one line
- * per NBD request in the server) has its own switch, LVQCOW_TRACE (or
- * log_set_trace), so control-path logs stay readable; the server is a
- * child of the datapath call and inherits the environment.  Both switches
- * are read once, thread-safely, on first use.
+ * set in the environment (or log_set_debug).  Data-path tracing has its
+ * own switch, LVQCOW_TRACE (or log_set_trace), so control-path logs stay
+ * readable: log_trace() lines are for the NBD server's per-request path,
+ * which asks log_trace_on(); the server is a child of the datapath call
+ * and inherits the environment.  Both switches are read once,
+ * thread-safely, on first use, and are cheap to ask from any thread.
  *
  * One event is one line: control characters, and the backslash that
  * introduces an escape, are written as \n, \r, \t, \\ or \xHH, so a
