@@ -8,8 +8,6 @@
 #include "lq/ops.h"
 #include "lq/rpc.h"
 
-#define LVQCOW_VERSION "0.1.0"
-
 static const struct rpc_field dbg_only[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
 
 /* What SR.create needs in device-config, per SR type. */
@@ -31,10 +29,6 @@ static int query(const char *plugin, struct json_object *params, struct json_obj
 		.name = "lvqcow qcow2 storage",
 		.description = "VM disks as qcow2 images in a directory (fileqcow) or in LVM "
 			       "logical volumes (lvqcow)",
-		.vendor = "lvqcow",
-		.copyright = "lvqcow contributors",
-		.version = LVQCOW_VERSION,
-		.required_api_version = "5.0",
 		.features = features,
 		.nfeatures = sizeof features / sizeof features[0],
 		.configuration = fileqcow_config,

@@ -29,7 +29,8 @@ struct json_object;
 enum rpc_type {
 	RPC_STRING,
 	RPC_BOOL,
-	RPC_INT64,
+	RPC_INT64,       /* beyond int64: UnmarshalException */
+	RPC_SIZE,        /* int64 byte size; beyond int64: XERR_INVALID_SIZE */
 	RPC_DICT,        /* (string * string) list: object of strings */
 	RPC_OPT_STRING,  /* optional string */
 };
@@ -72,9 +73,10 @@ struct rpc_sr_stat {
 	bool clustered;
 };
 
+/* Plugin.query: what differs between the plugins.  Vendor, copyright,
+ * version and API version are the product's (lq/version.h). */
 struct rpc_query {
-	const char *plugin, *name, *description, *vendor, *copyright, *version;
-	const char *required_api_version;
+	const char *plugin, *name, *description;
 	const char *const *features;
 	size_t nfeatures;
 	const struct rpc_kv *configuration;

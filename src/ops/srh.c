@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "lq/err.h"
-#include "lq/log.h"
 #include "lq/meta.h"
 #include "lq/rpc.h"
 #include "lq/rundir.h"
@@ -24,8 +23,6 @@ static int load_doc(struct ops_sr *h)
 		return -1;
 	rc = meta_parse(buf, len, &h->meta);
 	free(buf);
-	if (rc < 0)
-		log_error("SR %s: %s", h->sr, err_last()->msg);
 	return rc;
 }
 

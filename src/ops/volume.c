@@ -99,7 +99,8 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 		rc = ops_sr_commit(sr);
 	if (rc < 0) {
 		struct err_record saved = *err_last();
-		log_error("Volume.create in %s: %s", sr->sr, saved.msg);
+		/* The entry point reports the failure; the removal's own
+		 * failure, if any, must not replace it. */
 		store_node_remove(sr->store, image);
 		err_restore(&saved);
 		return -1;
