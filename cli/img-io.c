@@ -24,8 +24,10 @@ static int write_out(const uint8_t *p, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return err_sys("write to stdout: %s", strerror(errno));
+		if (w < 0)
+			return err_sys("write to stdout: %m");
+		if (w == 0)
+			return err_set(EIO, "write to stdout: no progress");
 		p += w;
 		n -= (size_t)w;
 	}
@@ -76,7 +78,7 @@ static ssize_t read_in(uint8_t *buf, size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return err_sys("read from stdin: %s", strerror(errno));
+			return err_sys("read from stdin: %m");
 		if (r == 0)
 			break;
 		got += (size_t)r;

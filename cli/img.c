@@ -51,7 +51,12 @@ int img_fail(const char *cmd)
 {
 	const struct err_record *e = err_last();
 
-	fprintf(stderr, "lvqcow img %s: %s\n", cmd, e->msg[0] ? e->msg : strerror(err_errnum()));
+	if (e->msg[0]) {
+		fprintf(stderr, "lvqcow img %s: %s\n", cmd, e->msg);
+	} else {
+		errno = err_errnum();
+		fprintf(stderr, "lvqcow img %s: %m\n", cmd);
+	}
 	return 1;
 }
 

@@ -9,8 +9,6 @@
 #include "lq/rpc.h"
 #include "calls.h"
 
-#define LVQCOW_VERSION "0.1.0"
-
 const struct rpc_field dp_dbg_schema[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
 const struct rpc_field dp_uri_schema[] = {
 	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { NULL, 0 },
@@ -31,10 +29,6 @@ int dp_query(const char *plugin, struct json_object *params, struct json_object 
 		.name = "lvqcow NBD datapath",
 		.description = "Serves lvqcow volumes (qcow2 chains) over NBD on a local "
 			       "UNIX socket, one server process per attached volume",
-		.vendor = "lvqcow",
-		.copyright = "lvqcow contributors",
-		.version = LVQCOW_VERSION,
-		.required_api_version = "5.0",
 		.features = dp_features,
 		.nfeatures = sizeof dp_features / sizeof dp_features[0],
 	};

@@ -7,9 +7,6 @@
 #include "lq/err.h"
 #include "lq/ops.h"
 #include "lq/rpc.h"
-#include "lq/store.h"
-
-#define LVQCOW_VERSION "0.1.0"
 
 static const struct rpc_field dbg_only[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
 
@@ -32,18 +29,14 @@ static int query(const char *plugin, struct json_object *params, struct json_obj
 		.name = "lvqcow qcow2 storage",
 		.description = "VM disks as qcow2 images in a directory (fileqcow) or in LVM "
 			       "logical volumes (lvqcow)",
-		.vendor = "lvqcow",
-		.copyright = "lvqcow contributors",
-		.version = LVQCOW_VERSION,
-		.required_api_version = "5.0",
 		.features = features,
 		.nfeatures = sizeof features / sizeof features[0],
 		.configuration = fileqcow_config,
 		.nconfiguration = sizeof fileqcow_config / sizeof fileqcow_config[0],
 	};
 
-	if (!store_find(plugin))
-		return err_set(EINVAL, "no store for SR type '%s'", plugin);
+	if (ops_plugin_check(plugin) < 0)
+		return -1;
 	*result = rpc_query_json(&q);
 	return *result ? 0 : -1;
 }

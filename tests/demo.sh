@@ -7,7 +7,36 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/lvqcow-demo.XXXXXX)
-trap 'pkill -f -- "$tmp/run" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# stop_servers: stop the NBD servers this demo started, found by their
+# pid files under its own run directory.  A pid is signalled only while
+# its command line still names that pid file, so a recycled pid is left
+# alone.
+stop_servers() {
+	local f pid cmd i
+	for f in "$tmp"/run/nbd/*/pid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null) || continue
+		[[ "$pid" =~ ^[0-9]+$ ]] || continue
+		cmd=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		grep -qxF -- "$f" <<<"$cmd" || continue
+		kill "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+}
+# The demo's status is the status of its last step (or of the step that
+# failed), never that of the cleanup.
+cleanup() {
+	local rc=$?
+	set +e
+	stop_servers
+	rm -rf "$tmp"
+	exit $rc
+}
+trap cleanup EXIT
 make -s -C "$top" install BUILD="$build" DESTDIR="$tmp/root" >/dev/null
 
 export LQ_XSS_ROOT="$tmp/root/usr/libexec/xapi-storage-script"

@@ -79,23 +79,7 @@ nbd_qemu() { echo "nbd:unix:$PWD/$1.sock:exportname=$1"; }
 
 # nbd_ctl NAME COMMAND: one control command; prints the reply line and
 # fails unless it starts with "ok".
-nbd_ctl() {
-	python3 - "$PWD/$1.ctl" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(120)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-line = b""
-while not line.endswith(b"\n"):
-    c = s.recv(1)
-    if not c:
-        break
-    line += c
-print(line.decode().strip())
-sys.exit(0 if line.startswith(b"ok") else 1)
-PY
-}
+nbd_ctl() { python3 "$LQ_TESTS/lq_ctl.py" "$PWD/$1.ctl" "$2"; }
 
 # nbd_pid NAME: the server's pid (empty when its pid file is gone).
 nbd_pid() { cat "$PWD/$1.pid" 2>/dev/null || true; }
@@ -171,39 +155,17 @@ sr_dump() {
 # ---- qcow2 byte-level helpers (corruption and leak tests) ----
 
 # be_field IMAGE OFFSET SIZE: big-endian unsigned field as a decimal.
-be_field() {
-	python3 -c 'import sys
-f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
-print(int.from_bytes(f.read(int(sys.argv[3])), "big"))' "$1" "$2" "$3"
-}
+be_field() { python3 "$LQ_TESTS/lq_qcow2.py" be-field "$@"; }
 
 # poke_be IMAGE OFFSET SIZE VALUE: write a big-endian field in place.
-poke_be() {
-	python3 -c 'import sys
-f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2]))
-f.write(int(sys.argv[4]).to_bytes(int(sys.argv[3]), "big"))' "$1" "$2" "$3" "$4"
-}
+poke_be() { python3 "$LQ_TESTS/lq_qcow2.py" poke-be "$@"; }
 
 # flip_bit IMAGE OFFSET BIT: invert one bit of one byte.
-flip_bit() {
-	python3 -c 'import sys
-f = open(sys.argv[1], "r+b"); o = int(sys.argv[2]); f.seek(o); b = f.read(1)
-b = b[0] if b else 0; f.seek(o); f.write(bytes([b ^ (1 << int(sys.argv[3]))]))' "$1" "$2" "$3"
-}
+flip_bit() { python3 "$LQ_TESTS/lq_qcow2.py" flip-bit "$@"; }
 
 # leak_cluster IMAGE: append one cluster and give it refcount 1 in its
 # refcount block (which must exist), making a leak qemu-img also reports.
-leak_cluster() {
-	python3 -c 'import sys
-f = open(sys.argv[1], "r+b"); h = f.read(104)
-be = lambda a, b: int.from_bytes(h[a:b], "big")
-cs = 1 << be(20, 24); order = be(96, 100) if be(4, 8) == 3 else 4
-f.seek(0, 2); end = -(-f.tell() // cs) * cs; f.truncate(end + cs)
-k = end // cs; per = cs * 8 >> order; assert order >= 3
-f.seek(be(48, 56) + 8 * (k // per)); rb = int.from_bytes(f.read(8), "big") & ~0x1ff
-assert rb, "no refcount block for the new cluster"
-w = (1 << order) // 8; f.seek(rb + w * (k % per)); f.write((1).to_bytes(w, "big"))' "$1"
-}
+leak_cluster() { python3 "$LQ_TESTS/lq_qcow2.py" leak-cluster "$1"; }
 
 # rc_of CMD...: the exit status of CMD (never fails the test itself).
 rc_of() {
@@ -216,12 +178,10 @@ rc_of() {
 # the filename; `lq img check --json` output normalised the same way with
 # check_json_lq.  Equal strings mean every counter agrees.
 check_json() {
-	qemu-img check --output=json "$1" 2>/dev/null | python3 -c 'import sys, json
-d = json.load(sys.stdin); d.pop("filename", None); print(json.dumps(d, sort_keys=True))'
+	qemu-img check --output=json "$1" 2>/dev/null | python3 "$LQ_TESTS/lq_qcow2.py" check-json
 }
 check_json_lq() {
-	lq img check --json "$1" 2>/dev/null | python3 -c 'import sys, json
-d = json.load(sys.stdin); d.pop("filename", None); print(json.dumps(d, sort_keys=True))'
+	lq img check --json "$1" 2>/dev/null | python3 "$LQ_TESTS/lq_qcow2.py" check-json
 }
 
 # ---- qcow2 engine helpers ----

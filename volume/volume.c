@@ -7,7 +7,7 @@
 
 const struct rpc_field vol_create_schema[] = {
 	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "name", RPC_STRING },
-	{ "description", RPC_STRING }, { "size", RPC_INT64 }, { "sharable", RPC_BOOL }, { NULL, 0 } };
+	{ "description", RPC_STRING }, { "size", RPC_SIZE }, { "sharable", RPC_BOOL }, { NULL, 0 } };
 const struct rpc_field vol_key_schema[] = {
 	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { NULL, 0 } };
 const struct rpc_field vol_set_schema[] = {

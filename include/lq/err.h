@@ -12,6 +12,12 @@
  * SR_BACKEND_FAILURE with the message.  `errnum` is an errno value telling
  * the kind of failure (EIO, EINVAL, ENOSPC, EUCLEAN for corrupt metadata,
  * ENOTSUP for unsupported features) so that NBD can answer with it.
+ *
+ * Text: a system failure's message ends with ": %m" (errno as it was
+ * when the failure was found; never strerror()).  The record is logged
+ * once, by whoever ends the operation (the entry point: rpc_main, the
+ * CLI, the NBD server); code that passes -1 up does not log it, and code
+ * that swallows a failure logs it as a warning where it swallows it.
  */
 #ifndef LQ_ERR_H
 #define LQ_ERR_H
@@ -40,7 +46,7 @@ int err_set_at(const char *file, int line, int errnum, const char *code,
 #define err_set(errnum, ...) err_set_at(__FILE__, __LINE__, (errnum), NULL, __VA_ARGS__)
 /* Record a failure with an explicit xapi error code; evaluates to -1. */
 #define err_xapi(code, ...) err_set_at(__FILE__, __LINE__, EINVAL, (code), __VA_ARGS__)
-/* Record a failure from errno ("%m" style is appended by the caller). */
+/* Record a failure from errno; the message ends with ": %m". */
 #define err_sys(...) err_set_at(__FILE__, __LINE__, errno ? errno : EIO, NULL, __VA_ARGS__)
 /* Corrupt on-disk metadata. */
 #define err_corrupt(...) err_set_at(__FILE__, __LINE__, EUCLEAN, NULL, __VA_ARGS__)

@@ -13,6 +13,9 @@
 /* Read the whole file into a NUL-terminated malloc'd buffer; fails with
  * EFBIG beyond max bytes.  *len excludes the added NUL. */
 int file_read_all(const char *path, size_t max, char **buf, size_t *len);
+/* The same for an open descriptor, read to its end; `what` names it in
+ * errors. */
+int file_read_fd(int fd, const char *what, size_t max, char **buf, size_t *len);
 /* Replace path with buf atomically (see above); mode for a new file. */
 int file_write_atomic(const char *path, const void *buf, size_t len, int mode);
 /* fsync the directory holding path (after a create, rename or unlink). */

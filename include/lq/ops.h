@@ -50,9 +50,11 @@ void ops_uri_clear(struct ops_uri *u);
 
 /* ---- SR handle -------------------------------------------------------- */
 enum {
-	/* Hold the SR lock until ops_sr_close (needed to change anything,
-	 * including activation records).  Without it the document is read
-	 * under the lock and the lock is dropped at once. */
+	/* Hold the SR lock exclusively until ops_sr_close (needed to change
+	 * anything, including activation records).  Without it the document
+	 * is read under the lock taken shared (which works on a read-only
+	 * filesystem) and the lock is dropped at once.  Either wait is
+	 * bounded (STORE_LOCK_TIMEOUT_MS, lq/store.h). */
 	OPS_SR_LOCKED = 1 << 0,
 };
 
@@ -133,13 +135,20 @@ int ops_sr_ls(const char *type, const char *sr, struct json_object **result);
 int ops_sr_probe(const char *type, struct json_object *config, struct json_object **result);
 int ops_sr_set_name(const char *type, const char *sr, const char *name);
 int ops_sr_set_description(const char *type, const char *sr, const char *description);
+/* Is type an SR type this plugin serves (else an error)? */
+int ops_plugin_check(const char *type);
 /* Plugin.ls: the SR strings attached on this host for type. */
 int ops_plugin_ls(const char *type, struct json_object **result);
 int ops_plugin_diagnostics(const char *type, struct json_object **result);
 
-/* Orphan sweep: remove store images that no node of the document names
+/* Orphan sweep: move store images that no node of the document names
  * (left by a crash between image creation and commit, or between commit
- * and removal).  Needs OPS_SR_LOCKED.  Returns the number removed. */
+ * and removal, or not named by a restored older document) into the
+ * store's quarantine; restore quarantined images the document names
+ * again; remove quarantined images older than the grace period
+ * (LVQCOW_QUARANTINE_GRACE seconds, default OPS_QUARANTINE_GRACE).
+ * Needs OPS_SR_LOCKED.  Returns the number moved into quarantine. */
+#define OPS_QUARANTINE_GRACE (24 * 3600)
 int ops_sr_sweep(struct ops_sr *sr);
 
 /* ---- Volume verbs ----------------------------------------------------- */

@@ -19,30 +19,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lq/xerr.h"
+
 struct json_object;
 
 /* Largest parameter object read from stdin. */
 #define RPC_MAX_INPUT (64u << 20)
 
-/* First element of params for the SR_BACKEND_FAILURE errors, the way the
- * Python bindings print an exception: [class name, message]. */
-#define RPC_E_SR_NOT_ATTACHED "Sr_not_attached"
-#define RPC_E_SR_NOT_EXIST "SR_does_not_exist"
-#define RPC_E_VOL_NOT_EXIST "Volume_does_not_exist"
-#define RPC_E_UNIMPLEMENTED "Unimplemented"
-#define RPC_E_ACTIVATED_ELSEWHERE "Activated_on_another_host"
-#define RPC_E_UNMARSHAL "UnmarshalException"
-#define RPC_E_TYPE "TypeError"
-#define RPC_E_INVALID "Invalid_argument"
-/* XenAPI codes printed as they are, with fixed first params. */
-#define RPC_E_INVALID_SIZE "SR_BACKEND_FAILURE_79"  /* ["VDI Invalid size", detail] */
-#define RPC_E_VDI_IN_USE "SR_BACKEND_FAILURE_24"    /* ["VDIInUse", detail] */
-#define RPC_E_SR_NOT_EMPTY "SR_NOT_EMPTY"           /* [] */
-
 enum rpc_type {
 	RPC_STRING,
 	RPC_BOOL,
-	RPC_INT64,
+	RPC_INT64,       /* beyond int64: UnmarshalException */
+	RPC_SIZE,        /* int64 byte size; beyond int64: XERR_INVALID_SIZE */
 	RPC_DICT,        /* (string * string) list: object of strings */
 	RPC_OPT_STRING,  /* optional string */
 };
@@ -85,9 +73,10 @@ struct rpc_sr_stat {
 	bool clustered;
 };
 
+/* Plugin.query: what differs between the plugins.  Vendor, copyright,
+ * version and API version are the product's (lq/version.h). */
 struct rpc_query {
-	const char *plugin, *name, *description, *vendor, *copyright, *version;
-	const char *required_api_version;
+	const char *plugin, *name, *description;
 	const char *const *features;
 	size_t nfeatures;
 	const struct rpc_kv *configuration;

@@ -2,14 +2,22 @@
  *
  * One interface, one implementation per SR type: "fileqcow" keeps every
  * node as a file in a directory, "lvqcow" (later) one logical volume per
- * node in a volume group.  ops chooses the implementation from the plugin
- * name and never looks inside.  Image names are store-relative and
- * derived from immutable node uuids, so they never come from a user.
+ * node in a volume group.  ops reaches a store only through the store_*
+ * wrappers below, which choose the implementation from the SR type and
+ * check the lock rule once: anything that changes the SR needs the SR
+ * lock held exclusively (an internal invariant, asserted).  Image names
+ * are store-relative and derived from immutable node uuids; the store
+ * refuses any name not of its own form, so a damaged document cannot make
+ * it touch anything else.
  *
  * A store handle names one SR root (for the directory store: the SR
  * directory).  The SR lock and the document commit are the store's
  * because their mechanics differ (a lock file and rename for a directory;
  * the VG lock and metadata slots for LVM).
+ *
+ * Unreferenced images are never deleted on sight: they are moved into the
+ * store's quarantine, which keeps them under a name carrying the time they
+ * were set aside, until a later sweep removes them (see ops_sr_sweep).
  */
 #ifndef LQ_STORE_H
 #define LQ_STORE_H
@@ -17,48 +25,117 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct json_object;
 struct store;
 
+enum store_lock {
+	STORE_UNLOCKED,
+	STORE_SHARED,     /* reading: many at once, works on a read-only fs */
+	STORE_EXCLUSIVE,  /* changing anything */
+};
+
+/* A quarantined image: the store's name for the entry, the image name it
+ * had, and when it was set aside. */
+struct store_quarantined {
+	const char *entry;
+	const char *image;
+	time_t since;
+};
+
+typedef int (*store_image_fn)(const char *image, void *arg);
+typedef int (*store_quarantine_fn)(const struct store_quarantined *q, void *arg);
+
+/* One implementation.  The wrappers below document the operations. */
 struct store_ops {
 	const char *type;
-	/* Check device-config and canonicalise it into the SR string
-	 * (malloc'd); touches nothing. */
 	int (*sr_config)(struct json_object *config, char **root);
-	/* Lay out an empty SR at root (everything but the document). */
-	int (*sr_prepare)(const char *root);
 	int (*open)(const char *root, struct store **out);
 	void (*close)(struct store *s);
-	/* Does root hold an SR (false without error if not)? */
-	bool (*sr_exists)(const char *root);
-	/* Remove the SR's layout: the document first (the commit point),
-	 * then the rest; the caller holds the lock and has emptied the SR. */
+	int (*sr_prepare)(struct store *s);
+	bool (*sr_exists)(struct store *s);
 	int (*sr_remove)(struct store *s);
-	int (*lock)(struct store *s);
+	int (*lock)(struct store *s, enum store_lock mode);
 	void (*unlock)(struct store *s);
 	int (*meta_read)(struct store *s, char **buf, size_t *len);
 	int (*meta_write)(struct store *s, const char *buf, size_t len);
-	/* Reserve room for a node of virtual size and name its image; the
-	 * qcow2 image is then written at image_path. */
+	bool (*image_name_ok)(const char *image);
 	int (*node_alloc)(struct store *s, const char *node_uuid, uint64_t vsize,
 			  char *image, size_t n);
 	int (*node_remove)(struct store *s, const char *image);
 	int (*image_path)(struct store *s, const char *image, char *buf, size_t n);
-	/* Bytes the image occupies in the store. */
 	int (*image_size)(struct store *s, const char *image, uint64_t *bytes);
-	/* Call fn for every image name present (for the orphan sweep). */
-	int (*image_list)(struct store *s, int (*fn)(const char *image, void *arg), void *arg);
+	int (*image_list)(struct store *s, store_image_fn fn, void *arg);
 	int (*space)(struct store *s, uint64_t *free_bytes, uint64_t *total_bytes);
+	int (*quarantine)(struct store *s, const char *image, time_t now);
+	int (*quarantine_list)(struct store *s, store_quarantine_fn fn, void *arg);
+	int (*quarantine_remove)(struct store *s, const char *entry);
+	int (*quarantine_restore)(struct store *s, const char *entry);
 };
 
 struct store {
 	const struct store_ops *ops;
 	char *root;
+	enum store_lock lock;    /* maintained by the wrappers */
 };
 
-/* The implementation for an SR type, or NULL. */
-const struct store_ops *store_find(const char *type);
+/* Is there a store for this SR type? */
+bool store_type_known(const char *type);
+/* Check device-config and canonicalise it into the SR string (malloc'd);
+ * touches nothing. */
+int store_sr_config(const char *type, struct json_object *config, char **root);
+/* Open the store at root (an SR or a place for one); no lock is taken. */
+int store_open(const char *type, const char *root, struct store **out);
+/* Drops the lock with the handle; NULL is ignored. */
+void store_close(struct store *s);
+
+/* Take the SR lock; waits at most LVQCOW_LOCK_TIMEOUT_MS (default
+ * STORE_LOCK_TIMEOUT_MS) and then fails naming the SR. */
+#define STORE_LOCK_TIMEOUT_MS 180000
+int store_lock(struct store *s, enum store_lock mode);
+void store_unlock(struct store *s);
+
+/* Lay out an empty SR (everything but the document). */
+int store_sr_prepare(struct store *s);
+/* Does the store hold an SR document (false without error if not)? */
+bool store_sr_exists(struct store *s);
+/* Remove the SR's layout (exclusive lock, the caller emptied the SR):
+ * first check that everything to remove is the store's own, refusing
+ * and changing nothing otherwise; then the document (the commit point),
+ * then the rest. */
+int store_sr_remove(struct store *s);
+
+/* The document: read under any lock, write exclusively. */
+int store_meta_read(struct store *s, char **buf, size_t *len);
+int store_meta_write(struct store *s, const char *buf, size_t len);
+
+/* Is image a name of the store's own form? */
+bool store_image_name_ok(const struct store *s, const char *image);
+/* Reserve room for a node of virtual size and name its image; the qcow2
+ * image is then written at store_image_path (exclusive lock). */
+int store_node_alloc(struct store *s, const char *node_uuid, uint64_t vsize,
+		     char *image, size_t n);
+/* Remove a node's image (exclusive lock); absent is not an error. */
+int store_node_remove(struct store *s, const char *image);
+/* The path of an image for the qcow2 engine; fails unless the name is of
+ * the store's form and names a regular file or nothing. */
+int store_image_path(struct store *s, const char *image, char *buf, size_t n);
+/* Bytes the image occupies in the store. */
+int store_image_size(struct store *s, const char *image, uint64_t *bytes);
+/* Call fn for every name present where images live, whatever its form. */
+int store_image_list(struct store *s, store_image_fn fn, void *arg);
+int store_space(struct store *s, uint64_t *free_bytes, uint64_t *total_bytes);
+
+/* Quarantine (all changes exclusive).  Set an image aside at time now;
+ * list the quarantined images (entries not of the store's form are never
+ * listed nor touched); remove one for good; move one back to its image
+ * name (fails if that name is taken). */
+int store_quarantine(struct store *s, const char *image, time_t now);
+int store_quarantine_list(struct store *s, store_quarantine_fn fn, void *arg);
+int store_quarantine_remove(struct store *s, const char *entry);
+int store_quarantine_restore(struct store *s, const char *entry);
+
 extern const struct store_ops store_file_ops;
 
 #endif

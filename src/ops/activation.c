@@ -31,7 +31,7 @@ static int act_path(struct ops_sr *sr, const char *key, char *buf, size_t n)
 	int len;
 
 	if (!uuid_is_valid(key))
-		return err_xapi(RPC_E_VOL_NOT_EXIST, "%.200s", key);
+		return err_xapi(XERR_VOL_NOT_EXIST, "%.200s", key);
 	if (ops_sr_runtime_dir(sr, dir, sizeof dir) < 0)
 		return -1;
 	len = snprintf(buf, n, "%s/active", dir);
@@ -178,9 +178,9 @@ int ops_activation_put(struct ops_activation *act, const char *domain, bool read
 	int i = ops_activation_find(act, domain);
 
 	if (!domain[0] || strlen(domain) >= OPS_DOMAIN_MAX)
-		return err_xapi(RPC_E_INVALID, "domain '%.64s' is empty or too long", domain);
+		return err_xapi(XERR_INVALID, "domain '%.64s' is empty or too long", domain);
 	if (i < 0 && act->n >= OPS_ACTIVE_MAX)
-		return err_xapi(RPC_E_VDI_IN_USE, "already active for %d domains", OPS_ACTIVE_MAX);
+		return err_xapi(XERR_VDI_IN_USE, "already active for %d domains", OPS_ACTIVE_MAX);
 	if (i < 0)
 		i = (int)act->n++;
 	snprintf(act->dom[i].domain, sizeof act->dom[i].domain, "%s", domain);

@@ -144,7 +144,7 @@ int ops_attach_find(const char *type, const char *sr, struct ops_attachment *out
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return err_xapi(RPC_E_SR_NOT_ATTACHED, "%s", sr);
+		return err_xapi(XERR_SR_NOT_ATTACHED, "%s", sr);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 #include "lq/cleanup.h"
 #include "lq/err.h"
 #include "lq/file.h"
-#include "lq/rpc.h"
+#include "lq/xerr.h"
 #include "datapath-int.h"
 
 #define DP_ATTACHED_MAX (1u << 20)
@@ -67,7 +67,7 @@ static int update(const struct dp *d, const char *domain, bool add)
 		return err_set(ENOMEM, "out of memory");
 	n = filter(buf, hex, out);
 	if (add && n >= DP_ATTACHED_DOMAINS)
-		return err_xapi(RPC_E_INVALID, "volume %s is attached by %d domains already",
+		return err_xapi(XERR_INVALID, "volume %s is attached by %d domains already",
 				d->vol.key, n);
 	if (add) {
 		strcat(strcat(out, hex), "\n");
@@ -81,7 +81,7 @@ static int update(const struct dp *d, const char *domain, bool add)
 int ops_dp_attached_add(const struct dp *d, const char *domain)
 {
 	if (strlen(domain) >= OPS_DOMAIN_MAX)
-		return err_xapi(RPC_E_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
+		return err_xapi(XERR_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
 	return update(d, domain, true) < 0 ? -1 : 0;
 }
 

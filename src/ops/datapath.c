@@ -69,7 +69,7 @@ int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backe
 	int r = 0;
 
 	if (strlen(domain) >= OPS_DOMAIN_MAX)
-		return err_xapi(RPC_E_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
+		return err_xapi(XERR_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
 	if (ops_dp_open(uri, &d) < 0)
 		return -1;
 	if (!ops_dp_server_running(&d))
@@ -99,7 +99,7 @@ static int activate_fn(struct ops_activation *act, void *p)
 
 	for (size_t i = 0; a->read_write && !a->sharable && i < act->n; i++)
 		if ((int)i != self && act->dom[i].read_write)
-			return err_xapi(RPC_E_VDI_IN_USE,
+			return err_xapi(XERR_VDI_IN_USE,
 					"the volume is active read-write for another domain");
 	return ops_activation_put(act, a->domain,
 				  a->read_write || (self >= 0 && act->dom[self].read_write));
@@ -115,10 +115,10 @@ int ops_datapath_activate(const char *uri, const char *domain, bool read_write)
 		return -1;
 	a.sharable = d.vol.sharable;
 	if (!ops_dp_server_running(&d))
-		err_xapi(RPC_E_INVALID, "volume %s is not attached%s", d.vol.key,
+		err_xapi(XERR_INVALID, "volume %s is not attached%s", d.vol.key,
 			 err_errnum() == ETIMEDOUT ? " (its NBD server does not answer)" : "");
 	else if (read_write && !d.vol.read_write)
-		err_xapi(RPC_E_INVALID, "volume %s is read-only", d.vol.key);
+		err_xapi(XERR_INVALID, "volume %s is read-only", d.vol.key);
 	else
 		r = ops_activation_update(d.sr, d.vol.key, activate_fn, &a);
 	ops_dp_close(&d);

@@ -35,6 +35,8 @@ void ops_attach_clear(struct ops_attachment *a);
 
 /* srh.c: open a store by type and root, lock it and load the document. */
 int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out);
+/* sr.c: 1 if root holds an SR of type, 0 if not, -1 on error. */
+int ops_sr_present(const char *type, const char *root);
 /* Remove the SR's runtime directory (after SR.destroy). */
 void ops_sr_forget_runtime(const char *uuid);
 

@@ -2,8 +2,10 @@
  *
  * Crash ordering: SR.create lays out the store first and writes the
  * document last (the SR exists once the document does); SR.destroy
- * removes the document first (the SR is gone from then on) and the rest
- * after, so a crash leaves an SR or leftovers that SR.create reuses. */
+ * has the store check that everything it would remove is its own (else
+ * it refuses and nothing changes), then removes the document first (the
+ * SR is gone from then on) and the rest after, so a crash leaves an SR or
+ * leftovers that SR.create reuses. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +18,6 @@
 #include "lq/store.h"
 #include "ops-int.h"
 
-static const struct store_ops *store_of(const char *type)
-{
-	const struct store_ops *so = store_find(type);
-
-	if (!so)
-		err_set(EINVAL, "no store for SR type '%s'", type);
-	return so;
-}
-
 static int write_first_doc(struct store *st, const char *uuid, const char *name,
 			   const char *description)
 {
@@ -36,13 +29,13 @@ static int write_first_doc(struct store *st, const char *uuid, const char *name,
 	if (!m)
 		return -1;
 	m->generation = 1;
-	if (st->ops->lock(st) == 0) {
+	if (store_lock(st, STORE_EXCLUSIVE) == 0) {
 		/* A concurrent SR.create may have won the race. */
-		if (st->ops->sr_exists(st->root))
-			rc = err_xapi(RPC_E_INVALID, "%s already holds an SR", st->root);
+		if (store_sr_exists(st))
+			rc = err_xapi(XERR_INVALID, "%s already holds an SR", st->root);
 		else if (meta_format(m, &buf, &len) == 0)
-			rc = st->ops->meta_write(st, buf, len);
-		st->ops->unlock(st);
+			rc = store_meta_write(st, buf, len);
+		store_unlock(st);
 	}
 	free(buf);
 	meta_free(m);
@@ -69,29 +62,44 @@ static int create_result(struct json_object *config, const char *root, const cha
 int ops_sr_create(const char *type, const char *uuid, struct json_object *config,
 		  const char *name, const char *description, struct json_object **result)
 {
-	const struct store_ops *so = store_of(type);
 	struct store *st = NULL;
 	char *root = NULL;
 	int rc = -1;
 
-	if (!so)
-		return -1;
 	if (!uuid_is_valid(uuid))
-		return err_xapi(RPC_E_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
+		return err_xapi(XERR_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
 	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
-	    so->sr_config(config, &root) < 0)
+	    store_sr_config(type, config, &root) < 0)
 		return -1;
-	if (so->sr_prepare(root) == 0 && so->open(root, &st) == 0) {
+	if (store_open(type, root, &st) == 0 && store_sr_prepare(st) == 0) {
 		fault_point("sr-create.prepared");
 		if (write_first_doc(st, uuid, name, description) == 0)
 			rc = create_result(config, root, uuid, result);
 	}
 	if (rc == 0)
 		log_info("created SR %s at %s", uuid, root);
-	if (st)
-		so->close(st);
+	store_close(st);
 	free(root);
 	return rc;
+}
+
+int ops_sr_present(const char *type, const char *root)
+{
+	struct store *st;
+	int rc;
+
+	if (store_open(type, root, &st) < 0)
+		return -1;
+	rc = store_sr_exists(st) ? 1 : 0;
+	store_close(st);
+	return rc;
+}
+
+int ops_plugin_check(const char *type)
+{
+	if (!store_type_known(type))
+		return err_set(EINVAL, "no store for SR type '%.64s'", type);
+	return 0;
 }
 
 static int check_config_uuid(struct json_object *config, struct ops_sr *h)
@@ -100,28 +108,27 @@ static int check_config_uuid(struct json_object *config, struct ops_sr *h)
 
 	if (json_object_object_get_ex(config, "sr_uuid", &u) &&
 	    strcmp(json_object_get_string(u), h->uuid))
-		return err_xapi(RPC_E_SR_NOT_EXIST, "%s holds SR %s, not %.64s", h->sr, h->uuid,
+		return err_xapi(XERR_SR_NOT_EXIST, "%s holds SR %s, not %.64s", h->sr, h->uuid,
 				json_object_get_string(u));
 	return 0;
 }
 
 int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 {
-	const struct store_ops *so = store_of(type);
 	struct ops_sr *h = NULL;
 	char *root = NULL;
-	int rc = -1;
+	int rc = -1, present;
 
-	if (!so || so->sr_config(config, &root) < 0)
+	if (store_sr_config(type, config, &root) < 0)
 		return -1;
-	if (!so->sr_exists(root)) {
-		rc = err_xapi(RPC_E_SR_NOT_EXIST, "no SR at %s", root);
-	} else if (ops_sr_load(type, root, true, &h) == 0 && check_config_uuid(config, h) == 0 &&
-		   ops_attach_record(type, h->uuid, h->sr) == 0) {
+	if ((present = ops_sr_present(type, root)) == 0) {
+		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
+	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 &&
+		   check_config_uuid(config, h) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
 		/* The sweep is housekeeping: its failure must not fail attach. */
 		int n = ops_sr_sweep(h);
 		if (n > 0)
-			log_info("SR %s: removed %d orphan images", h->sr, n);
+			log_info("SR %s: set aside %d unreferenced images in quarantine", h->sr, n);
 		else if (n < 0)
 			log_warn("SR %s: orphan sweep: %s", h->sr, err_last()->msg);
 		*sr_out = root;
@@ -153,9 +160,9 @@ int ops_sr_destroy(const char *type, const char *sr)
 	if (ops_sr_open(type, sr, OPS_SR_LOCKED, &h) < 0)
 		return -1;
 	if (h->meta->nvolumes)
-		rc = err_xapi(RPC_E_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
+		rc = err_xapi(XERR_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
 			      h->meta->nvolumes);
-	else if (h->store->ops->sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
+	else if (store_sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
 		rc = 0;
 	if (rc == 0) {
 		ops_sr_forget_runtime(h->uuid);

@@ -53,12 +53,14 @@ int ops_sr_ls(const char *type, const char *sr, struct json_object **result)
  * carries sr_uuid. */
 static int probe_one(const char *type, const char *root, struct json_object **out)
 {
-	const struct store_ops *so = store_find(type);
 	struct rpc_kv kv[2] = { { "path", root }, { "sr_uuid", NULL } };
 	struct ops_sr *h = NULL;
 	struct rpc_sr_stat st;
+	int present = ops_sr_present(type, root);
 
-	if (!so->sr_exists(root)) {
+	if (present < 0)
+		return -1;
+	if (!present) {
 		*out = rpc_probe_json(kv, 1, true, NULL);
 		return *out ? 0 : -1;
 	}
@@ -74,13 +76,10 @@ static int probe_one(const char *type, const char *root, struct json_object **ou
 
 int ops_sr_probe(const char *type, struct json_object *config, struct json_object **result)
 {
-	const struct store_ops *so = store_find(type);
 	struct json_object *a, *r;
 	char *root = NULL;
 
-	if (!so)
-		return err_set(EINVAL, "no store for SR type '%s'", type);
-	if (so->sr_config(config, &root) < 0)
+	if (store_sr_config(type, config, &root) < 0)
 		return -1;
 	if (probe_one(type, root, &r) < 0) {
 		free(root);

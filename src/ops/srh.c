@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "lq/err.h"
-#include "lq/log.h"
 #include "lq/meta.h"
 #include "lq/rpc.h"
 #include "lq/rundir.h"
@@ -20,37 +19,32 @@ static int load_doc(struct ops_sr *h)
 	size_t len = 0;
 	int rc;
 
-	if (h->store->ops->meta_read(h->store, &buf, &len) < 0)
+	if (store_meta_read(h->store, &buf, &len) < 0)
 		return -1;
 	rc = meta_parse(buf, len, &h->meta);
 	free(buf);
-	if (rc < 0)
-		log_error("SR %s: %s", h->sr, err_last()->msg);
 	return rc;
 }
 
 int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out)
 {
-	const struct store_ops *so = store_find(type);
 	struct ops_sr *h;
 
-	if (!so)
-		return err_set(EINVAL, "no store for SR type '%s'", type);
 	if (!(h = calloc(1, sizeof *h)) || !(h->sr = strdup(root))) {
 		free(h);
 		return err_set(ENOMEM, "out of memory");
 	}
 	snprintf(h->type, sizeof h->type, "%s", type);
-	if (so->open(root, &h->store) < 0 || h->store->ops->lock(h->store) < 0)
+	/* Readers share the lock: nothing is written for them. */
+	if (store_open(type, root, &h->store) < 0 ||
+	    store_lock(h->store, keep_lock ? STORE_EXCLUSIVE : STORE_SHARED) < 0)
 		goto fail;
-	h->locked = true;
+	h->locked = keep_lock;
 	if (load_doc(h) < 0)
 		goto fail;
 	snprintf(h->uuid, sizeof h->uuid, "%s", h->meta->uuid);
-	if (!keep_lock) {
-		h->store->ops->unlock(h->store);
-		h->locked = false;
-	}
+	if (!keep_lock)
+		store_unlock(h->store);
 	*out = h;
 	return 0;
 fail:
@@ -67,7 +61,7 @@ int ops_sr_open(const char *type, const char *sr, unsigned flags, struct ops_sr 
 		return -1;
 	rc = ops_sr_load(type, sr, flags & OPS_SR_LOCKED, out);
 	if (rc == 0 && strcmp((*out)->uuid, a.uuid)) {
-		rc = err_xapi(RPC_E_SR_NOT_EXIST, "%s now holds SR %s, not the attached %s", sr,
+		rc = err_xapi(XERR_SR_NOT_EXIST, "%s now holds SR %s, not the attached %s", sr,
 			      (*out)->uuid, a.uuid);
 		ops_sr_close(*out);
 	}
@@ -88,7 +82,7 @@ int ops_sr_commit(struct ops_sr *h)
 		h->meta->generation--;
 		return -1;
 	}
-	rc = h->store->ops->meta_write(h->store, buf, len);
+	rc = store_meta_write(h->store, buf, len);
 	free(buf);
 	return rc;
 }
@@ -97,8 +91,7 @@ void ops_sr_close(struct ops_sr *h)
 {
 	if (!h)
 		return;
-	if (h->store)
-		h->store->ops->close(h->store); /* drops the lock with it */
+	store_close(h->store); /* drops the lock with it */
 	meta_free(h->meta);
 	free(h->sr);
 	free(h);
@@ -127,7 +120,7 @@ void ops_sr_forget_runtime(const char *uuid)
 int ops_check_str(const char *what, const char *s)
 {
 	if (strlen(s) > OPS_STR_MAX)
-		return err_xapi(RPC_E_INVALID, "%s is longer than %u bytes", what, OPS_STR_MAX);
+		return err_xapi(XERR_INVALID, "%s is longer than %u bytes", what, OPS_STR_MAX);
 	return 0;
 }
 
@@ -135,6 +128,6 @@ int ops_find_volume(struct ops_sr *sr, const char *key, struct meta_volume **out
 {
 	*out = meta_volume_find(sr->meta, key);
 	if (!*out)
-		return err_xapi(RPC_E_VOL_NOT_EXIST, "%.200s", key);
+		return err_xapi(XERR_VOL_NOT_EXIST, "%.200s", key);
 	return 0;
 }

@@ -1,10 +1,25 @@
-/* ops/sweep: remove images no node of the document names.
+/* ops/sweep: set aside images no node of the document names.
  *
  * Volume.create writes its image before committing the document and
  * Volume.destroy commits before removing the image, so a crash leaves at
  * worst an image nobody references.  This pass (run under the SR lock on
- * SR.attach, and usable by the GC) removes them. */
+ * SR.attach, and usable by the GC) deals with them without ever deleting
+ * on sight: an operator who restored an older copy of the document would
+ * otherwise lose every volume created since.
+ *
+ *  1. Quarantined images the document names again (the newer document was
+ *     put back) return to their place; the others are removed once they
+ *     have been in quarantine longer than the grace period.
+ *  2. Every image of the store's form that no node names is moved into
+ *     quarantine.  Names not of the store's form are left alone.
+ *
+ * If any node of the document names an image not of the store's form,
+ * the document is not trusted to say what is unreferenced and the sweep
+ * changes nothing.
+ */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lq/err.h"
 #include "lq/log.h"
@@ -14,33 +29,91 @@
 
 struct sweep_ctx {
 	struct ops_sr *sr;
-	int removed;
+	time_t now;
+	long long grace;
+	int moved;
 };
 
-static int sweep_one(const char *image, void *arg)
+static long long sweep_grace(void)
+{
+	const char *e = getenv("LVQCOW_QUARANTINE_GRACE");
+	char *end;
+	long long v;
+
+	if (!e || !*e)
+		return OPS_QUARANTINE_GRACE;
+	errno = 0;
+	v = strtoll(e, &end, 10);
+	return *end || errno || v < 0 ? OPS_QUARANTINE_GRACE : v;
+}
+
+static int sweep_check_doc(struct ops_sr *sr)
+{
+	for (size_t i = 0; i < sr->meta->nnodes; i++)
+		if (!store_image_name_ok(sr->store, sr->meta->nodes[i].image))
+			return err_corrupt("SR %s: node %s names image '%.80s', not of the store's "
+					   "form: nothing swept", sr->sr, sr->meta->nodes[i].uuid,
+					   sr->meta->nodes[i].image);
+	return 0;
+}
+
+/* Failures here concern one image: log them and go on with the rest. */
+static void sweep_warn(struct sweep_ctx *c)
+{
+	log_warn("SR %s: %s", c->sr->sr, err_last()->msg);
+}
+
+static int sweep_quarantined(const struct store_quarantined *q, void *arg)
+{
+	struct sweep_ctx *c = arg;
+
+	if (meta_image_known(c->sr->meta, q->image)) {
+		if (store_quarantine_restore(c->sr->store, q->entry) == 0) {
+			log_info("SR %s: image %s is named again: restored from quarantine",
+				 c->sr->sr, q->image);
+			return 0;
+		}
+		/* e.g. the name is in use again: this copy just ages out */
+		sweep_warn(c);
+	}
+	if ((long long)c->now - (long long)q->since < c->grace)
+		return 0;
+	if (store_quarantine_remove(c->sr->store, q->entry) < 0)
+		sweep_warn(c);
+	else
+		log_info("SR %s: removed %s after its grace period in quarantine", c->sr->sr,
+			 q->entry);
+	return 0;
+}
+
+static int sweep_image(const char *image, void *arg)
 {
 	struct sweep_ctx *c = arg;
 
 	if (meta_image_known(c->sr->meta, image))
 		return 0;
-	log_info("SR %s: removing orphan image %s", c->sr->sr, image);
-	/* Names the store does not recognise (temporary files of its own)
-	 * are its business: node_remove refuses them and we carry on. */
-	if (c->sr->store->ops->node_remove(c->sr->store, image) < 0) {
-		log_warn("SR %s: %s", c->sr->sr, err_last()->msg);
+	if (!store_image_name_ok(c->sr->store, image)) {
+		log_warn("SR %s: '%.80s' is not an image of this SR: left alone", c->sr->sr, image);
 		return 0;
 	}
-	c->removed++;
+	if (store_quarantine(c->sr->store, image, c->now) < 0) {
+		sweep_warn(c);
+		return 0;
+	}
+	log_warn("SR %s: image %s is named by no node: moved to quarantine", c->sr->sr, image);
+	c->moved++;
 	return 0;
 }
 
 int ops_sr_sweep(struct ops_sr *sr)
 {
-	struct sweep_ctx c = { sr, 0 };
+	struct sweep_ctx c = { sr, time(NULL), sweep_grace(), 0 };
 
 	if (!sr->locked)
 		return err_set(EINVAL, "sweep without the SR lock");
-	if (sr->store->ops->image_list(sr->store, sweep_one, &c) < 0)
+	if (sweep_check_doc(sr) < 0 ||
+	    store_quarantine_list(sr->store, sweep_quarantined, &c) < 0 ||
+	    store_image_list(sr->store, sweep_image, &c) < 0)
 		return -1;
-	return c.removed;
+	return c.moved;
 }

@@ -96,7 +96,7 @@ static char *decode(const char *s, const char *end)
 
 static int bad_uri(const char *uri, const char *why)
 {
-	return err_xapi(RPC_E_INVALID, "malformed volume URI '%.200s': %s", uri, why);
+	return err_xapi(XERR_INVALID, "malformed volume URI '%.200s': %s", uri, why);
 }
 
 int ops_uri_parse(const char *uri, struct ops_uri *out)

@@ -30,10 +30,10 @@
 static int check_size(int64_t size, uint64_t *rounded)
 {
 	if (size < 0)
-		return err_xapi(RPC_E_INVALID_SIZE, "size %lld is negative", (long long)size);
+		return err_xapi(XERR_INVALID_SIZE, "size %lld is negative", (long long)size);
 	if (!align_up_checked((uint64_t)size, OPS_SIZE_ALIGN, rounded) ||
 	    *rounded > QCOW2_MAX_VIRTUAL_SIZE)
-		return err_xapi(RPC_E_INVALID_SIZE, "size %lld exceeds the largest supported, %llu",
+		return err_xapi(XERR_INVALID_SIZE, "size %lld exceeds the largest supported, %llu",
 				(long long)size, (unsigned long long)QCOW2_MAX_VIRTUAL_SIZE);
 	return 0;
 }
@@ -88,8 +88,8 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 	int rc;
 
 	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
-	    sr->store->ops->node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
-	    sr->store->ops->image_path(sr->store, image, path, sizeof path) < 0)
+	    store_node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
+	    store_image_path(sr->store, image, path, sizeof path) < 0)
 		return -1;
 	rc = make_image(path, a->size, &vsize);
 	if (rc == 0) {
@@ -100,8 +100,9 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 		rc = ops_sr_commit(sr);
 	if (rc < 0) {
 		struct err_record saved = *err_last();
-		log_error("Volume.create in %s: %s", sr->sr, saved.msg);
-		sr->store->ops->node_remove(sr->store, image);
+		/* The entry point reports the failure; the removal's own
+		 * failure, if any, must not replace it. */
+		store_node_remove(sr->store, image);
 		err_restore(&saved);
 		return -1;
 	}
@@ -155,7 +156,7 @@ static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_
 static void remove_images(struct ops_sr *sr, char **images, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (sr->store->ops->node_remove(sr->store, images[i]) < 0)
+		if (store_node_remove(sr->store, images[i]) < 0)
 			log_warn("SR %s: %s (the sweep will retry)", sr->sr, err_last()->msg);
 		free(images[i]);
 	}
@@ -172,7 +173,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
 		return -1;
 	if (busy || ops_datapath_attached(key))
-		return err_xapi(RPC_E_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
+		return err_xapi(XERR_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
 	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
@@ -214,6 +215,5 @@ int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info
 	out->sharable = v->sharable;
 	out->read_write = v->read_write;
 	out->virtual_size = n->virtual_size;
-	return sr->store->ops->image_path(sr->store, n->image, out->image_path,
-					  sizeof out->image_path);
+	return store_image_path(sr->store, n->image, out->image_path, sizeof out->image_path);
 }

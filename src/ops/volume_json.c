@@ -16,7 +16,7 @@ static int64_t physical_of(struct ops_sr *sr, const struct meta_node *n)
 {
 	uint64_t bytes = 0;
 
-	if (!n || sr->store->ops->image_size(sr->store, n->image, &bytes) < 0) {
+	if (!n || store_image_size(sr->store, n->image, &bytes) < 0) {
 		log_warn("SR %s: size of the image of node %s: %s", sr->sr, n ? n->uuid : "?",
 			 err_last()->msg);
 		return 0;
@@ -64,7 +64,7 @@ int ops_sr_stat_fill(struct ops_sr *sr, struct rpc_sr_stat *st)
 {
 	uint64_t free_b, total_b;
 
-	if (sr->store->ops->space(sr->store, &free_b, &total_b) < 0)
+	if (store_space(sr->store, &free_b, &total_b) < 0)
 		return -1;
 	*st = (struct rpc_sr_stat){
 		.sr = sr->sr, .name = sr->meta->name, .uuid = sr->meta->uuid,

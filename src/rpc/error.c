@@ -24,9 +24,9 @@ struct xapi_code {
 };
 
 static const struct xapi_code xapi_codes[] = {
-	{ RPC_E_INVALID_SIZE, "VDI Invalid size", true },
-	{ RPC_E_VDI_IN_USE, "VDIInUse", true },
-	{ RPC_E_SR_NOT_EMPTY, NULL, false },
+	{ XERR_INVALID_SIZE, "VDI Invalid size", true },
+	{ XERR_VDI_IN_USE, "VDIInUse", true },
+	{ XERR_SR_NOT_EMPTY, NULL, false },
 };
 
 static bool is_xapi_code(const char *c)

@@ -9,8 +9,33 @@
 #include <unistd.h>
 
 #include "lq/err.h"
+#include "lq/file.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
+#include "lq/utf8.h"
+
+/* Write JSON text s as valid UTF-8: json-c copies string bytes as they
+ * are, and a string from an older SR document (or a message cut inside a
+ * character) may hold invalid UTF-8.  Outside strings json-c writes only
+ * ASCII, so each invalid byte becomes the escape of U+FFFD. */
+static int put_text(const char *s, FILE *f)
+{
+	size_t n = strlen(s);
+
+	while (n) {
+		size_t bad = n;
+		utf8_valid(s, n, &bad);
+		if (fwrite(s, 1, bad, f) != bad)
+			return EOF;
+		if (bad == n)
+			break;
+		if (fputs("\\ufffd", f) == EOF)
+			return EOF;
+		s += bad + 1;
+		n -= bad + 1;
+	}
+	return 0;
+}
 
 int rpc_print(void *fp, struct json_object *v)
 {
@@ -20,7 +45,7 @@ int rpc_print(void *fp, struct json_object *v)
 			  : "null";
 	int rc = 0;
 
-	if (!s || fputs(s, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
+	if (!s || put_text(s, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)
 		rc = err_sys("writing the result: %m");
 	json_object_put(v);
 	return rc;
@@ -28,38 +53,12 @@ int rpc_print(void *fp, struct json_object *v)
 
 static int read_stdin(char **buf, size_t *len)
 {
-	size_t cap = 65536, n = 0;
-	char *p = malloc(cap + 1);
-
-	if (!p)
-		return err_set(ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t r;
-		if (n == cap) {
-			char *q = cap >= RPC_MAX_INPUT ? NULL : realloc(p, (cap *= 2) + 1);
-			if (!q) {
-				free(p);
-				return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
-						"desc=input larger than %u bytes", RPC_MAX_INPUT);
-			}
-			p = q;
-		}
-		r = read(STDIN_FILENO, p + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0) {
-				free(p);
-				return err_sys("reading stdin: %m");
-			}
-			break;
-		}
-		n += (size_t)r;
-	}
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
+	if (file_read_fd(STDIN_FILENO, "stdin", RPC_MAX_INPUT, buf, len) == 0)
+		return 0;
+	if (err_last()->errnum == EFBIG)
+		return err_xapi(XERR_UNMARSHAL, "UnmarshalException thing=stdin ty=json "
+				"desc=input larger than %u bytes", RPC_MAX_INPUT);
+	return -1;
 }
 
 static bool json_mode(int argc, char **argv)
@@ -79,7 +78,7 @@ static int run(int argc, char **argv, const char *plugin, const struct rpc_field
 	int rc;
 
 	if (!json_mode(argc, argv))
-		return err_xapi(RPC_E_INVALID, "%s: only the --json calling convention is supported",
+		return err_xapi(XERR_INVALID, "%s: only the --json calling convention is supported",
 				argv[0]);
 	if (read_stdin(&buf, &len) < 0)
 		return -1;

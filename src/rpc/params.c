@@ -9,13 +9,70 @@
 
 #include "lq/err.h"
 #include "lq/rpc.h"
+#include "lq/utf8.h"
+#include "rpc-int.h"
 
 static bool only_space(const char *p, const char *end)
 {
 	for (; p < end; p++)
-		if (!strchr(" \t\r\n", *p))
+		if (!*p || !strchr(" \t\r\n", *p))
 			return false;
 	return true;
+}
+
+/* Every string of the parameters, names included, must be UTF-8, so that
+ * nothing stored from them can make a later result invalid JSON text. */
+static int text_ok(const char *s, size_t n, const char *field)
+{
+	size_t bad;
+
+	if (utf8_valid(s, n, &bad))
+		return 0;
+	if (!field)
+		return err_xapi(XERR_INVALID, "a field name is not valid UTF-8 (byte %zu)", bad);
+	return err_xapi(XERR_INVALID, "field '%.64s': invalid UTF-8 at byte %zu", field, bad);
+}
+
+static int strings_ok(struct json_object *v, const char *field)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return text_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+			       field);
+	case json_type_object: {
+		json_object_object_foreach(v, k, val) {
+			if (text_ok(k, strlen(k), NULL) < 0 || strings_ok(val, k) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (strings_ok(json_object_array_get_idx(v, i), field) < 0)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void put_userdata(struct json_object *o, void *userdata)
+{
+	(void)o;
+	json_object_put(userdata);
+}
+
+/* Integers beyond int64 (see range.c): their list rides on the parsed
+ * object until rpc_check looks at the schema. */
+static int attach_ranges(struct json_object *o, const char *buf, size_t len)
+{
+	struct json_object *over;
+
+	if (rpc_range_scan(buf, len, &over) < 0)
+		return -1;
+	if (over)
+		json_object_set_userdata(o, over, put_userdata);
+	return 0;
 }
 
 int rpc_parse(const char *buf, size_t len, struct json_object **out)
@@ -38,12 +95,16 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 	if (!o) {
 		const char *why = e == json_tokener_continue ? "truncated or empty input"
 							     : json_tokener_error_desc(e);
-		return err_xapi(RPC_E_UNMARSHAL, "UnmarshalException thing=stdin ty=json desc=%s", why);
+		return err_xapi(XERR_UNMARSHAL, "UnmarshalException thing=stdin ty=json desc=%s", why);
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return err_xapi(RPC_E_UNMARSHAL,
+		return err_xapi(XERR_UNMARSHAL,
 				"UnmarshalException thing=params ty=dict desc=not a JSON object");
+	}
+	if (strings_ok(o, NULL) < 0 || attach_ranges(o, buf, len) < 0) {
+		json_object_put(o);
+		return -1;
 	}
 	*out = o;
 	return 0;
@@ -75,6 +136,7 @@ static const char *type_name(enum rpc_type t)
 	switch (t) {
 	case RPC_BOOL: return "bool";
 	case RPC_INT64: return "int64";
+	case RPC_SIZE: return "int64";
 	case RPC_DICT: return "dict";
 	default: return "string";
 	}
@@ -102,7 +164,8 @@ static bool type_ok(struct json_object *v, enum rpc_type t)
 {
 	switch (t) {
 	case RPC_BOOL: return json_object_is_type(v, json_type_boolean);
-	case RPC_INT64: return json_object_is_type(v, json_type_int);
+	case RPC_INT64:
+	case RPC_SIZE: return json_object_is_type(v, json_type_int);
 	case RPC_DICT: return dict_ok(v);
 	default: return string_ok(v);
 	}
@@ -112,8 +175,24 @@ static int type_error(const struct rpc_field *f, struct json_object *v)
 {
 	const char *actual = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 
-	return err_xapi(RPC_E_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
+	return err_xapi(XERR_TYPE, "TypeError expected=%s actual=%.200s (field %s)",
 			type_name(f->type), actual ? actual : "?", f->name);
+}
+
+/* An integer field the caller set beyond int64: refused, never read as
+ * json-c's saturated value.  A size is refused as an invalid size. */
+static int range_error(struct json_object *params, const struct rpc_field *f)
+{
+	const char *tok;
+
+	if (f->type != RPC_INT64 && f->type != RPC_SIZE)
+		return 0;
+	if (!(tok = rpc_range_over(params, f->name)))
+		return 0;
+	if (f->type == RPC_SIZE)
+		return err_xapi(XERR_INVALID_SIZE, "%s %s is out of range", f->name, tok);
+	return err_xapi(XERR_UNMARSHAL, "UnmarshalException thing=%s ty=int64 "
+			"desc=%s is out of range", f->name, tok);
 }
 
 int rpc_check(struct json_object *params, const struct rpc_field *schema)
@@ -124,10 +203,12 @@ int rpc_check(struct json_object *params, const struct rpc_field *schema)
 		if (!present && f->type == RPC_OPT_STRING)
 			continue;
 		if (!present)
-			return err_xapi(RPC_E_UNMARSHAL,
+			return err_xapi(XERR_UNMARSHAL,
 					"UnmarshalException thing=argument missing ty=%s desc=", f->name);
 		if (!type_ok(v, f->type))
 			return type_error(f, v);
+		if (range_error(params, f) < 0)
+			return -1;
 	}
 	return 0;
 }

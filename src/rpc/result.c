@@ -5,6 +5,7 @@
 
 #include "lq/err.h"
 #include "lq/rpc.h"
+#include "lq/version.h"
 
 /* json-c reports allocation failures by returning NULL; collect them in
  * one flag so the builders stay readable. */
@@ -130,10 +131,10 @@ struct json_object *rpc_query_json(const struct rpc_query *q)
 	put(&b, o, "plugin", jstr(&b, q->plugin));
 	put(&b, o, "name", jstr(&b, q->name));
 	put(&b, o, "description", jstr(&b, q->description));
-	put(&b, o, "vendor", jstr(&b, q->vendor));
-	put(&b, o, "copyright", jstr(&b, q->copyright));
-	put(&b, o, "version", jstr(&b, q->version));
-	put(&b, o, "required_api_version", jstr(&b, q->required_api_version));
+	put(&b, o, "vendor", jstr(&b, LVQCOW_VENDOR));
+	put(&b, o, "copyright", jstr(&b, LVQCOW_COPYRIGHT));
+	put(&b, o, "version", jstr(&b, LVQCOW_VERSION));
+	put(&b, o, "required_api_version", jstr(&b, LVQCOW_API_VERSION));
 	put(&b, o, "features", jstr_list(&b, q->features, q->nfeatures));
 	put(&b, o, "configuration", kv_obj(&b, q->configuration, q->nconfiguration));
 	put(&b, o, "required_cluster_stack", json_object_new_array());

@@ -11,6 +11,7 @@
 
 #include "lq/err.h"
 #include "lq/rpc.h"
+#include "lq/version.h"
 
 static const struct rpc_field schema[] = {
 	{ "dbg", RPC_STRING }, { "size", RPC_INT64 }, { "sharable", RPC_BOOL },
@@ -36,14 +37,103 @@ static void parse_fails(const char *s, const char *code)
 
 static void test_parse_malformed(void **state __attribute__((unused)))
 {
-	parse_fails("", RPC_E_UNMARSHAL);
-	parse_fails("   \n", RPC_E_UNMARSHAL);
-	parse_fails("{\"dbg\": ", RPC_E_UNMARSHAL);
-	parse_fails("{\"dbg\": \"x\"} trailing", RPC_E_UNMARSHAL);
-	parse_fails("[1, 2]", RPC_E_UNMARSHAL);
-	parse_fails("\"just a string\"", RPC_E_UNMARSHAL);
-	parse_fails("{\"a\": 1,}", RPC_E_UNMARSHAL);
+	parse_fails("", XERR_UNMARSHAL);
+	parse_fails("   \n", XERR_UNMARSHAL);
+	parse_fails("{\"dbg\": ", XERR_UNMARSHAL);
+	parse_fails("{\"dbg\": \"x\"} trailing", XERR_UNMARSHAL);
+	parse_fails("[1, 2]", XERR_UNMARSHAL);
+	parse_fails("\"just a string\"", XERR_UNMARSHAL);
+	parse_fails("{\"a\": 1,}", XERR_UNMARSHAL);
+
 	json_object_put(parse_ok("  {\"dbg\": \"x\"}\n"));
+}
+
+/* Strings must be UTF-8 wherever they are: values, names, dicts,
+ * fields no schema names. */
+static void test_parse_utf8(void **state __attribute__((unused)))
+{
+	parse_fails("{\"dbg\":\"a\xff\"}", XERR_INVALID);
+	assert_non_null(strstr(err_last()->msg, "field 'dbg': invalid UTF-8 at byte 1"));
+	parse_fails("{\"name\":\"\xc0\xaf\"}", XERR_INVALID);              /* overlong */
+	parse_fails("{\"name\":\"\xed\xa0\x80\"}", XERR_INVALID);          /* surrogate */
+	parse_fails("{\"name\":\"\xf4\x90\x80\x80\"}", XERR_INVALID);     /* > U+10FFFF */
+	parse_fails("{\"name\":\"\xe2\x82\"}", XERR_INVALID);               /* truncated */
+	parse_fails("{\"configuration\":{\"path\":\"/\x80\"}}", XERR_INVALID);
+	parse_fails("{\"configuration\":{\"\xfe\":\"x\"}}", XERR_INVALID);
+	parse_fails("{\"n\xff\":1}", XERR_INVALID);
+	assert_non_null(strstr(err_last()->msg, "field name is not valid UTF-8"));
+	parse_fails("{\"unknown\":[1,[\"\xff\"]]}", XERR_INVALID);
+	json_object_put(parse_ok("{\"dbg\":\"\xc3\xbcn\xc3\xaf \xe2\x82\xac \xf0\x9f\x92\xbe\"}"));
+	/* an escaped lone surrogate is decoded by json-c to U+FFFD */
+	json_object_put(parse_ok("{\"dbg\":\"\\ud800\"}"));
+}
+
+static int64_t int_of(const char *s)
+{
+	struct json_object *o = parse_ok(s);
+	int64_t v = json_object_get_int64(json_object_object_get(o, "size"));
+
+	json_object_put(o);
+	return v;
+}
+
+static const struct rpc_field size_schema[] = { { "size", RPC_SIZE }, { NULL, 0 } };
+static const struct rpc_field int_schema[] = { { "n", RPC_INT64 }, { NULL, 0 } };
+
+/* Parse and check s against schema; the error code, or "" on success. */
+static const char *range_check(const char *s, const struct rpc_field *sch)
+{
+	struct json_object *o = NULL;
+	int rc;
+
+	err_clear();
+	rc = rpc_parse(s, strlen(s), &o);
+	if (rc == 0)
+		rc = rpc_check(o, sch);
+	json_object_put(o);
+	return rc == 0 ? "" : err_last()->code;
+}
+
+/* Integers beyond int64 are refused, never saturated; a size as an
+ * invalid size, naming what the caller sent. */
+static void test_parse_int_range(void **state __attribute__((unused)))
+{
+	assert_true(int_of("{\"size\":9223372036854775807}") == INT64_MAX);
+	assert_true(int_of("{\"size\":-9223372036854775808}") == INT64_MIN);
+	assert_true(int_of("{\"size\":0, \"s\":\"99999999999999999999\\\"9\"}") == 0);
+	assert_string_equal(range_check("{\"size\":-9223372036854775808}", size_schema), "");
+	assert_string_equal(range_check("{\"size\":9223372036854775808}", size_schema),
+			    XERR_INVALID_SIZE);
+	assert_string_equal(err_last()->msg, "size 9223372036854775808 is out of range");
+	assert_string_equal(range_check("{\"SIZE\":-9223372036854775809}", size_schema),
+			    XERR_INVALID_SIZE);
+	assert_string_equal(err_last()->msg, "size -9223372036854775809 is out of range");
+	assert_string_equal(range_check("{\"\\u0073ize\":18446744073709551616}", size_schema),
+			    XERR_INVALID_SIZE);
+	assert_string_equal(range_check("{\"n\":18446744073709551615}", int_schema), XERR_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "thing=n ty=int64 desc=18446744073709551615 is out of range"));
+	assert_string_equal(range_check("{\"n\":-99999999999999999999999999999999999999999999999}",
+					int_schema), XERR_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "desc=-999999999999999999999999999999999999999... is"));
+	/* an unknown field is ignored, whatever it holds */
+	assert_string_equal(range_check("{\"n\":1,\"other\":1e999999,\"x\":99999999999999999999}",
+					int_schema), "");
+	/* nested: refused at once */
+	parse_fails("{\"x\":[1,{\"y\":123456789012345678901234567890123}]}", XERR_UNMARSHAL);
+	assert_non_null(strstr(err_last()->msg, "integer 123456789012345678901234567890123 out of range"));
+	/* not integers: json-c keeps them as doubles, the schema refuses them */
+	json_object_put(parse_ok("{\"size\":1e30, \"b\":-1.5E+3}"));
+}
+
+/* A NUL after the object is not whitespace. */
+static void test_parse_nul(void **state __attribute__((unused)))
+{
+	static const char nul[] = "{\"a\": 1}\0\0";
+	struct json_object *o = NULL;
+
+	err_clear();
+	assert_int_equal(rpc_parse(nul, sizeof nul - 1, &o), -1);
+	assert_string_equal(err_last()->code, XERR_UNMARSHAL);
 }
 
 static int check(const char *s)
@@ -63,10 +153,10 @@ static void test_check_types(void **state __attribute__((unused)))
 	/* case-insensitive names, unknown fields ignored */
 	assert_int_equal(check("{\"DBG\":\"d\",\"Size\":5,\"sharable\":false,\"configuration\":{},\"x\":[1]}"), 0);
 	assert_int_equal(check("{\"dbg\":\"d\",\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_UNMARSHAL);
+	assert_string_equal(err_last()->code, XERR_UNMARSHAL);
 	assert_non_null(strstr(err_last()->msg, "ty=size"));
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":\"5\",\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_TYPE);
+	assert_string_equal(err_last()->code, XERR_TYPE);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1.5,\"sharable\":true,\"configuration\":{}}"), -1);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":1,\"configuration\":{}}"), -1);
 	assert_int_equal(check("{\"dbg\":null,\"size\":1,\"sharable\":true,\"configuration\":{}}"), -1);
@@ -74,7 +164,7 @@ static void test_check_types(void **state __attribute__((unused)))
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":true,\"configuration\":[]}"), -1);
 	/* embedded NUL is refused rather than silently truncated */
 	assert_int_equal(check("{\"dbg\":\"a\\u0000b\",\"size\":1,\"sharable\":true,\"configuration\":{}}"), -1);
-	assert_string_equal(err_last()->code, RPC_E_TYPE);
+	assert_string_equal(err_last()->code, XERR_TYPE);
 	assert_int_equal(check("{\"dbg\":\"d\",\"size\":1,\"sharable\":true,\"configuration\":{},\"opt\":2}"), -1);
 }
 
@@ -122,6 +212,38 @@ static void test_sr_stat_and_probe(void **state __attribute__((unused)))
 	json_object_put(o);
 }
 
+/* The shared Plugin.query fields come from lq/version.h, whichever
+ * plugin asks. */
+static void test_query_shape(void **state __attribute__((unused)))
+{
+	const char *feat[] = { "SR_CREATE" };
+	struct rpc_query q = { .plugin = "p", .name = "n", .description = "d",
+			       .features = feat, .nfeatures = 1 };
+	struct json_object *o = rpc_query_json(&q);
+
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"plugin\":\"p\",\"name\":\"n\",\"description\":\"d\","
+			    "\"vendor\":\"" LVQCOW_VENDOR "\",\"copyright\":\"" LVQCOW_COPYRIGHT "\","
+			    "\"version\":\"" LVQCOW_VERSION "\",\"required_api_version\":\"5.0\","
+			    "\"features\":[\"SR_CREATE\"],\"configuration\":{},"
+			    "\"required_cluster_stack\":[]}");
+	json_object_put(o);
+}
+
+/* Output is valid UTF-8 even when a stored string is not. */
+static void test_print_utf8(void **state __attribute__((unused)))
+{
+	char buf[64] = "";
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(rpc_print(f, json_object_new_string("a\xff\xc3\xbc\xe2\x82")), 0);
+	rewind(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "\"a\\ufffd\xc3\xbc\\ufffd\\ufffd\"\n");
+}
+
 static const char *error_json(void)
 {
 	static char buf[2048];
@@ -135,14 +257,14 @@ static const char *error_json(void)
 static void test_error_json(void **state __attribute__((unused)))
 {
 	err_clear();
-	err_xapi(RPC_E_VOL_NOT_EXIST, "abc");
+	err_xapi(XERR_VOL_NOT_EXIST, "abc");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_BACKEND_FAILURE\","
 					     "\"params\":[\"Volume_does_not_exist\",\"abc\"],"
 					     "\"backtrace\":{\"error\":\"abc\",\"files\":["));
-	err_xapi(RPC_E_INVALID_SIZE, "too big");
+	err_xapi(XERR_INVALID_SIZE, "too big");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_BACKEND_FAILURE_79\","
 					     "\"params\":[\"VDI Invalid size\",\"too big\"]"));
-	err_xapi(RPC_E_SR_NOT_EMPTY, "2 volumes");
+	err_xapi(XERR_SR_NOT_EMPTY, "2 volumes");
 	assert_non_null(strstr(error_json(), "{\"code\":\"SR_NOT_EMPTY\",\"params\":[]"));
 	err_set(EIO, "disk on fire");
 	assert_non_null(strstr(error_json(), "\"params\":[\"Internal_error\",\"disk on fire\"]"));
@@ -154,10 +276,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_parse_utf8),
+		cmocka_unit_test(test_parse_nul),
+		cmocka_unit_test(test_parse_int_range),
 		cmocka_unit_test(test_check_types),
+		cmocka_unit_test(test_print_utf8),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_volume_shape),
 		cmocka_unit_test(test_sr_stat_and_probe),
+		cmocka_unit_test(test_query_shape),
 		cmocka_unit_test(test_error_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@ int err_set_at(const char *file, int line, int errnum, const char *code,
 	last.file = file;
 	last.line = line;
 	snprintf(last.code, sizeof last.code, "%s", code ? code : "");
+	errno = saved; /* for %m */
 	va_start(ap, fmt);
 	vsnprintf(last.msg, sizeof last.msg, fmt, ap);
 	va_end(ap);

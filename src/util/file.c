@@ -1,8 +1,10 @@
 /* file: whole-file reads and atomic replacement (see lq/file.h). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,43 +16,58 @@
 #include "lq/fault.h"
 #include "lq/file.h"
 
-static int read_fd(int fd, const char *path, size_t max, char **buf, size_t *len)
+/* Grow the buffer for one more read; the buffer may hold max + 1 bytes,
+ * so a source of exactly max bytes is read whole and one byte more is
+ * seen as too large. */
+static int grow(char **p, size_t *cap, size_t max, const char *what)
 {
-	size_t cap = 4096, n = 0;
-	char *p = malloc(cap + 1);
+	size_t ncap = *cap ? *cap * 2 : 4096;
+	char *q;
 
-	if (!p)
-		return err_set(ENOMEM, "reading %s: out of memory", path);
+	assert(max < SIZE_MAX / 4);
+	if (ncap > max)
+		ncap = max + 1;
+	if (*cap > max)
+		return err_set(EFBIG, "%s: larger than %zu bytes", what, max);
+	q = realloc(*p, ncap + 1);
+	if (!q)
+		return err_set(ENOMEM, "reading %s: out of memory", what);
+	*p = q;
+	*cap = ncap;
+	return 0;
+}
+
+int file_read_fd(int fd, const char *what, size_t max, char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *p = NULL;
+
 	for (;;) {
 		ssize_t r;
-		if (n == cap) {
-			char *q = cap >= max ? NULL : realloc(p, (cap *= 2) + 1);
-			if (!q) {
-				free(p);
-				return err_set(EFBIG, "%s: larger than %zu bytes", path, max);
-			}
-			p = q;
-		}
+		if (n == cap && grow(&p, &cap, max, what) < 0)
+			goto fail;
 		r = read(fd, p + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err_sys("read %s: %m", path);
-			free(p);
-			return -1;
+			err_sys("read %s: %m", what);
+			goto fail;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
 	if (n > max) {
-		free(p);
-		return err_set(EFBIG, "%s: larger than %zu bytes", path, max);
+		err_set(EFBIG, "%s: larger than %zu bytes", what, max);
+		goto fail;
 	}
 	p[n] = '\0';
 	*buf = p;
 	*len = n;
 	return 0;
+fail:
+	free(p);
+	return -1;
 }
 
 int file_read_all(const char *path, size_t max, char **buf, size_t *len)
@@ -59,7 +76,7 @@ int file_read_all(const char *path, size_t max, char **buf, size_t *len)
 
 	if (fd < 0)
 		return err_sys("open %s: %m", path);
-	return read_fd(fd, path, max, buf, len);
+	return file_read_fd(fd, path, max, buf, len);
 }
 
 int file_write_full(int fd, const void *buf, size_t len, const char *what)

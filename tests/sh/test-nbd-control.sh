@@ -12,24 +12,7 @@ nbd_start vol base.qcow2
 
 # The long-lived client: phase 1 writes, then it waits for "go", sends a
 # read that may have to wait for resume, then phase 2 writes and checks.
-nbd_raw - "$PWD/vol.sock" <<'PY' &
-import os, sys, time
-import nbd_raw as n
-c = n.Client(sys.argv[1], "vol", structured=True)
-c.pwrite(1 << 20, b"\x11" * 65536)
-c.pwrite(9 << 20, b"\x22" * 100000)
-open("phase1.done", "w").close()
-while not os.path.exists("go"):
-    time.sleep(0.05)
-assert c.pread(0, 4096) == b"\x5a" * 4096          # through the chain
-c.pwrite(2 << 20, b"\x33" * 65536)                  # lands in the overlay
-c.pwrite(1 << 20, b"\x44" * 4096)
-c.flush()
-assert c.pread(1 << 20, 8192) == b"\x44" * 4096 + b"\x11" * 4096
-assert c.pread(9 << 20, 100000) == b"\x22" * 100000
-c.close()
-open("phase2.done", "w").close()
-PY
+python3 "$LQ_TESTS/lq_nbd_control.py" client "$PWD/vol.sock" &
 client=$!
 at_exit kill_quiet $client
 wait_file() { for ((i = 0; i < 600; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done; die "no $1"; }
@@ -67,16 +50,5 @@ raw_of base.qcow2 base.after
 cmp_files base.after base.model
 raw_of overlay.qcow2 overlay.raw
 cmp_files overlay.raw view.raw
-python3 - base.model overlay.raw <<'PY'
-import sys
-base, top = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
-M = 1 << 20
-assert base[M:M + 65536] == b"\x11" * 65536 and base[2 * M:2 * M + 4096] == b"\x5a" * 4096
-assert top[2 * M:2 * M + 65536] == b"\x33" * 65536
-assert top[M:M + 4096] == b"\x44" * 4096 and top[0:4096] == b"\x5a" * 4096
-PY
-qemu-img map --output=json overlay.qcow2 | python3 -c '
-import json, sys
-own = [e for e in json.load(sys.stdin) if e["data"] and e["depth"] == 0]
-assert own and all(e["start"] < (3 << 20) for e in own), own
-'
+python3 "$LQ_TESTS/lq_nbd_control.py" chain base.model overlay.raw
+qemu-img map --output=json overlay.qcow2 | python3 "$LQ_TESTS/lq_nbd_control.py" own-below $((3 << 20))

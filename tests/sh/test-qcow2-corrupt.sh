@@ -13,57 +13,7 @@
 # cases IMAGE SEED COUNT HEADER: write one corrupted copy of IMAGE per
 # case into cases/ and print "file offset bit" lines (the header fields are
 # flipped only when HEADER is 1).
-cases() {
-	python3 - "$@" <<'PY'
-import random, sys
-path, seed, count, header = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-d = open(path, "rb").read()
-be = lambda o, n: int.from_bytes(d[o:o + n], "big")
-v3 = be(4, 4) == 3
-cs = 1 << be(20, 4); l1_size, l1 = be(36, 4), be(40, 8)
-rt, rtc = be(48, 8), be(56, 4)
-out = []
-fields = [(0, 4), (4, 4), (8, 8), (16, 4), (20, 4), (24, 8), (32, 4), (36, 4), (40, 8),
-          (48, 8), (56, 4), (60, 4), (64, 8)]
-if v3:
-    fields += [(72, 8), (80, 8), (88, 8), (96, 4), (100, 4)]
-for o, n in fields if header else []:    # low bit of the last byte, a high bit
-    out += [(o + n - 1, 0), (o + (n - 1) // 2, 5)]
-meta = [0]
-def entry_bits(off, bits):
-    for b in bits:
-        out.append((off + 7 - b // 8, b % 8))
-l2s = [be(l1 + 8 * i, 8) & 0x00fffffffffffe00 for i in range(l1_size)]
-l2s = [x for x in l2s if x]
-entry_bits(l1, [0, 9, 22, 40, 56, 63])
-for t in l2s[:1]:
-    entry_bits(t, [0, 1, 9, 30, 50, 62, 63])
-    entry_bits(t + 8 * 5, [9, 63])
-entry_bits(rt, [0, 9, 30])
-rbs = [be(rt + 8 * i, 8) & ~0x1ff for i in range(rtc * cs // 8)]
-rbs = [x for x in rbs if x]
-width = 2 if not v3 else (1 << be(96, 4)) // 8 or 1
-for rb in rbs[:1]:
-    for k in [0, l1 // cs, rb // cs] + [t // cs for t in l2s[:1]]:
-        for b in (0, 8 * width - 1):
-            out.append((rb + width * k + width - 1 - b // 8, b % 8))
-meta += [l1 // cs * cs, rt] + l2s + rbs
-rng = random.Random(seed)
-for _ in range(count):
-    base = rng.choice(meta)
-    out.append((base + rng.randrange(cs), rng.randrange(8)))
-import os
-os.makedirs("cases", exist_ok=True)
-for i, (o, b) in enumerate(out):
-    img = bytearray(d)
-    if o >= len(img):
-        img += bytes(o + 1 - len(img))
-    img[o] ^= 1 << b
-    name = "cases/%s-%03d.qcow2" % (os.path.basename(path), i)
-    open(name, "wb").write(img)
-    print(name, o, b)
-PY
-}
+cases() { python3 "$LQ_TESTS/lq_qcow2.py" corrupt-cases "$@"; }
 
 # one_case BASE IMAGE OFFSET BIT: compare the checkers on one corrupted copy.
 one_case() {

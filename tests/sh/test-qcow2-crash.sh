@@ -12,35 +12,14 @@
 
 SAMPLES=${SAMPLES:-8}     # spread points per workload, besides one per name
 
-# points_of TRACE_FILE: the point numbers to kill at, one a line.
-points_of() {
-	python3 - "$1" "$SAMPLES" <<'PY'
-import sys
-pts = [l.split(":", 1) for l in open(sys.argv[1]) if l.startswith("fault point ")]
-names = {}
-for num, name in pts:
-    names.setdefault(name.strip(), int(num.split()[2]))
-n = len(pts)
-pick = set(names.values())
-k = int(sys.argv[2])
-pick.update(1 + i * (n - 1) // max(k - 1, 1) for i in range(k) if n)
-print("\n".join(str(p) for p in sorted(pick)))
-print("names: " + " ".join(sorted(names)), file=sys.stderr)
-PY
-}
+# points_of TRACE_FILE: the point numbers to kill at, one a line (the
+# first point of every name, SAMPLES spread over the run); names to stderr.
+points_of() { python3 "$LQ_TESTS/lq_qcow2.py" fault-points "$1" "$SAMPLES"; }
 
 # old_or_new GOT OLD NEW UNIT: every UNIT-byte region of GOT equals the
 # same region of OLD or of NEW (GOT may be longer: resize).
 old_or_new() {
-	python3 - "$@" <<'PY' || die "guest content is neither old nor new"
-import sys
-got, old, new = (open(p, "rb").read() for p in sys.argv[1:4])
-u = int(sys.argv[4])
-for o in range(0, max(len(old), len(new)), u):
-    g = got[o:o + u]
-    if g != old[o:o + u] and g != new[o:o + u]:
-        sys.exit("region at %d: neither old nor new" % o)
-PY
+	python3 "$LQ_TESTS/lq_qcow2.py" old-or-new "$@" || die "guest content is neither old nor new"
 }
 
 # crash_runs NAME BASE OLD NEW CMD...: for each sampled point N, copy BASE

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Crash leftovers and damaged metadata: orphan images (a create that died
-# before its commit, a destroy that died after it) are swept on
+# before its commit, a destroy that died after it) are set aside on
 # SR.attach; a torn or corrupt document is reported on every call and
 # never used or rewritten; a leftover temporary document is ignored.
 source "$LQ_TOP/tests/lib.sh"
@@ -9,12 +9,13 @@ SRU=$(new_sr sr)
 V=$(xe vdi-create sr-uuid="$SRU" name-label=keep virtual-size=4194304)
 keep_img=$(ls sr/images)
 
-note "orphans are removed by SR.attach (pbd-unplug, pbd-plug), referenced images kept"
+note "orphans are moved to quarantine by SR.attach (pbd-unplug, pbd-plug), referenced images kept"
 orphan=$(python3 -c 'import uuid; print(uuid.uuid4())').qcow2
 cp "sr/images/$keep_img" "sr/images/$orphan"
 xe pbd-unplug uuid="$SRU"
 xe pbd-plug uuid="$SRU"
 assert_eq "after sweep" "$keep_img" "$(ls sr/images)"
+[[ "$(ls sr/quarantine)" == "$orphan".* ]] || die "orphan not in quarantine: $(ls sr/quarantine)"
 assert_eq "volume kept" keep "$(xe vdi-param-get uuid="$V" param-name=name-label)"
 
 python3 - "$(realpath sr)" "$V" <<'PY'

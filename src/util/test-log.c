@@ -1,0 +1,118 @@
+/* Unit tests of util/log: escaping keeps one event on one line, and the
+ * debug and trace switches come from the environment, once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lq/log.h"
+
+static void test_escape(void **state __attribute__((unused)))
+{
+	char out[64];
+
+	assert_string_equal(log_escape(out, sizeof out, "/sr/a\nb"), "/sr/a\\nb");
+	assert_string_equal(log_escape(out, sizeof out, "t\tr\r\\"), "t\\tr\\r\\\\");
+	assert_string_equal(log_escape(out, sizeof out, "\x01\x1b[2J\x7f"), "\\x01\\x1b[2J\\x7f");
+	assert_string_equal(log_escape(out, sizeof out, "ünï"), "ünï");
+	/* truncation never cuts an escape in half */
+	assert_string_equal(log_escape(out, 5, "ab\ncd"), "ab\\n");
+	assert_string_equal(log_escape(out, 4, "ab\ncd"), "ab");
+	assert_string_equal(log_escape(out, 1, "abc"), "");
+}
+
+/* Run fn with stderr going to a file; returns what it wrote. */
+static char *capture(void (*fn)(void))
+{
+	static char buf[16384];
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	assert_non_null(f);
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void log_hostile(void)
+{
+	log_error("SR %s: %s", "/srv/a\nlvqcow[1]: error: forged", "x\r\x1b");
+}
+
+static void test_one_line(void **state __attribute__((unused)))
+{
+	const char *out = capture(log_hostile);
+
+	assert_non_null(strstr(out, ": error: SR /srv/a\\nlvqcow[1]: error: forged: x\\r\\x1b\n"));
+	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+}
+
+static void trace_something(void)
+{
+	log_trace("request %d", 7);
+}
+
+static void test_trace_switch(void **state __attribute__((unused)))
+{
+	/* main() set LVQCOW_TRACE before the first use */
+	assert_true(log_trace_on());
+	assert_false(log_debug_enabled());
+	assert_non_null(strstr(capture(trace_something), ": trace: request 7\n"));
+	log_set_trace(false);
+	assert_false(log_trace_on());
+	assert_string_equal(capture(trace_something), "");
+	log_set_trace(true);
+}
+
+static void *ask(void *arg)
+{
+	for (int i = 0; i < 10000; i++)
+		if (log_debug_enabled() || !log_trace_on())
+			return arg;
+	return NULL;
+}
+
+/* Many threads read the switches at once and all see the environment's
+ * values (the first of them reads it for all). */
+static void test_threads(void **state __attribute__((unused)))
+{
+	static int failed;
+	pthread_t t[8];
+	void *r;
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ask, &failed), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(t[i], &r), 0);
+		assert_null(r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_trace_switch),
+	};
+
+	setenv("LVQCOW_TRACE", "1", 1);
+	unsetenv("LVQCOW_DEBUG");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
