@@ -48,7 +48,7 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 		if (c->n == NBD_MAX_CHAIN)
 			return err_set(EINVAL, "volume %s: chain deeper than %d", d->vol.key,
 				       NBD_MAX_CHAIN);
-		if (d->sr->store->ops->image_path(d->sr->store, p->image, c->path[c->n],
+		if (store_image_path(d->sr->store, p->image, c->path[c->n],
 						  sizeof c->path[c->n]) < 0)
 			return -1;
 		c->n++;
