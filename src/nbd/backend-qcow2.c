@@ -106,7 +106,7 @@ int nbd_backend_open_qcow2(const char *path, bool readonly, struct nbd_backend *
 
 	if (!q)
 		return err_set(ENOMEM, "out of memory");
-	if (qcow2_open(path, readonly ? 0 : QCOW2_OPEN_RDWR, &q->img) < 0) {
+	if (qcow2_open(path, QCOW2_OPEN_ANY_BACKING | (readonly ? 0 : QCOW2_OPEN_RDWR), &q->img) < 0) {
 		free(q);
 		return -1;
 	}

@@ -161,6 +161,9 @@ int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
 /* io.c: whole-buffer I/O on a descriptor (EINTR and short transfers
  * retried).  Reads past the end of the file return zeros, as a sparse
  * region would: clusters beyond EOF are unwritten, not missing. */
+/* Open an image file: a FIFO, socket or directory fails at once (never
+ * blocks); nofollow refuses a symbolic link as the last component. */
+int qcow2_io_open(const char *path, bool rw, bool nofollow);
 int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off);
 int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off);
 int qcow2_io_sync(int fd);
