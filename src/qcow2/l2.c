@@ -153,6 +153,7 @@ int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint6
 
 static void l1_dirty(struct qcow2_image *img, uint64_t l1i)
 {
+	qcow2_meta_stale(img);
 	uint32_t i = (uint32_t)l1i;
 
 	if (img->l1_dirty_lo >= img->l1_dirty_hi) {

@@ -68,6 +68,7 @@ static void img_free(struct qcow2_image *img)
 	free(img->l1);
 	free(img->reftable);
 	free(img->frees);
+	free(img->meta);
 	free(img->path);
 	free(img);
 }

@@ -252,8 +252,31 @@ struct qcow2_image {
 	const uint8_t *scan_map;     /* read-only mapping of the file for */
 	uint64_t scan_len;           /*   whole-image scans (l2.c), or NULL */
 	bool scan_unmappable;        /* mmap refused: scans use the cache */
+	struct qcow2_meta_range *meta; /* metadata clusters (overlap.c), */
+	size_t nmeta;                /*   valid while meta_ok */
+	bool meta_ok;
+	bool broken;                 /* corruption found while writing: never write again */
 };
 
+/* Host clusters [start, end) holding metadata. */
+struct qcow2_meta_range {
+	uint64_t start, end;
+};
+/* The L1 or refcount table changed: rebuild the metadata map when next used. */
+static inline void qcow2_meta_stale(struct qcow2_image *img)
+{
+	img->meta_ok = false;
+}
+/* ------------------------------------------------------------------ */
+/* overlap.c: the metadata map and the overlap guard (need img->lock). */
+/* *hit: some cluster of [c, c+n) holds metadata. */
+int qcow2_meta_overlap(struct qcow2_image *img, uint64_t c, uint64_t n, bool *hit);
+/* Refuse a data write to [host, host+len) that would overwrite metadata
+ * (EIO), marking the image corrupt. */
+int qcow2_guard_data(struct qcow2_image *img, uint64_t host, uint64_t len);
+/* Corruption found while writing: set the corrupt bit (v3, synced) and
+ * stop every later write, metadata flushes included. */
+int qcow2_mark_corrupt(struct qcow2_image *img);
 /* A run of host clusters [start, start + n) whose refcounts drop by one. */
 struct qcow2_run {
 	uint64_t start, n;

@@ -83,6 +83,7 @@ int qcow2_refcount_get(struct qcow2_image *img, uint64_t cluster, uint64_t *rc)
 
 static void rt_dirty(struct qcow2_image *img, uint64_t t)
 {
+	qcow2_meta_stale(img);
 	if (img->rt_dirty_lo >= img->rt_dirty_hi) {
 		img->rt_dirty_lo = t;
 		img->rt_dirty_hi = t + 1;
@@ -164,6 +165,7 @@ static int grow_table(struct qcow2_image *img, uint64_t need)
 	img->h.refcount_table_offset = (p + blocks) << img->cbits;
 	img->h.refcount_table_clusters = (uint32_t)tcl;
 	img->rt_moved = true;
+	qcow2_meta_stale(img);
 	img->rt_dirty_lo = 0;
 	img->rt_dirty_hi = n;
 	img->free_hint = p + blocks + tcl;
@@ -234,26 +236,19 @@ static int ensure_blocks(struct qcow2_image *img, uint64_t c, uint64_t n)
 	return 0;
 }
 
-static bool overlaps(uint64_t c, uint64_t n, uint64_t off, uint64_t bytes, unsigned cbits)
-{
-	uint64_t first = off >> cbits, last = (off + bytes - 1) >> cbits;
-
-	return bytes && c <= last && first < c + n;
-}
-
-/* Free clusters (by their refcount) that hold the header or the fixed
- * tables mean the refcounts are corrupt: allocating there would
- * overwrite live metadata. */
+/* Free clusters (by their refcount) that hold metadata mean the
+ * refcounts are corrupt: allocating there would overwrite live tables. */
 static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n)
 {
-	const struct qcow2_header *h = &img->h;
+	bool hit;
 
-	if (c == 0 || overlaps(c, n, h->l1_table_offset, (uint64_t)h->l1_size * 8, img->cbits) ||
-	    overlaps(c, n, h->refcount_table_offset,
-		     (uint64_t)h->refcount_table_clusters << img->cbits, img->cbits))
-		return err_corrupt("%s: refcounts say live metadata at cluster %llu is free",
-				   img->path, (unsigned long long)c);
-	return 0;
+	if (qcow2_meta_overlap(img, c, n, &hit) < 0)
+		return -1;
+	if (!hit)
+		return 0;
+	qcow2_mark_corrupt(img);
+	return err_corrupt("%s: refcounts say live metadata at cluster %llu is free; "
+			   "image marked corrupt", img->path, (unsigned long long)c);
 }
 
 /* Past the file and everything allocated since open, all is free. */

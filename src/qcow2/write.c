@@ -70,6 +70,9 @@ static int try_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, u
 		return 0; /* a dirty image is repaired by its first write */
 	qcow2_lock_shared(img);
 	r = plan_fast(img, buf, len, off, s, &ns);
+	for (int i = 0; r > 0 && i < ns; i++)
+		if (qcow2_guard_data(img, s[i].host, s[i].len) < 0)
+			r = -1;
 	pthread_mutex_unlock(&img->lock);
 	for (int i = 0; r > 0 && i < ns; i++)
 		if (qcow2_io_write(img->fd, s[i].src, s[i].len, s[i].host) < 0)
@@ -203,6 +206,8 @@ static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 	uint64_t hi = MIN(cg + img->cs, sp->off + sp->len);
 	CLEANUP_FREE uint8_t *tmp = NULL;
 
+	if (qcow2_guard_data(img, host, img->cs) < 0)
+		return -1;
 	if (!zero_fill)
 		return qcow2_io_write(img->fd, sp->buf + (lo - sp->off), hi - lo, host + (lo - cg));
 	tmp = malloc(img->cs);
@@ -261,6 +266,10 @@ int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len
 int qcow2_begin_change(struct qcow2_image *img)
 {
 	qcow2_lock_excl(img);
+	if (img->broken) {
+		qcow2_unlock(img);
+		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
+	}
 	if (img->need_rebuild && qcow2_refcount_rebuild(img) < 0) {
 		qcow2_unlock(img);
 		return -1;
@@ -280,6 +289,8 @@ int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len)
 {
 	if (!img->rw)
 		return err_set(EROFS, "%s: image opened read-only", img->path);
+	if (img->broken)
+		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
 	return qcow2_check_range(img, off, len);
 }
 

@@ -53,7 +53,14 @@ rb=$(( $(be_field r.qcow2 "$rt" 8) ))
 poke_be r.qcow2 "$rb" 2 0                             # header cluster "free"
 poke_be r.qcow2 $((rb + 2)) 2 0
 poke_be r.qcow2 $((rb + 4)) 2 0
-refused r.qcow2 lq img write r.qcow2 200000 <<<x
+sum=$(python3 -c 'import sys, hashlib
+b = bytearray(open(sys.argv[1], "rb").read()); b[72:80] = bytes(8)
+print(hashlib.sha256(b).hexdigest())' r.qcow2)
+not lq img write r.qcow2 200000 <<<x
+assert_eq "only the corrupt bit changed" "$sum" "$(python3 -c 'import sys, hashlib
+b = bytearray(open(sys.argv[1], "rb").read()); b[72:80] = bytes(8)
+print(hashlib.sha256(b).hexdigest())' r.qcow2)"
+assert_eq "corrupt bit set" 2 $(( $(be_field r.qcow2 72 8) & 2 ))
 assert_eq "still readable" data "$(lq img read r.qcow2 5000 4)"
 
 note "backing chains: missing, loops, too deep"
