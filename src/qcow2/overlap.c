@@ -162,3 +162,23 @@ int qcow2_guard_data(struct qcow2_image *img, uint64_t host, uint64_t len)
 	return err_set(EIO, "%s: data write at host offset 0x%llx would overwrite metadata; "
 		       "image marked corrupt", img->path, (unsigned long long)host);
 }
+
+static bool on(uint64_t c, uint64_t off, uint64_t bytes, unsigned cbits)
+{
+	return bytes && c >= off >> cbits && c <= (off + bytes - 1) >> cbits;
+}
+
+int qcow2_guard_l2(struct qcow2_image *img, uint64_t l2_off)
+{
+	const struct qcow2_header *h = &img->h;
+	uint64_t c = l2_off >> img->cbits;
+
+	if (c == 0 || on(c, h->l1_table_offset, (uint64_t)h->l1_size * 8, img->cbits) ||
+	    on(c, h->refcount_table_offset, (uint64_t)h->refcount_table_clusters << img->cbits,
+	       img->cbits)) {
+		qcow2_mark_corrupt(img);
+		return err_set(EIO, "%s: L2 table at 0x%llx lies on the header or a table; "
+			       "image marked corrupt", img->path, (unsigned long long)l2_off);
+	}
+	return 0;
+}

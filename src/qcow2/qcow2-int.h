@@ -277,6 +277,12 @@ int qcow2_guard_data(struct qcow2_image *img, uint64_t host, uint64_t len);
 /* Corruption found while writing: set the corrupt bit (v3, synced) and
  * stop every later write, metadata flushes included. */
 int qcow2_mark_corrupt(struct qcow2_image *img);
+/* err_corrupt for corruption found in an image that may be written:
+ * also mark it corrupt, so that it is repaired before the next write. */
+#define qcow2_err_corrupt(img, ...) (qcow2_mark_corrupt(img), err_corrupt(__VA_ARGS__))
+/* An L2 table about to be modified must not lie on the header, the L1
+ * table or the refcount table (EIO and corrupt otherwise). */
+int qcow2_guard_l2(struct qcow2_image *img, uint64_t l2_off);
 /* A run of host clusters [start, start + n) whose refcounts drop by one. */
 struct qcow2_run {
 	uint64_t start, n;

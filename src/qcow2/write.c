@@ -191,7 +191,7 @@ static int need(struct qcow2_image *img, const struct span *sp, uint64_t i, uint
 	enum qcow2_ctype t = qcow2_l2_classify(img, e, 0, 0, host);
 
 	if (t == QCOW2_C_INVALID)
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+		return qcow2_err_corrupt(img, "%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
 	if (owned(e, t))
 		return 0;
 	if (t == QCOW2_C_ZERO_ALLOC && (e & QCOW2_OFLAG_COPIED))
