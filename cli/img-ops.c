@@ -233,7 +233,7 @@ int cli_img_commit(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return img_usage("commit", "usage: commit [-q] [-p] FILE");
-	if (qcow2_commit(argv[optind], 0, progress ? show_progress : NULL, NULL) < 0)
+	if (qcow2_commit(argv[optind], QCOW2_OPEN_ANY_BACKING, progress ? show_progress : NULL, NULL) < 0)
 		return img_fail("commit");
 	if (!quiet)
 		printf("Image committed.\n");

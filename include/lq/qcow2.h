@@ -200,7 +200,8 @@ int qcow2_check(const char *path, int flags, struct qcow2_check_result *res);
 /* Progress of a long operation: done and total in bytes. */
 typedef void (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 /* Commit the top image at child_path into its backing file (which must be
- * qcow2 and writable here).  The child is left unchanged; re-running after
+ * qcow2 and writable here).  flags: QCOW2_OPEN_ANY_BACKING to allow an
+ * absolute or ".." backing name (as for qcow2_open).  The child is left unchanged; re-running after
  * an interruption is safe while the child is unchanged. */
 int qcow2_commit(const char *child_path, int flags, qcow2_progress_fn progress, void *opaque);
 

@@ -264,18 +264,20 @@ static bool has_dotdot(const char *name)
 /* Without QCOW2_OPEN_ANY_BACKING a header may only name a file in the
  * directory of the image or below it: an absolute name or a ".."
  * component could reach any file of the host. */
-static int check_backing_name(const struct qcow2_image *img, int flags)
+int qcow2_backing_name_ok(const char *path, const char *n, int flags)
 {
-	const char *n = img->h.backing_file;
-
 	if (flags & QCOW2_OPEN_ANY_BACKING)
 		return 0;
 	if (n[0] == '/')
-		return err_set(EPERM, "%s: absolute backing file name '%s' refused", img->path, n);
+		return err_set(EPERM, "%s: absolute backing file name '%s' refused", path, n);
 	if (has_dotdot(n))
-		return err_set(EPERM, "%s: backing file name '%s' leaves its directory",
-			       img->path, n);
+		return err_set(EPERM, "%s: backing file name '%s' leaves its directory", path, n);
 	return 0;
+}
+
+static int check_backing_name(const struct qcow2_image *img, int flags)
+{
+	return qcow2_backing_name_ok(img->path, img->h.backing_file, flags);
 }
 
 static int backing_path(const struct qcow2_image *img, char *out, size_t n)

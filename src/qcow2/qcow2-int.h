@@ -164,6 +164,9 @@ int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
 /* Open an image file: a FIFO, socket or directory fails at once (never
  * blocks); nofollow refuses a symbolic link as the last component. */
 int qcow2_io_open(const char *path, bool rw, bool nofollow);
+/* open.c: a backing name from the header of the image at path may be
+ * followed (absolute names and ".." only with QCOW2_OPEN_ANY_BACKING). */
+int qcow2_backing_name_ok(const char *path, const char *name, int flags);
 int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off);
 int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off);
 int qcow2_io_sync(int fd);

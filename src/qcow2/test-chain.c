@@ -120,6 +120,17 @@ static void test_open_confines_header_names(void **state)
 	qcow2_close(img);
 }
 
+/* Commit opens the parent for writing: the same confinement applies. */
+static void test_commit_confined(void **state)
+{
+	(void)state;
+	make_qcow2(in(dir, "parent"), NULL, NULL);
+	make_qcow2(in(sub, "top"), "../parent", "qcow2");
+	assert_int_equal(qcow2_commit(in(sub, "top"), 0, NULL, NULL), -1);
+	assert_int_equal(err_errnum(), EPERM);
+	assert_int_equal(qcow2_commit(in(sub, "top"), QCOW2_OPEN_ANY_BACKING, NULL, NULL), 0);
+}
+
 /* A symbolic link named by a header is not followed. */
 static void test_header_symlink_refused(void **state)
 {
@@ -196,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_ignores_header_names),
 		cmocka_unit_test(test_open_confines_header_names),
+		cmocka_unit_test(test_commit_confined),
 		cmocka_unit_test(test_header_symlink_refused),
 		cmocka_unit_test(test_fifo_refused),
 		cmocka_unit_test(test_chain_shape),
