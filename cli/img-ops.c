@@ -177,7 +177,7 @@ static int measure_file(struct measure_args *a, struct qcow2_measure *m)
 	struct qcow2_image *img;
 	int rc;
 
-	if (qcow2_open(a->file, 0, &img) < 0)
+	if (qcow2_open(a->file, QCOW2_OPEN_ANY_BACKING, &img) < 0)
 		return -1;
 	rc = qcow2_measure_image(img, a->cluster_size, a->refcount_bits, a->extl2, m);
 	qcow2_close(img);
@@ -233,7 +233,7 @@ int cli_img_commit(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return img_usage("commit", "usage: commit [-q] [-p] FILE");
-	if (qcow2_commit(argv[optind], 0, progress ? show_progress : NULL, NULL) < 0)
+	if (qcow2_commit(argv[optind], QCOW2_OPEN_ANY_BACKING, progress ? show_progress : NULL, NULL) < 0)
 		return img_fail("commit");
 	if (!quiet)
 		printf("Image committed.\n");

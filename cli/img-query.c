@@ -17,7 +17,7 @@ static struct qcow2_image *open_for_info(const char *path, bool *whole)
 	struct qcow2_image *img;
 
 	*whole = true;
-	if (qcow2_open(path, 0, &img) == 0)
+	if (qcow2_open(path, QCOW2_OPEN_ANY_BACKING, &img) == 0)
 		return img;
 	*whole = false;
 	if (qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) < 0) {

@@ -96,7 +96,7 @@ struct qcow2_image *img_open(const char *cmd, const char *path, int flags)
 {
 	struct qcow2_image *img;
 
-	if (qcow2_open(path, flags, &img) < 0) {
+	if (qcow2_open(path, flags | QCOW2_OPEN_ANY_BACKING, &img) < 0) {
 		img_fail(cmd);
 		return NULL;
 	}

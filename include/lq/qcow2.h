@@ -43,9 +43,35 @@ enum {
 	QCOW2_OPEN_RDWR = 1 << 0,       /* top image writable (chain stays read-only) */
 	QCOW2_OPEN_NO_BACKING = 1 << 1, /* do not open the backing chain */
 	QCOW2_OPEN_DIRECT = 1 << 2,     /* O_DIRECT data I/O where possible */
+	/* qcow2_open only, for the admin CLI on images an operator names:
+	 * also follow absolute and ".." backing names found in headers. */
+	QCOW2_OPEN_ANY_BACKING = 1 << 3,
 };
 
+/* Open an image and the backing chain its headers name.  A header may
+ * only name a file in the directory of the image naming it (or below):
+ * absolute names and ".." components fail with EPERM unless
+ * QCOW2_OPEN_ANY_BACKING.  Only regular files and block devices open; a
+ * FIFO, socket or directory fails at once (EINVAL), never blocks; a name
+ * from a header may not be a symbolic link. */
 int qcow2_open(const char *path, int flags, struct qcow2_image **out);
+
+/* One member of a backing chain given by the caller. */
+struct qcow2_backing {
+	const char *path;
+	bool raw;                    /* raw data, else qcow2 */
+};
+/* Open the qcow2 image at path on exactly the chain the caller names:
+ * chain[0] backs path, chain[1] backs chain[0], ... (n members, n == 0:
+ * none).  The backing names and formats in the headers are never
+ * followed; each qcow2 member's header must agree that a backing file
+ * exists exactly when the chain goes on below it (EINVAL otherwise), and
+ * a raw member must be the last.  Backing members open read-only; flags
+ * as for qcow2_open (QCOW2_OPEN_NO_BACKING and QCOW2_OPEN_ANY_BACKING
+ * are ignored).  The same file checks as qcow2_open apply, except that
+ * the caller's paths may be symbolic links (LVM device names are). */
+int qcow2_open_chain(const char *path, const struct qcow2_backing *chain, size_t n, int flags,
+		     struct qcow2_image **out);
 /* Flushes a writable image; returns -1 if that flush failed. */
 int qcow2_close(struct qcow2_image *img);
 
@@ -174,7 +200,8 @@ int qcow2_check(const char *path, int flags, struct qcow2_check_result *res);
 /* Progress of a long operation: done and total in bytes. */
 typedef void (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 /* Commit the top image at child_path into its backing file (which must be
- * qcow2 and writable here).  The child is left unchanged; re-running after
+ * qcow2 and writable here).  flags: QCOW2_OPEN_ANY_BACKING to allow an
+ * absolute or ".." backing name (as for qcow2_open).  The child is left unchanged; re-running after
  * an interruption is safe while the child is unchanged. */
 int qcow2_commit(const char *child_path, int flags, qcow2_progress_fn progress, void *opaque);
 

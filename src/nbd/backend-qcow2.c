@@ -2,12 +2,11 @@
  * engine is thread-safe on one handle, so every worker calls it
  * directly.  FAST_ZERO is granted only where the engine can zero by
  * metadata alone: whole clusters of a version 3 image. */
+#include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lq/err.h"
 #include "lq/qcow2.h"
@@ -104,67 +103,20 @@ static int describe(struct qb *q, struct nbd_backend *b)
 	return 0;
 }
 
-/* Whether the backing name in image's header designates the file want
- * (a relative name is taken from the image's directory). */
-static bool names_file(const char *image, const char *name, const char *want)
-{
-	char buf[PATH_MAX];
-	struct stat a, b;
-	const char *slash = strrchr(image, '/');
-
-	if (name[0] != '/' && slash &&
-	    snprintf(buf, sizeof buf, "%.*s/%s", (int)(slash - image), image, name) < (int)sizeof buf)
-		name = buf;
-	return stat(name, &a) == 0 && stat(want, &b) == 0 && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
-}
-
-static int header_backing(const char *path, struct qcow2_info *info)
-{
-	struct qcow2_image *img;
-	int r;
-
-	if (qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) < 0)
-		return -1;
-	r = qcow2_get_info(img, info);
-	qcow2_close(img);
-	return r;
-}
-
-/* Interim, until the engine opens a chain given by the caller: each
- * header must name exactly the next image of the given chain (the same
- * file), and the last one none; then following the headers opens the
- * given chain and nothing else. */
-static int verify_chain(const struct nbd_chain *ch)
-{
-	struct qcow2_info info;
-	const char *cur = ch->top;
-
-	for (size_t i = 0; i <= ch->n; i++) {
-		if (header_backing(cur, &info) < 0)
-			return -1;
-		if (i == ch->n && info.backing[0])
-			return err_set(EPERM, "%s names backing file %s, beyond the chain given",
-				       cur, info.backing);
-		if (i < ch->n && (!info.backing[0] || !names_file(cur, info.backing, ch->backing[i])))
-			return err_set(EPERM, "%s does not name %s as its backing file",
-				       cur, ch->backing[i]);
-		if (i < ch->n)
-			cur = ch->backing[i];
-	}
-	return 0;
-}
-
-/* The one place the served chain is opened: only the images of ch,
- * never a backing file found through a header alone.  (The engine's
- * qcow2_open_chain replaces this body when it is available.) */
+/* The one place the served chain is opened: exactly the images of ch,
+ * as the metadata names them; the engine never reads a backing name
+ * from a header here. */
 static int open_chain(const struct nbd_chain *ch, int flags, struct qcow2_image **out)
 {
+	struct qcow2_backing links[NBD_MAX_CHAIN];
+
+	assert(ch->n <= NBD_MAX_CHAIN);
+	/* A base node: whatever its header names, nothing lies beneath it. */
 	if (ch->n == 0)
 		return qcow2_open(ch->top, flags | QCOW2_OPEN_NO_BACKING, out);
-	if (verify_chain(ch) < 0)
-		return -1;
-	return qcow2_open(ch->top, flags, out);
+	for (size_t i = 0; i < ch->n; i++)
+		links[i] = (struct qcow2_backing){ .path = ch->backing[i], .raw = false };
+	return qcow2_open_chain(ch->top, links, ch->n, flags, out);
 }
 
 int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, struct nbd_backend *b)

@@ -182,11 +182,11 @@ static int check_pass(struct chk *c, const char *path, int flags, struct qcow2_c
 {
 	int rc;
 
-	c->fd = open(path, (flags ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	c->fd = qcow2_io_open(path, flags != 0, false);
 	c->flags = flags;
 	c->res = res;
 	if (c->fd < 0) {
-		snprintf(res->msg, sizeof res->msg, "cannot open %s: %m", path);
+		snprintf(res->msg, sizeof res->msg, "cannot open: %.200s", err_last()->msg);
 		return QCOW2_CHECK_ERROR;
 	}
 	if (file_size_of(c) < 0)

@@ -26,6 +26,7 @@
 #include "lq/fault.h"
 #include "lq/log.h"
 #include "lq/qcow2.h"
+#include "qcow2-int.h"
 
 /* Large enough for sequential throughput, small enough to stay in cache. */
 #define COMMIT_CHUNK (4u << 20)
@@ -39,7 +40,8 @@ struct commit {
 	void *opaque;
 };
 
-static int parent_path(const char *child, const struct qcow2_info *info, char *out, size_t n)
+static int parent_path(const char *child, const struct qcow2_info *info, int flags, char *out,
+		       size_t n)
 {
 	CLEANUP_FREE char *copy = strdup(child);
 
@@ -50,6 +52,8 @@ static int parent_path(const char *child, const struct qcow2_info *info, char *o
 	if (info->backing_fmt[0] && strcmp(info->backing_fmt, "qcow2"))
 		return err_set(ENOTSUP, "%s: cannot commit into a %s backing file", child,
 			       info->backing_fmt);
+	if (qcow2_backing_name_ok(child, info->backing, flags) < 0)
+		return -1;
 	if (info->backing[0] == '/')
 		snprintf(out, n, "%s", info->backing);
 	else if ((size_t)snprintf(out, n, "%s/%s", dirname(copy), info->backing) >= n)
@@ -57,13 +61,13 @@ static int parent_path(const char *child, const struct qcow2_info *info, char *o
 	return 0;
 }
 
-static int open_pair(struct commit *c, const char *child_path)
+static int open_pair(struct commit *c, const char *child_path, int flags)
 {
 	struct qcow2_info info;
 	char path[4096 + 1024];
 
 	if (qcow2_open(child_path, QCOW2_OPEN_NO_BACKING, &c->child) < 0 ||
-	    qcow2_get_info(c->child, &info) < 0 || parent_path(child_path, &info, path, sizeof path) < 0)
+	    qcow2_get_info(c->child, &info) < 0 || parent_path(child_path, &info, flags, path, sizeof path) < 0)
 		return -1;
 	c->size = info.virtual_size;
 	if (qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &c->parent) < 0)
@@ -134,13 +138,12 @@ int qcow2_commit(const char *child_path, int flags, qcow2_progress_fn progress, 
 	struct commit c = { .progress = progress, .opaque = opaque };
 	int rc = -1;
 
-	(void)flags;
 	c.buf = malloc(COMMIT_CHUNK);
 	if (c.buf == NULL) {
 		err_set(ENOMEM, "out of memory");
 		goto out;
 	}
-	if (open_pair(&c, child_path) < 0 || commit_all(&c) < 0)
+	if (open_pair(&c, child_path, flags) < 0 || commit_all(&c) < 0)
 		goto out;
 	fault_point("commit-flush");
 	rc = qcow2_flush(c.parent);

@@ -127,10 +127,10 @@ static int zero_l1(int fd, const struct qcow2_header *h, const struct layout *l)
 	CLEANUP_FREE uint8_t *z = NULL;
 
 	if (fstat(fd, &st) < 0)
-		return err_sys("fstat: %s", strerror(errno));
+		return err_sys("fstat: %m");
 	if (S_ISREG(st.st_mode))
 		return ftruncate(fd, (off_t)(l->total * l->cs)) < 0
-			       ? err_sys("ftruncate: %s", strerror(errno)) : 0;
+			       ? err_sys("ftruncate: %m") : 0;
 	z = calloc(1, 1 << 20);
 	if (!z)
 		return err_set(ENOMEM, "out of memory");
@@ -162,7 +162,7 @@ static int write_image(int fd, const struct qcow2_create_opts *o, struct qcow2_h
 	if (qcow2_header_encode(h, hdr, (uint32_t)l.cs) < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
-		return err_sys("ftruncate: %s", strerror(errno));
+		return err_sys("ftruncate: %m");
 	if (write_refcounts(fd, h, &l) < 0 || zero_l1(fd, h, &l) < 0 || qcow2_io_sync(fd) < 0)
 		return -1;
 	if (qcow2_io_write(fd, hdr, l.cs, 0) < 0)
@@ -188,13 +188,13 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *o)
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0)
-		return err_sys("create %s: %s", path, strerror(errno));
+		return err_sys("create %s: %m", path);
 	if (qcow2_create_fd(fd, o) < 0) {
 		close(fd);
 		unlink(path);
 		return -1;
 	}
 	if (close(fd) < 0)
-		return err_sys("close %s: %s", path, strerror(errno));
+		return err_sys("close %s: %m", path);
 	return 0;
 }

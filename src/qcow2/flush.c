@@ -75,7 +75,8 @@ int qcow2_flush_meta(struct qcow2_image *img)
 	bool l2 = qcow2_cache_any_dirty(&img->l2c);
 	bool l1 = img->l1_dirty_lo < img->l1_dirty_hi;
 
-	if (!img->rw || !(rb || rt || l2 || l1))
+	/* Corruption was found: the tables in memory may be built on it. */
+	if (!img->rw || img->broken || !(rb || rt || l2 || l1))
 		return 0;
 	if (rb && qcow2_cache_write_back(img, &img->rbc) < 0)
 		return -1;
@@ -92,7 +93,7 @@ int qcow2_flush_meta(struct qcow2_image *img)
 
 int qcow2_flush_locked(struct qcow2_image *img)
 {
-	if (!img->rw)
+	if (!img->rw || img->broken)
 		return 0;
 	if (qcow2_flush_meta(img) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;

@@ -1,10 +1,12 @@
 /* fuzz-open: libFuzzer target for the whole engine on a hostile image.
  * The input is the image file.  It is opened read-only (info, map, block
- * status and reads of bounded ranges), then a copy is opened read-write,
- * written, zeroed, discarded and flushed; whatever a successful write
- * put there must read back.  The backing chain is never opened (names in
+ * status and reads of bounded ranges), then it is opened read-write and a
+ * pattern written and flushed: it must read back, also after a reopen
+ * (a write that landed on metadata would break that); then it is zeroed,
+ * discarded, resized and flushed.  The backing chain is never opened (names in
  * the input would reach outside the fuzzer's files). */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,17 +53,49 @@ static void explore(struct qcow2_image *img)
 	free(buf);
 }
 
-static void write_back(struct qcow2_image *img)
+#define PATTERN_LEN 3000
+
+static uint64_t pattern_off(uint64_t vs)
 {
-	uint64_t vs = qcow2_virtual_size(img);
-	uint8_t w[3000], r[3000];
-	uint64_t off = vs > 70000 ? 65000 : 0;
+	return vs > 70000 ? 65000 : 0;
+}
+
+/* Write a pattern and flush; true when both succeeded (then it must read
+ * back, now and after a reopen: metadata the write overwrote would not). */
+static bool write_pattern(struct qcow2_image *img)
+{
+	uint64_t vs = qcow2_virtual_size(img), off = pattern_off(vs);
+	uint8_t w[PATTERN_LEN], r[PATTERN_LEN];
 
 	if (vs < sizeof w)
-		return;
+		return false;
 	memset(w, 0xa5, sizeof w);
-	if (qcow2_pwrite(img, w, sizeof w, off) == 0 && qcow2_pread(img, r, sizeof r, off) == 0)
+	if (qcow2_pwrite(img, w, sizeof w, off) < 0 || qcow2_flush(img) < 0)
+		return false;
+	if (qcow2_pread(img, r, sizeof r, off) == 0)
 		assert(!memcmp(w, r, sizeof w));
+	return true;
+}
+
+static void check_pattern(const char *path)
+{
+	struct qcow2_image *img;
+	uint8_t w[PATTERN_LEN], r[PATTERN_LEN];
+
+	memset(w, 0xa5, sizeof w);
+	assert(qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) == 0);
+	assert(qcow2_pread(img, r, sizeof r, pattern_off(qcow2_virtual_size(img))) == 0);
+	assert(!memcmp(w, r, sizeof w));
+	qcow2_close(img);
+}
+
+static void write_more(struct qcow2_image *img)
+{
+	uint64_t vs = qcow2_virtual_size(img), off = pattern_off(vs);
+	uint8_t r[100];
+
+	if (vs < PATTERN_LEN)
+		return;
 	qcow2_pzero(img, 0, vs < 200000 ? vs / 2 : 100000, 0);
 	qcow2_discard(img, 0, vs < WINDOW ? vs : WINDOW);
 	if (qcow2_pzero(img, off, 100, QCOW2_ZERO_MAY_UNMAP) == 0 &&
@@ -86,7 +120,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		qcow2_close(img);
 	}
 	if (qcow2_open(path, QCOW2_OPEN_NO_BACKING | QCOW2_OPEN_RDWR, &img) == 0) {
-		write_back(img);
+		bool written = write_pattern(img);
+
+		if (qcow2_close(img) == 0 && written)
+			check_pattern(path);
+	}
+	if (qcow2_open(path, QCOW2_OPEN_NO_BACKING | QCOW2_OPEN_RDWR, &img) == 0) {
+		write_more(img);
 		qcow2_close(img);
 	}
 	close(fd);

@@ -101,6 +101,7 @@ static int switch_l1(struct qcow2_image *img, uint64_t n, uint64_t off)
 		return -1;
 	img->h.l1_size = (uint32_t)n;
 	img->h.l1_table_offset = off;
+	qcow2_meta_stale(img);
 	return 0;
 }
 

@@ -1,4 +1,6 @@
-/* io.c: whole-buffer pread/pwrite/fdatasync on image descriptors. */
+/* io.c: opening image files safely and whole-buffer pread/pwrite/fdatasync
+ * on their descriptors. */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -6,6 +8,34 @@
 
 #include "lq/err.h"
 #include "qcow2-int.h"
+
+/* O_NONBLOCK so that a FIFO (or a device that blocks on open) fails at
+ * once instead of hanging; the flag is dropped again for the data I/O. */
+int qcow2_io_open(const char *path, bool rw, bool nofollow)
+{
+	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
+		      (nofollow ? O_NOFOLLOW : 0));
+	struct stat st;
+
+	if (fd < 0)
+		return err_sys("open %s: %m", path);
+	if (fstat(fd, &st) < 0) {
+		err_sys("fstat %s: %m", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		err_set(EINVAL, "%s: not a regular file or block device", path);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err_sys("fcntl %s: %m", path);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
 
 int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -17,8 +47,8 @@ int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return err_sys("read of %zu bytes at 0x%llx: %s", len,
-				       (unsigned long long)off, strerror(errno));
+			return err_sys("read of %zu bytes at 0x%llx: %m", len,
+				       (unsigned long long)off);
 		if (r == 0) {
 			memset(p, 0, len);
 			return 0;
@@ -39,9 +69,13 @@ int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return err_sys("write of %zu bytes at 0x%llx: %s", len,
-				       (unsigned long long)off, strerror(r < 0 ? errno : ENOSPC));
+		if (r < 0)
+			return err_sys("write of %zu bytes at 0x%llx: %m", len,
+				       (unsigned long long)off);
+		/* pwrite returning 0 means no room: errno is stale here. */
+		if (r == 0)
+			return err_set(ENOSPC, "write of %zu bytes at 0x%llx: no space left",
+				       len, (unsigned long long)off);
 		p += r;
 		len -= (size_t)r;
 		off += (uint64_t)r;
@@ -52,7 +86,7 @@ int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off)
 int qcow2_io_sync(int fd)
 {
 	if (fdatasync(fd) < 0)
-		return err_sys("fdatasync: %s", strerror(errno));
+		return err_sys("fdatasync: %m");
 	return 0;
 }
 

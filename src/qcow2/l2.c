@@ -59,7 +59,7 @@ int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off)
 
 	*off = e & QCOW2_L1E_OFFSET_MASK;
 	if ((e & QCOW2_L1E_RESERVED_MASK) || !IS_ALIGNED(*off, img->cs))
-		return err_corrupt("L1 entry %llu invalid (0x%llx)", (unsigned long long)l1i,
+		return qcow2_err_corrupt(img, "L1 entry %llu invalid (0x%llx)", (unsigned long long)l1i,
 				   (unsigned long long)e);
 	return 0;
 }
@@ -153,6 +153,7 @@ int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint6
 
 static void l1_dirty(struct qcow2_image *img, uint64_t l1i)
 {
+	qcow2_meta_stale(img);
 	uint32_t i = (uint32_t)l1i;
 
 	if (img->l1_dirty_lo >= img->l1_dirty_hi) {
@@ -178,7 +179,7 @@ static int l2_unshare(struct qcow2_image *img, uint64_t l1i, uint64_t old, uint8
 		return qcow2_cache_get(img, &img->l2c, old, false, tbl);
 	}
 	if (rc == 0)
-		return err_corrupt("L2 table at 0x%llx has refcount 0", (unsigned long long)old);
+		return qcow2_err_corrupt(img, "L2 table at 0x%llx has refcount 0", (unsigned long long)old);
 	return err_set(ENOTSUP, "writing to an L2 table shared with an internal snapshot");
 }
 
@@ -189,6 +190,8 @@ int qcow2_l2_writable(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl)
 	if (l1i >= img->h.l1_size)
 		return err_set(EINVAL, "guest offset beyond the L1 table");
 	if (qcow2_l1_offset(img, l1i, &off) < 0)
+		return -1;
+	if (off && qcow2_guard_l2(img, off) < 0)
 		return -1;
 	if (off && (img->l1[l1i] & QCOW2_OFLAG_COPIED))
 		return qcow2_cache_get(img, &img->l2c, off, false, tbl);
@@ -215,7 +218,7 @@ int qcow2_l2_read_raw(struct qcow2_image *img, uint64_t l2_off, uint64_t *out)
 	uint64_t words = img->l2_entries * (img->l2e_size / 8);
 
 	if (!IS_ALIGNED(l2_off, img->cs) || !l2_off)
-		return err_corrupt("L2 table offset 0x%llx invalid", (unsigned long long)l2_off);
+		return qcow2_err_corrupt(img, "L2 table offset 0x%llx invalid", (unsigned long long)l2_off);
 	if (qcow2_cache_get(img, &img->l2c, l2_off, false, &t) < 0)
 		return -1;
 	for (uint64_t i = 0; i < words; i++)
@@ -244,6 +247,6 @@ int qcow2_l2_unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigne
 		*host = e;
 		return 0;
 	default:
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+		return qcow2_err_corrupt(img, "%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
 	}
 }

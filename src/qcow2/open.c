@@ -3,12 +3,15 @@
  * A writable open refuses what the engine cannot keep consistent
  * (corrupt bit, internal snapshots, extended L2) before touching the
  * file; a dirty image (lazy refcounts) has its refcounts rebuilt before
- * the first write.  Backing images are always read-only; their names are
- * relative to the directory of the image naming them; the chain is
- * bounded by QCOW2_MAX_CHAIN_DEPTH and loops (same device and inode) are
- * refused.
+ * the first write.  Backing images are always read-only.  The chain comes
+ * either from the caller (qcow2_open_chain: header names never read) or
+ * from the headers (qcow2_open: names relative to the directory of the
+ * image naming them, confined to it unless QCOW2_OPEN_ANY_BACKING).
+ * Either way it is bounded by QCOW2_MAX_CHAIN_DEPTH, loops (same device
+ * and inode) are refused, and only regular files and block devices are
+ * opened (a FIFO fails at once).
  */
-#include <fcntl.h>
+#include <assert.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +30,6 @@ struct chain_seen {
 	ino_t ino;
 	const struct chain_seen *up;
 };
-
-static int open_any(const char *path, int flags, int depth, const struct chain_seen *up,
-		    struct qcow2_image **out);
 
 static struct qcow2_image *img_new(const char *path)
 {
@@ -68,6 +68,7 @@ static void img_free(struct qcow2_image *img)
 	free(img->l1);
 	free(img->reftable);
 	free(img->frees);
+	free(img->meta);
 	free(img->path);
 	free(img);
 }
@@ -164,11 +165,15 @@ static int prepare_write(struct qcow2_image *img)
 	return r;
 }
 
-static int open_fd(struct qcow2_image *img, bool rw)
+/* How a file is to be read: its format, and whether its name came from a
+ * header (then a symbolic link as the last component is refused). */
+enum open_fmt { FMT_QCOW2, FMT_RAW, FMT_PROBE };
+
+static int open_fd(struct qcow2_image *img, bool rw, bool from_header)
 {
-	img->fd = open(img->path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	img->fd = qcow2_io_open(img->path, rw, from_header);
 	if (img->fd < 0)
-		return err_sys("open %s: %s", img->path, strerror(errno));
+		return -1;
 	img->rw = rw;
 	return 0;
 }
@@ -177,7 +182,7 @@ static int open_qcow2(struct qcow2_image *img, int flags)
 {
 	bool rw = flags & QCOW2_OPEN_RDWR;
 
-	if (open_fd(img, rw) < 0 || read_header(img) < 0)
+	if (read_header(img) < 0)
 		return -1;
 	derive_geometry(img);
 	if (rw && check_writable(img) < 0)
@@ -185,6 +190,94 @@ static int open_qcow2(struct qcow2_image *img, int flags)
 	if (load_l1(img) < 0 || qcow2_refcount_load(img) < 0 || init_caches(img) < 0)
 		return -1;
 	return rw ? prepare_write(img) : 0;
+}
+
+static int open_raw(struct qcow2_image *img)
+{
+	img->raw = true;
+	img->raw_size = qcow2_io_size(img->fd);
+	return 0;
+}
+
+/* A backing file named without a format is qcow2 if it has the magic. */
+static bool fd_is_qcow2(int fd)
+{
+	uint8_t m[4];
+
+	return pread(fd, m, 4, 0) == 4 && be32_get(m) == QCOW2_MAGIC;
+}
+
+static int check_chain(int fd, const char *path, int depth, const struct chain_seen *up,
+		       struct chain_seen *me)
+{
+	struct stat st;
+
+	if (depth > QCOW2_MAX_CHAIN_DEPTH)
+		return err_set(ELOOP, "%s: backing chain deeper than %d", path, QCOW2_MAX_CHAIN_DEPTH);
+	if (fstat(fd, &st) < 0)
+		return err_sys("fstat %s: %m", path);
+	for (const struct chain_seen *s = up; s; s = s->up)
+		if (s->dev == st.st_dev && s->ino == st.st_ino)
+			return err_set(ELOOP, "%s: backing chain loops", path);
+	*me = (struct chain_seen){ st.st_dev, st.st_ino, up };
+	return 0;
+}
+
+/* Open one member of a chain, without its backing file.  Only the top
+ * one (depth 1) may be writable. */
+static int open_one(const char *path, enum open_fmt fmt, int flags, bool from_header,
+		    int depth, const struct chain_seen *up, struct chain_seen *me,
+		    struct qcow2_image **out)
+{
+	struct qcow2_image *img = img_new(path);
+	bool rw = (flags & QCOW2_OPEN_RDWR) && fmt != FMT_RAW;
+
+	assert(depth == 1 || !rw);
+	*out = NULL;
+	if (!img)
+		return -1;
+	if (open_fd(img, rw, from_header) < 0 ||
+	    check_chain(img->fd, path, depth, up, me) < 0)
+		goto fail;
+	if (fmt == FMT_PROBE)
+		fmt = fd_is_qcow2(img->fd) ? FMT_QCOW2 : FMT_RAW;
+	if ((fmt == FMT_RAW ? open_raw(img) : open_qcow2(img, flags)) < 0)
+		goto fail;
+	*out = img;
+	return 0;
+fail:
+	img->rw = false;
+	img_free(img);
+	return -1;
+}
+
+/* ---- backing files named by headers ---- */
+
+static bool has_dotdot(const char *name)
+{
+	for (const char *c = name; *c; c += strcspn(c, "/"), c += *c == '/')
+		if (!strncmp(c, "..", 2) && (c[2] == '/' || !c[2]))
+			return true;
+	return false;
+}
+
+/* Without QCOW2_OPEN_ANY_BACKING a header may only name a file in the
+ * directory of the image or below it: an absolute name or a ".."
+ * component could reach any file of the host. */
+int qcow2_backing_name_ok(const char *path, const char *n, int flags)
+{
+	if (flags & QCOW2_OPEN_ANY_BACKING)
+		return 0;
+	if (n[0] == '/')
+		return err_set(EPERM, "%s: absolute backing file name '%s' refused", path, n);
+	if (has_dotdot(n))
+		return err_set(EPERM, "%s: backing file name '%s' leaves its directory", path, n);
+	return 0;
+}
+
+static int check_backing_name(const struct qcow2_image *img, int flags)
+{
+	return qcow2_backing_name_ok(img->path, img->h.backing_file, flags);
 }
 
 static int backing_path(const struct qcow2_image *img, char *out, size_t n)
@@ -201,88 +294,112 @@ static int backing_path(const struct qcow2_image *img, char *out, size_t n)
 	return 0;
 }
 
-static bool is_qcow2_file(const char *path)
+static int header_fmt(const struct qcow2_image *img, enum open_fmt *fmt)
 {
-	uint8_t m[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool r = false;
+	const char *f = img->h.backing_fmt;
 
-	if (fd >= 0) {
-		r = pread(fd, m, 4, 0) == 4 && be32_get(m) == QCOW2_MAGIC;
-		close(fd);
-	}
-	return r;
+	if (!f[0])
+		*fmt = FMT_PROBE;
+	else if (!strcmp(f, "qcow2"))
+		*fmt = FMT_QCOW2;
+	else if (!strcmp(f, "raw"))
+		*fmt = FMT_RAW;
+	else
+		return err_set(ENOTSUP, "%s: unsupported backing format '%s'", img->path, f);
+	return 0;
 }
 
-static int open_backing(struct qcow2_image *img, int depth, const struct chain_seen *me)
+/* Follow the backing names of the headers, recursively. */
+static int open_header_backing(struct qcow2_image *img, int flags, int depth,
+			       const struct chain_seen *me)
 {
 	char path[4096 + 1024];
-	const char *fmt = img->h.backing_fmt;
-	int flags = 0;
+	struct chain_seen below;
+	enum open_fmt fmt = FMT_PROBE;
 
-	if (!img->h.backing_file[0])
+	if (img->raw || !img->h.backing_file[0])
 		return 0;
-	if (backing_path(img, path, sizeof path) < 0)
+	if (check_backing_name(img, flags) < 0 || backing_path(img, path, sizeof path) < 0 ||
+	    header_fmt(img, &fmt) < 0)
 		return -1;
-	if (fmt[0] && strcmp(fmt, "qcow2") && strcmp(fmt, "raw"))
-		return err_set(ENOTSUP, "%s: unsupported backing format '%s'", img->path, fmt);
-	if (!strcmp(fmt, "raw") || (!fmt[0] && !is_qcow2_file(path)))
-		flags = -1;
-	if (open_any(path, flags, depth + 1, me, &img->backing) < 0)
+	if (open_one(path, fmt, 0, true, depth + 1, me, &below, &img->backing) < 0 ||
+	    open_header_backing(img->backing, flags, depth + 1, &below) < 0)
 		return -1;
 	img->depth = 1 + img->backing->depth;
 	return 0;
 }
 
-static int open_raw(struct qcow2_image *img)
+int qcow2_open(const char *path, int flags, struct qcow2_image **out)
 {
-	if (open_fd(img, false) < 0)
+	struct chain_seen me;
+
+	if (open_one(path, FMT_QCOW2, flags, false, 1, NULL, &me, out) < 0)
 		return -1;
-	img->raw = true;
-	img->raw_size = qcow2_io_size(img->fd);
+	if (flags & QCOW2_OPEN_NO_BACKING || open_header_backing(*out, flags, 1, &me) == 0)
+		return 0;
+	(*out)->rw = false;
+	img_free(*out);
+	*out = NULL;
+	return -1;
+}
+
+/* ---- backing chains given by the caller ---- */
+
+/* The caller's chain must agree with the headers on where it ends, or
+ * reads would silently differ from what the images mean. */
+static int check_chain_shape(const struct qcow2_image *img, size_t n)
+{
+	bool named = !img->raw && img->h.backing_file[0];
+
+	if (img->raw && n)
+		return err_set(EINVAL, "%s: a raw image has no backing file", img->path);
+	if (named && !n)
+		return err_set(EINVAL, "%s: the image has a backing file but the chain ends here",
+			       img->path);
+	if (!named && n && !img->raw)
+		return err_set(EINVAL, "%s: the image has no backing file but the chain goes on",
+			       img->path);
 	return 0;
 }
 
-static int check_chain(int fd, const char *path, int depth, const struct chain_seen *up,
-		       struct chain_seen *me)
+static int attach_chain(struct qcow2_image *img, const struct qcow2_backing *chain, size_t n,
+			int depth, const struct chain_seen *me)
 {
-	struct stat st;
+	struct chain_seen below;
 
-	if (depth > QCOW2_MAX_CHAIN_DEPTH)
-		return err_set(ELOOP, "%s: backing chain deeper than %d", path, QCOW2_MAX_CHAIN_DEPTH);
-	if (fstat(fd, &st) < 0)
-		return err_sys("fstat %s: %s", path, strerror(errno));
-	for (const struct chain_seen *s = up; s; s = s->up)
-		if (s->dev == st.st_dev && s->ino == st.st_ino)
-			return err_set(ELOOP, "%s: backing chain loops", path);
-	*me = (struct chain_seen){ st.st_dev, st.st_ino, up };
+	if (check_chain_shape(img, n) < 0)
+		return -1;
+	if (!n)
+		return 0;
+	if (!chain[0].path)
+		return err_set(EINVAL, "backing chain member %d has no path", depth);
+	if (open_one(chain[0].path, chain[0].raw ? FMT_RAW : FMT_QCOW2, 0, false, depth + 1, me,
+		     &below, &img->backing) < 0 ||
+	    attach_chain(img->backing, chain + 1, n - 1, depth + 1, &below) < 0)
+		return -1;
+	img->depth = 1 + img->backing->depth;
 	return 0;
 }
 
-/* flags -1: a raw backing file. */
-static int open_any(const char *path, int flags, int depth, const struct chain_seen *up,
-		    struct qcow2_image **out)
+int qcow2_open_chain(const char *path, const struct qcow2_backing *chain, size_t n, int flags,
+		     struct qcow2_image **out)
 {
-	struct qcow2_image *img = img_new(path);
 	struct chain_seen me;
 
 	*out = NULL;
-	if (!img)
+	if (n && !chain)
+		return err_set(EINVAL, "backing chain of %zu members given as NULL", n);
+	if (n >= QCOW2_MAX_CHAIN_DEPTH)
+		return err_set(ELOOP, "%s: backing chain deeper than %d", path,
+			       QCOW2_MAX_CHAIN_DEPTH);
+	if (open_one(path, FMT_QCOW2, flags, false, 1, NULL, &me, out) < 0)
 		return -1;
-	if ((flags < 0 ? open_raw(img) : open_qcow2(img, flags)) < 0 ||
-	    check_chain(img->fd, path, depth, up, &me) < 0 ||
-	    (flags >= 0 && !(flags & QCOW2_OPEN_NO_BACKING) && open_backing(img, depth, &me) < 0)) {
-		img->rw = false;
-		img_free(img);
-		return -1;
-	}
-	*out = img;
-	return 0;
-}
-
-int qcow2_open(const char *path, int flags, struct qcow2_image **out)
-{
-	return open_any(path, flags & ~0x80000000, 1, NULL, out);
+	if (attach_chain(*out, chain, n, 1, &me) == 0)
+		return 0;
+	(*out)->rw = false;
+	img_free(*out);
+	*out = NULL;
+	return -1;
 }
 
 int qcow2_close(struct qcow2_image *img)

@@ -138,6 +138,12 @@ int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
 /* io.c: whole-buffer I/O on a descriptor (EINTR and short transfers
  * retried).  Reads past the end of the file return zeros, as a sparse
  * region would: clusters beyond EOF are unwritten, not missing. */
+/* Open an image file: a FIFO, socket or directory fails at once (never
+ * blocks); nofollow refuses a symbolic link as the last component. */
+int qcow2_io_open(const char *path, bool rw, bool nofollow);
+/* open.c: a backing name from the header of the image at path may be
+ * followed (absolute names and ".." only with QCOW2_OPEN_ANY_BACKING). */
+int qcow2_backing_name_ok(const char *path, const char *name, int flags);
 int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off);
 int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off);
 int qcow2_io_sync(int fd);
@@ -226,8 +232,37 @@ struct qcow2_image {
 	const uint8_t *scan_map;     /* read-only mapping of the file for */
 	uint64_t scan_len;           /*   whole-image scans (l2.c), or NULL */
 	bool scan_unmappable;        /* mmap refused: scans use the cache */
+	struct qcow2_meta_range *meta; /* metadata clusters (overlap.c), */
+	size_t nmeta;                /*   valid while meta_ok */
+	bool meta_ok;
+	bool broken;                 /* corruption found while writing: never write again */
 };
 
+/* Host clusters [start, end) holding metadata. */
+struct qcow2_meta_range {
+	uint64_t start, end;
+};
+/* The L1 or refcount table changed: rebuild the metadata map when next used. */
+static inline void qcow2_meta_stale(struct qcow2_image *img)
+{
+	img->meta_ok = false;
+}
+/* ------------------------------------------------------------------ */
+/* overlap.c: the metadata map and the overlap guard (need img->lock). */
+/* *hit: some cluster of [c, c+n) holds metadata. */
+int qcow2_meta_overlap(struct qcow2_image *img, uint64_t c, uint64_t n, bool *hit);
+/* Refuse a data write to [host, host+len) that would overwrite metadata
+ * (EIO), marking the image corrupt. */
+int qcow2_guard_data(struct qcow2_image *img, uint64_t host, uint64_t len);
+/* Corruption found while writing: set the corrupt bit (v3, synced) and
+ * stop every later write, metadata flushes included. */
+int qcow2_mark_corrupt(struct qcow2_image *img);
+/* err_corrupt for corruption found in an image that may be written:
+ * also mark it corrupt, so that it is repaired before the next write. */
+#define qcow2_err_corrupt(img, ...) (qcow2_mark_corrupt(img), err_corrupt(__VA_ARGS__))
+/* An L2 table about to be modified must not lie on the header, the L1
+ * table or the refcount table (EIO and corrupt otherwise). */
+int qcow2_guard_l2(struct qcow2_image *img, uint64_t l2_off);
 /* A run of host clusters [start, start + n) whose refcounts drop by one. */
 struct qcow2_run {
 	uint64_t start, n;

@@ -154,6 +154,7 @@ static int switch_to(struct qcow2_image *img, uint64_t p, uint64_t tcl)
 	img->h.refcount_table_offset = p << img->cbits;
 	img->h.refcount_table_clusters = (uint32_t)tcl;
 	img->h.incompatible_features = inc;
+	qcow2_meta_stale(img);
 	return 0;
 }
 
@@ -169,6 +170,7 @@ static int reload(struct qcow2_image *img)
 		return -1;
 	img->free_hint = 0;
 	img->rt_dirty_lo = img->rt_dirty_hi = 0;
+	qcow2_meta_stale(img);
 	return qcow2_refcount_load(img);
 }
 

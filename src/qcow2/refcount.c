@@ -14,6 +14,7 @@
  * the L2/L1 tables that dropped the references are durable.  A cluster is
  * therefore never reused while a table on disk may still point at it.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,7 @@ static int block_of(struct qcow2_image *img, uint64_t t, uint64_t *off)
 	*off = e & QCOW2_REFT_OFFSET_MASK;
 	if ((e & QCOW2_REFT_RESERVED_MASK) || !IS_ALIGNED(*off, img->cs) ||
 	    (e && *off == 0) || *off >= QCOW2_MAX_HOST_OFFSET)
-		return err_corrupt("refcount table entry %llu invalid (0x%llx)",
+		return qcow2_err_corrupt(img, "refcount table entry %llu invalid (0x%llx)",
 				   (unsigned long long)t, (unsigned long long)e);
 	return 0;
 }
@@ -83,6 +84,7 @@ int qcow2_refcount_get(struct qcow2_image *img, uint64_t cluster, uint64_t *rc)
 
 static void rt_dirty(struct qcow2_image *img, uint64_t t)
 {
+	qcow2_meta_stale(img);
 	if (img->rt_dirty_lo >= img->rt_dirty_hi) {
 		img->rt_dirty_lo = t;
 		img->rt_dirty_hi = t + 1;
@@ -112,16 +114,14 @@ int qcow2_refcount_set(struct qcow2_image *img, uint64_t cluster, uint64_t rc)
 	if (rc > img->rc_max)
 		return err_set(ENOSPC, "refcount of cluster %llu would overflow",
 			       (unsigned long long)cluster);
-	if (t >= img->rt_entries)
-		return err_set(EIO, "refcount table too small for cluster %llu",
-			       (unsigned long long)cluster);
+	/* Callers set refcounts only where blocks exist (allocation makes
+	 * them first; a free follows a non-zero refcount read). */
+	assert(t < img->rt_entries);
 	if (block_of(img, t, &boff) < 0)
 		return -1;
 	if (!boff) {
-		if (rc == 0)
-			return 0;
-		return err_set(EIO, "no refcount block for cluster %llu",
-			       (unsigned long long)cluster);
+		assert(rc == 0);
+		return 0;
 	}
 	if (qcow2_cache_get(img, &img->rbc, boff, false, &b) < 0)
 		return -1;
@@ -164,6 +164,7 @@ static int grow_table(struct qcow2_image *img, uint64_t need)
 	img->h.refcount_table_offset = (p + blocks) << img->cbits;
 	img->h.refcount_table_clusters = (uint32_t)tcl;
 	img->rt_moved = true;
+	qcow2_meta_stale(img);
 	img->rt_dirty_lo = 0;
 	img->rt_dirty_hi = n;
 	img->free_hint = p + blocks + tcl;
@@ -197,7 +198,7 @@ static int find_free(struct qcow2_image *img, uint64_t from, uint64_t n, uint64_
 		if (qcow2_refcount_get(img, c + run, &rc) < 0)
 			return -1;
 		if (rc && c + run >= end)
-			return err_corrupt("%s: refcount of cluster %llu past the end of the image",
+			return qcow2_err_corrupt(img, "%s: refcount of cluster %llu past the end of the image",
 					   img->path, (unsigned long long)(c + run));
 		if (rc) {
 			c += run + 1;
@@ -234,26 +235,18 @@ static int ensure_blocks(struct qcow2_image *img, uint64_t c, uint64_t n)
 	return 0;
 }
 
-static bool overlaps(uint64_t c, uint64_t n, uint64_t off, uint64_t bytes, unsigned cbits)
-{
-	uint64_t first = off >> cbits, last = (off + bytes - 1) >> cbits;
-
-	return bytes && c <= last && first < c + n;
-}
-
-/* Free clusters (by their refcount) that hold the header or the fixed
- * tables mean the refcounts are corrupt: allocating there would
- * overwrite live metadata. */
+/* Free clusters (by their refcount) that hold metadata mean the
+ * refcounts are corrupt: allocating there would overwrite live tables. */
 static int check_overlap(struct qcow2_image *img, uint64_t c, uint64_t n)
 {
-	const struct qcow2_header *h = &img->h;
+	bool hit;
 
-	if (c == 0 || overlaps(c, n, h->l1_table_offset, (uint64_t)h->l1_size * 8, img->cbits) ||
-	    overlaps(c, n, h->refcount_table_offset,
-		     (uint64_t)h->refcount_table_clusters << img->cbits, img->cbits))
-		return err_corrupt("%s: refcounts say live metadata at cluster %llu is free",
-				   img->path, (unsigned long long)c);
-	return 0;
+	if (qcow2_meta_overlap(img, c, n, &hit) < 0)
+		return -1;
+	if (!hit)
+		return 0;
+	return qcow2_err_corrupt(img, "%s: refcounts say live metadata at cluster %llu is free; "
+			   "image marked corrupt", img->path, (unsigned long long)c);
 }
 
 /* Past the file and everything allocated since open, all is free. */
@@ -326,8 +319,7 @@ int qcow2_alloc_clusters(struct qcow2_image *img, uint64_t n, uint64_t *host_off
 	uint64_t c = 0;
 	int r = 1;
 
-	if (img->need_rebuild)
-		return err_set(EIO, "refcounts must be rebuilt before allocating");
+	assert(!img->need_rebuild); /* qcow2_begin_change rebuilds first */
 	if (n < img->rb_entries / 2 && (r = first_fit(img, n, &c)) < 0)
 		return -1;
 	if (r > 0 && alloc_at_end(img, n, &c) < 0)
@@ -401,7 +393,7 @@ static int apply_one(struct qcow2_image *img, uint64_t c)
 	if (qcow2_refcount_get(img, c, &rc) < 0)
 		return -1;
 	if (rc == 0)
-		return err_corrupt("freeing cluster %llu whose refcount is already 0",
+		return qcow2_err_corrupt(img, "freeing cluster %llu whose refcount is already 0",
 				   (unsigned long long)c);
 	if (rc == 1) {
 		forget_tables(img, c);

@@ -34,6 +34,22 @@ static bool owned(uint64_t e, enum qcow2_ctype t)
 	return t == QCOW2_C_NORMAL && (e & QCOW2_OFLAG_COPIED);
 }
 
+/* An entry with COPIED claims refcount 1.  Writing in place on a weaker
+ * claim (refcount 0: free, so another guest cluster may get it) would
+ * make two guest clusters share data. */
+static int verify_owned(struct qcow2_image *img, uint64_t host)
+{
+	uint64_t rc;
+
+	if (qcow2_refcount_get(img, host >> img->cbits, &rc) < 0)
+		return -1;
+	if (rc != 1)
+		return qcow2_err_corrupt(img, "%s: cluster at 0x%llx marked copied has refcount %llu",
+					 img->path, (unsigned long long)host,
+					 (unsigned long long)rc);
+	return 0;
+}
+
 /* Collect in-place segments; 0 when some cluster is not writable in place. */
 static int plan_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
 		     struct wseg *s, int *ns)
@@ -48,6 +64,8 @@ static int plan_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, 
 			return -1;
 		if (!owned(e, qcow2_l2_classify(img, e, bm, 0, &host)))
 			return 0;
+		if (verify_owned(img, host) < 0)
+			return -1;
 		host += off & (img->cs - 1);
 		if (*ns && s[*ns - 1].host + s[*ns - 1].len == host)
 			s[*ns - 1].len += n;
@@ -70,6 +88,9 @@ static int try_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, u
 		return 0; /* a dirty image is repaired by its first write */
 	qcow2_lock_shared(img);
 	r = plan_fast(img, buf, len, off, s, &ns);
+	for (int i = 0; r > 0 && i < ns; i++)
+		if (qcow2_guard_data(img, s[i].host, s[i].len) < 0)
+			r = -1;
 	pthread_mutex_unlock(&img->lock);
 	for (int i = 0; r > 0 && i < ns; i++)
 		if (qcow2_io_write(img->fd, s[i].src, s[i].len, s[i].host) < 0)
@@ -188,7 +209,7 @@ static int need(struct qcow2_image *img, const struct span *sp, uint64_t i, uint
 	enum qcow2_ctype t = qcow2_l2_classify(img, e, 0, 0, host);
 
 	if (t == QCOW2_C_INVALID)
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+		return qcow2_err_corrupt(img, "%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
 	if (owned(e, t))
 		return 0;
 	if (t == QCOW2_C_ZERO_ALLOC && (e & QCOW2_OFLAG_COPIED))
@@ -203,6 +224,8 @@ static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 	uint64_t hi = MIN(cg + img->cs, sp->off + sp->len);
 	CLEANUP_FREE uint8_t *tmp = NULL;
 
+	if (qcow2_guard_data(img, host, img->cs) < 0)
+		return -1;
 	if (!zero_fill)
 		return qcow2_io_write(img->fd, sp->buf + (lo - sp->off), hi - lo, host + (lo - cg));
 	tmp = malloc(img->cs);
@@ -214,8 +237,23 @@ static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 	return relink(img, sp, i, host | QCOW2_OFLAG_COPIED);
 }
 
+/* Before anything is allocated: the span's in-place clusters must be
+ * truly owned, or an allocation could hand one of them out. */
+static int verify_span(struct qcow2_image *img, const struct span *sp, uint64_t i, uint64_t end)
+{
+	for (; i < end; i++) {
+		uint64_t e = qcow2_l2_get(img, sp->t, i), host;
+
+		if (owned(e, qcow2_l2_classify(img, e, 0, 0, &host)) && verify_owned(img, host) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int write_span(struct qcow2_image *img, struct span *sp, uint64_t i, uint64_t end)
 {
+	if (verify_span(img, sp, i, end) < 0)
+		return -1;
 	while (i < end) {
 		uint64_t host, n = 1, h2;
 		int k = need(img, sp, i, &host);
@@ -261,6 +299,10 @@ int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len
 int qcow2_begin_change(struct qcow2_image *img)
 {
 	qcow2_lock_excl(img);
+	if (img->broken) {
+		qcow2_unlock(img);
+		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
+	}
 	if (img->need_rebuild && qcow2_refcount_rebuild(img) < 0) {
 		qcow2_unlock(img);
 		return -1;
@@ -280,6 +322,8 @@ int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len)
 {
 	if (!img->rw)
 		return err_set(EROFS, "%s: image opened read-only", img->path);
+	if (img->broken)
+		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
 	return qcow2_check_range(img, off, len);
 }
 

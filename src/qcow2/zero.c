@@ -104,7 +104,7 @@ static int zero_cluster(struct qcow2_image *img, uint64_t gc, enum zmode m)
 	if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
 		return -1;
 	if (qcow2_l2_classify(img, e, 0, 0, &host) == QCOW2_C_INVALID)
-		return err_corrupt("%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
+		return qcow2_err_corrupt(img, "%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
 	plan_zero(img, e, gc, m, &p);
 	if (p.skip)
 		return 0;

@@ -5,6 +5,22 @@ source "$LQ_TOP/tests/lib.sh"
 
 fresh() { rm -f "$1"; lq img create --cluster-size 4k "$1" 1M; printf 'data' | lq img write "$1" 5000; }
 
+# meta_sum IMG: digest of IMG except the incompatible feature bits.
+meta_sum() { python3 -c 'import sys, hashlib
+b = bytearray(open(sys.argv[1], "rb").read()); b[72:80] = bytes(8)
+print(hashlib.sha256(b).hexdigest())' "$1"; }
+
+# marked IMG CMD...: CMD (a write meeting corruption) fails cleanly and
+# IMG keeps its bytes except for the corrupt bit, which is now set.
+marked() {
+	local img=$1 sum
+	shift
+	sum=$(meta_sum "$img")
+	not "$@"
+	assert_eq "$img unchanged but for the corrupt bit" "$sum" "$(meta_sum "$img")"
+	assert_eq "$img marked corrupt" 2 $(( $(be_field "$img" 72 8) & 2 ))
+}
+
 # refused IMG CMD...: CMD fails cleanly and IMG keeps its bytes.
 refused() {
 	local img=$1 sum
@@ -35,7 +51,7 @@ fresh t.qcow2
 l1=$(be_field t.qcow2 40 8)
 poke_be t.qcow2 "$l1" 8 9223372036854779905      # misaligned L2 table
 refused t.qcow2 lq img read t.qcow2 0 4096
-refused t.qcow2 lq img write t.qcow2 0 <<<x
+marked t.qcow2 lq img write t.qcow2 0 <<<x
 fresh t2.qcow2
 l2=$(( $(be_field t2.qcow2 "$(be_field t2.qcow2 40 8)" 8) & 0xffffffffffe00 ))
 poke_be t2.qcow2 $((l2 + 8)) 8 9223372036854775810  # reserved bit in an L2 entry
@@ -53,7 +69,7 @@ rb=$(( $(be_field r.qcow2 "$rt" 8) ))
 poke_be r.qcow2 "$rb" 2 0                             # header cluster "free"
 poke_be r.qcow2 $((rb + 2)) 2 0
 poke_be r.qcow2 $((rb + 4)) 2 0
-refused r.qcow2 lq img write r.qcow2 200000 <<<x
+marked r.qcow2 lq img write r.qcow2 200000 <<<x
 assert_eq "still readable" data "$(lq img read r.qcow2 5000 4)"
 
 note "backing chains: missing, loops, too deep"
