@@ -1,21 +1,19 @@
-/* lock: advisory whole-file locks (flock) on lock files.
+/* lock: bounded waits for advisory whole-file locks (flock).
  *
  * flock locks belong to the open file description, so they are released
- * when the process dies, however it dies: a crashed call never leaves an
- * SR locked.  Lock files are never removed while an SR lives, so every
- * process locks the same inode. */
+ * when the process dies, however it dies: a crashed call never leaves a
+ * lock held.  The caller opens the lock file (read-only is enough, so
+ * readers work on a read-only filesystem) and closes it to release.
+ * xapi-storage-script waits for a call forever, so no wait here is
+ * unbounded. */
 #ifndef LQ_LOCK_H
 #define LQ_LOCK_H
 
 #include <stdbool.h>
 
-/* Open (with create: creating it, mode 0600) and lock path; returns the
- * descriptor holding the lock, or -1.  Blocks until the lock is granted. */
-int lock_acquire(const char *path, bool exclusive, bool create);
-/* Same but fails with EWOULDBLOCK instead of waiting; the error record is
- * left untouched in that case so callers can treat it as "busy". */
-int lock_try(const char *path, bool exclusive, bool create);
-/* Release and close; fd < 0 is ignored. */
-void lock_release(int fd);
+/* Take the lock on fd, shared or exclusive, polling with backoff for at
+ * most budget_ms.  On expiry fails with ETIMEDOUT and a message saying
+ * that what ("SR /path", say) is busy. */
+int lock_wait(int fd, bool exclusive, long long budget_ms, const char *what);
 
 #endif

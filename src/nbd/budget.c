@@ -41,7 +41,7 @@ void nbd_budget_give(struct nbd_server *s, uint64_t bytes)
  * cluster, say); the log in /run must not grow with it. */
 bool nbd_log_allowed(struct nbd_server *s)
 {
-	int64_t now = nbd_now_ms() / 1000;
+	int64_t now = clock_now_ms() / 1000;
 	unsigned dropped = 0;
 	bool ok;
 

@@ -129,7 +129,7 @@ static void evict(struct nbd_conn *c, const char *why)
 
 void nbd_conn_reap_handshakes(struct nbd_server *s)
 {
-	int64_t now = nbd_now_ms();
+	int64_t now = clock_now_ms();
 
 	pthread_mutex_lock(&s->lock);
 	for (struct nbd_conn *c = s->conns; c; c = c->next)

@@ -169,7 +169,7 @@ static void mark_busy(struct control *c, bool busy)
 
 	pthread_mutex_lock(&s->lock);
 	s->control[c->slot].busy = busy;
-	s->control[c->slot].seen = nbd_now_ms();
+	s->control[c->slot].seen = clock_now_ms();
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -225,7 +225,7 @@ static int take_slot(struct nbd_server *s, int fd)
 		if (s->control[i].fd < 0)
 			slot = i;
 	if (slot >= 0) {
-		s->control[slot] = (struct nbd_control_slot){ .fd = fd, .seen = nbd_now_ms() };
+		s->control[slot] = (struct nbd_control_slot){ .fd = fd, .seen = clock_now_ms() };
 		s->ncontrol++;
 	}
 	pthread_mutex_unlock(&s->lock);

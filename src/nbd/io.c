@@ -6,28 +6,19 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nbd-int.h"
 
-int64_t nbd_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int64_t nbd_deadline(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : nbd_now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 }
 
 int nbd_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline < 0 ? -1 : MAX(deadline - nbd_now_ms(), (int64_t)0);
+		int64_t left = deadline < 0 ? -1 : MAX(deadline - clock_now_ms(), (int64_t)0);
 		struct pollfd p = { .fd = fd, .events = events };
 		int r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 

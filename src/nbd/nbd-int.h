@@ -22,6 +22,7 @@
 
 #include "lq/be.h"
 #include "lq/checked.h"
+#include "lq/clock.h"
 #include "lq/nbd.h"
 #include "nbd-proto.h"
 
@@ -88,7 +89,6 @@ void nbd_bounds_load(struct nbd_bounds *b);
 int nbd_control_timeout_ms(void);
 
 /* ---- io.c: whole-buffer socket I/O ---- */
-int64_t nbd_now_ms(void);
 /* A monotonic deadline timeout_ms from now; -1 (no deadline) if negative. */
 int64_t nbd_deadline(int timeout_ms);
 /* 0 when fd is ready for events, -1 (errno ETIMEDOUT) past the deadline. */
@@ -162,7 +162,7 @@ struct nbd_pool {
  * ends, hence twice as many slots. */
 struct nbd_control_slot {
 	int fd;                     /* -1: free */
-	int64_t seen;               /* last command (nbd_now_ms) */
+	int64_t seen;               /* last command (clock_now_ms) */
 	bool busy, evicted;
 };
 

@@ -17,10 +17,12 @@
  * the document is not trusted to say what is unreferenced and the sweep
  * changes nothing.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lq/env.h"
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/meta.h"
@@ -36,15 +38,7 @@ struct sweep_ctx {
 
 static long long sweep_grace(void)
 {
-	const char *e = getenv("LVQCOW_QUARANTINE_GRACE");
-	char *end;
-	long long v;
-
-	if (!e || !*e)
-		return OPS_QUARANTINE_GRACE;
-	errno = 0;
-	v = strtoll(e, &end, 10);
-	return *end || errno || v < 0 ? OPS_QUARANTINE_GRACE : v;
+	return env_integer("LVQCOW_QUARANTINE_GRACE", OPS_QUARANTINE_GRACE, 0, LLONG_MAX);
 }
 
 static int sweep_check_doc(struct ops_sr *sr)

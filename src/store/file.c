@@ -24,14 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lq/env.h"
 #include "lq/err.h"
 #include "lq/fault.h"
+#include "lq/lock.h"
 #include "lq/file.h"
 #include "lq/meta.h"
 #include "lq/store.h"
@@ -308,47 +308,13 @@ static int fs_sr_prepare(struct store *st)
 	return fs_sync_dir(s, s->root_fd, ".");
 }
 
-static long fs_lock_budget_ms(void)
+static int fs_lock_wait(struct store *st, int fd, bool exclusive)
 {
-	const char *e = getenv("LVQCOW_LOCK_TIMEOUT_MS");
-	char *end;
-	long v;
+	char what[PATH_MAX + 8];
+	long long budget = env_integer("LVQCOW_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, LLONG_MAX);
 
-	if (!e || !*e)
-		return STORE_LOCK_TIMEOUT_MS;
-	errno = 0;
-	v = strtol(e, &end, 10);
-	return *end || errno || v < 0 ? STORE_LOCK_TIMEOUT_MS : v;
-}
-
-static long long fs_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* xapi-storage-script waits for a call forever, so the lock wait is
- * bounded: poll with backoff (up to 50 ms between tries) until the
- * budget is spent. */
-static int fs_flock_wait(struct fs_store *s, int fd, int op)
-{
-	long budget = fs_lock_budget_ms(), delay = 1;
-	long long deadline = fs_now_ms() + budget, left;
-
-	while (flock(fd, op | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return err_sys("flock %s/%s: %m", s->base.root, FS_LOCK);
-		left = deadline - fs_now_ms();
-		if (left <= 0)
-			return err_set(ETIMEDOUT, "SR %s is busy: its lock was not granted within %ld ms",
-				       s->base.root, budget);
-		struct timespec ts = { 0, (delay < left ? delay : left) * 1000000L };
-		nanosleep(&ts, NULL);
-		delay = delay * 2 > 50 ? 50 : delay * 2;
-	}
-	return 0;
+	snprintf(what, sizeof what, "SR %s", st->root);
+	return lock_wait(fd, exclusive, budget, what);
 }
 
 /* The lock file is opened read-only: flock does not need write access,
@@ -362,7 +328,7 @@ static int fs_lock(struct store *st, enum store_lock mode)
 		return err_xapi(XERR_SR_NOT_EXIST, "%s", st->root);
 	if (fd < 0)
 		return err_sys("lock file %s/%s: %m", st->root, FS_LOCK);
-	if (fs_flock_wait(s, fd, mode == STORE_EXCLUSIVE ? LOCK_EX : LOCK_SH) < 0) {
+	if (fs_lock_wait(st, fd, mode == STORE_EXCLUSIVE) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -1,56 +1,36 @@
-/* lock: flock-based lock files (see lq/lock.h). */
+/* lock: bounded flock waits (see lq/lock.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/file.h>
-#include <unistd.h>
+#include <time.h>
 
+#include "lq/clock.h"
 #include "lq/err.h"
 #include "lq/lock.h"
 
-static int lock_open(const char *path, bool create)
-{
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+/* Backoff between tries: from 1 ms up to this, so a lock freed soon is
+ * taken soon, and a long wait costs a few wake-ups a second. */
+#define LOCK_MAX_DELAY_MS 50
 
-	if (fd < 0)
-		return err_sys("lock file %s: %m", path);
-	return fd;
+static void lock_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
-int lock_acquire(const char *path, bool exclusive, bool create)
+int lock_wait(int fd, bool exclusive, long long budget_ms, const char *what)
 {
-	int fd = lock_open(path, create);
+	int64_t deadline = clock_now_ms() + budget_ms, left, delay = 1;
 
-	if (fd < 0)
-		return -1;
-	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
-		if (errno == EINTR)
-			continue;
-		err_sys("flock %s: %m", path);
-		close(fd);
-		return -1;
+	while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return err_sys("flock for %s: %m", what);
+		left = deadline - clock_now_ms();
+		if (left <= 0)
+			return err_set(ETIMEDOUT, "%s is busy: its lock was not granted within %lld ms",
+				       what, budget_ms);
+		lock_sleep_ms(delay < left ? delay : left);
+		delay = delay * 2 > LOCK_MAX_DELAY_MS ? LOCK_MAX_DELAY_MS : delay * 2;
 	}
-	return fd;
-}
-
-int lock_try(const char *path, bool exclusive, bool create)
-{
-	int fd = lock_open(path, create);
-
-	if (fd < 0)
-		return -1;
-	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		if (e != EWOULDBLOCK)
-			return err_sys("flock %s: %m", path);
-		return -1;
-	}
-	return fd;
-}
-
-void lock_release(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* closing the last descriptor drops the flock */
+	return 0;
 }
