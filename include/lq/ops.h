@@ -64,6 +64,7 @@ struct ops_sr {
 	char uuid[UUID_STR_LEN];
 	struct store *store;
 	struct meta_sr *meta;
+	int meta_fd;             /* the metadata area, -1 if not open */
 	bool locked;             /* the SR lock is held */
 };
 

@@ -58,8 +58,8 @@ struct store_ops {
 	int (*sr_remove)(struct store *s);
 	int (*lock)(struct store *s, enum store_lock mode);
 	void (*unlock)(struct store *s);
-	int (*meta_read)(struct store *s, char **buf, size_t *len);
-	int (*meta_write)(struct store *s, const char *buf, size_t len);
+	int (*meta_open)(struct store *s, bool writable, int *fd);
+	int (*meta_build)(struct store *s, int (*fill)(int fd, void *arg), void *arg);
 	bool (*image_name_ok)(const char *image);
 	int (*node_alloc)(struct store *s, const char *node_uuid, uint64_t vsize,
 			  char *image, size_t n);
@@ -106,9 +106,13 @@ bool store_sr_exists(struct store *s);
  * then the rest. */
 int store_sr_remove(struct store *s);
 
-/* The document: read under any lock, write exclusively. */
-int store_meta_read(struct store *s, char **buf, size_t *len);
-int store_meta_write(struct store *s, const char *buf, size_t len);
+/* The SR's metadata area, opened for meta's own block I/O (the caller
+ * closes *fd): read under any lock, writable only exclusively.
+ * Sr_not_exist when there is none. */
+int store_meta_open(struct store *s, bool writable, int *fd);
+/* SR.create: fill a new area beside its final place, then publish it
+ * atomically; the SR exists from then on. */
+int store_meta_build(struct store *s, int (*fill)(int fd, void *arg), void *arg);
 
 /* Is image a name of the store's own form? */
 bool store_image_name_ok(const struct store *s, const char *image);

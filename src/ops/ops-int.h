@@ -5,14 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lq/meta.h"
 #include "lq/ops.h"
 #include "lq/uuid.h"
 
 struct json_object;
 struct meta_volume;
 
-/* Longest name, description, key or value accepted from xapi. */
-#define OPS_STR_MAX (4u << 20)
+/* Longest name, description, key or value accepted from xapi: what one
+ * metadata record can hold (a record is at most META_REC_MAX). */
+#define OPS_STR_MAX META_STR_MAX
 
 /* Refuse strings beyond OPS_STR_MAX (Invalid_argument). */
 int ops_check_str(const char *what, const char *s);

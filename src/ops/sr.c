@@ -18,27 +18,31 @@
 #include "lq/store.h"
 #include "ops-int.h"
 
+struct first_area {
+	const char *uuid, *name, *description;
+};
+
+static int fill_area(int fd, void *arg)
+{
+	const struct first_area *f = arg;
+
+	return meta_format(fd, f->uuid, f->name, f->description);
+}
+
 static int write_first_doc(struct store *st, const char *uuid, const char *name,
 			   const char *description)
 {
-	struct meta_sr *m = meta_new(uuid, name, description);
-	char *buf = NULL;
-	size_t len = 0;
+	struct first_area f = { uuid, name, description };
 	int rc = -1;
 
-	if (!m)
-		return -1;
-	m->generation = 1;
 	if (store_lock(st, STORE_EXCLUSIVE) == 0) {
 		/* A concurrent SR.create may have won the race. */
 		if (store_sr_exists(st))
 			rc = err_xapi(XERR_INVALID, "%s already holds an SR", st->root);
-		else if (meta_format(m, &buf, &len) == 0)
-			rc = store_meta_write(st, buf, len);
+		else
+			rc = store_meta_build(st, fill_area, &f);
 		store_unlock(st);
 	}
-	free(buf);
-	meta_free(m);
 	return rc;
 }
 
@@ -124,7 +128,8 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	if ((present = ops_sr_present(type, root)) == 0) {
 		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
 	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 &&
-		   check_config_uuid(config, h) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
+		   check_config_uuid(config, h) == 0 &&
+		   meta_check(h->meta) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
 		/* The sweep is housekeeping: its failure must not fail attach. */
 		int n = ops_sr_sweep(h);
 		if (n > 0)
@@ -160,8 +165,8 @@ int ops_sr_destroy(const char *type, const char *sr)
 	if (ops_sr_open(type, sr, OPS_SR_LOCKED, &h) < 0)
 		return -1;
 	if (h->meta->nvolumes)
-		rc = err_xapi(XERR_SR_NOT_EMPTY, "SR %s still has %zu volumes", h->uuid,
-			      h->meta->nvolumes);
+		rc = err_xapi(XERR_SR_NOT_EMPTY, "SR %s still has %llu volumes", h->uuid,
+			      (unsigned long long)h->meta->nvolumes);
 	else if (store_sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
 		rc = 0;
 	if (rc == 0) {

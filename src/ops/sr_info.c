@@ -24,9 +24,25 @@ int ops_sr_stat(const char *type, const char *sr, struct json_object **result)
 	return rc;
 }
 
+struct ls_ctx {
+	struct ops_sr *h;
+	struct json_object *a;
+};
+
+static int ls_add(struct meta_sr *m, struct meta_volume *vol, void *arg)
+{
+	struct ls_ctx *c = arg;
+	struct json_object *v;
+
+	(void)m;
+	if (ops_volume_json(c->h, vol, &v) < 0)
+		return -1;
+	return json_object_array_add(c->a, v) < 0 ? err_set(ENOMEM, "out of memory") : 0;
+}
+
 int ops_sr_ls(const char *type, const char *sr, struct json_object **result)
 {
-	struct json_object *a = json_object_new_array(), *v;
+	struct json_object *a = json_object_new_array();
 	struct ops_sr *h;
 	int rc = 0;
 
@@ -36,9 +52,10 @@ int ops_sr_ls(const char *type, const char *sr, struct json_object **result)
 		json_object_put(a);
 		return -1;
 	}
-	for (size_t i = 0; rc == 0 && i < h->meta->nvolumes; i++)
-		if ((rc = ops_volume_json(h, &h->meta->volumes[i], &v)) == 0)
-			json_object_array_add(a, v);
+	{
+		struct ls_ctx c = { h, a };
+		rc = meta_volume_each(h->meta, ls_add, &c);
+	}
 	ops_sr_close(h);
 	if (rc < 0)
 		json_object_put(a);
@@ -148,8 +165,9 @@ static int diag_one(const struct ops_attachment *a, void *arg)
 	char state[160];
 
 	if (ops_sr_load(a->type, a->sr, false, &h) == 0)
-		snprintf(state, sizeof state, "%zu volumes, %zu nodes, %zu journal records, generation %llu",
-			 h->meta->nvolumes, h->meta->nnodes, h->meta->njournal,
+		snprintf(state, sizeof state, "%llu volumes, %llu nodes, %llu journal records, generation %llu",
+			 (unsigned long long)h->meta->nvolumes, (unsigned long long)h->meta->nnodes,
+			 (unsigned long long)h->meta->njournal,
 			 (unsigned long long)h->meta->generation);
 	else
 		snprintf(state, sizeof state, "unreadable: %.120s", err_last()->msg);

@@ -13,17 +13,17 @@
 #include "lq/store.h"
 #include "ops-int.h"
 
-static int load_doc(struct ops_sr *h)
+/* Records load on demand, so the lock is held until ops_sr_close even
+ * for a read-only call; writable replays a pending transaction. */
+static int load_area(struct ops_sr *h, bool writable)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (store_meta_read(h->store, &buf, &len) < 0)
+	if (store_meta_open(h->store, writable, &h->meta_fd) < 0)
 		return -1;
-	rc = meta_parse(buf, len, &h->meta);
-	free(buf);
-	return rc;
+	if (meta_open(h->meta_fd, writable, &h->meta) < 0) {
+		log_error("SR %s: %s", h->sr, err_last()->msg);
+		return -1;
+	}
+	return 0;
 }
 
 int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out)
@@ -34,17 +34,16 @@ int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_s
 		free(h);
 		return err_set(ENOMEM, "out of memory");
 	}
+	h->meta_fd = -1;
 	snprintf(h->type, sizeof h->type, "%s", type);
 	/* Readers share the lock: nothing is written for them. */
 	if (store_open(type, root, &h->store) < 0 ||
 	    store_lock(h->store, keep_lock ? STORE_EXCLUSIVE : STORE_SHARED) < 0)
 		goto fail;
 	h->locked = keep_lock;
-	if (load_doc(h) < 0)
+	if (load_area(h, keep_lock) < 0)
 		goto fail;
 	snprintf(h->uuid, sizeof h->uuid, "%s", h->meta->uuid);
-	if (!keep_lock)
-		store_unlock(h->store);
 	*out = h;
 	return 0;
 fail:
@@ -71,20 +70,9 @@ int ops_sr_open(const char *type, const char *sr, unsigned flags, struct ops_sr 
 
 int ops_sr_commit(struct ops_sr *h)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
-
 	if (!h->locked)
 		return err_set(EINVAL, "SR %s: commit without the SR lock", h->sr);
-	h->meta->generation++;
-	if (meta_format(h->meta, &buf, &len) < 0) {
-		h->meta->generation--;
-		return -1;
-	}
-	rc = store_meta_write(h->store, buf, len);
-	free(buf);
-	return rc;
+	return meta_commit(h->meta);
 }
 
 void ops_sr_close(struct ops_sr *h)
@@ -93,6 +81,8 @@ void ops_sr_close(struct ops_sr *h)
 		return;
 	store_close(h->store); /* drops the lock with it */
 	meta_free(h->meta);
+	if (h->meta_fd >= 0)
+		close(h->meta_fd);
 	free(h->sr);
 	free(h);
 }
@@ -126,8 +116,7 @@ int ops_check_str(const char *what, const char *s)
 
 int ops_find_volume(struct ops_sr *sr, const char *key, struct meta_volume **out)
 {
-	*out = meta_volume_find(sr->meta, key);
-	if (!*out)
-		return err_xapi(XERR_VOL_NOT_EXIST, "%.200s", key);
-	return 0;
+	if (meta_volume_find(sr->meta, key, out) == 0)
+		return 0;
+	return err_errnum() == ENOENT ? err_xapi(XERR_VOL_NOT_EXIST, "%.200s", key) : -1;
 }

@@ -84,7 +84,11 @@ static int sweep_image(const char *image, void *arg)
 {
 	struct sweep_ctx *c = arg;
 
-	if (meta_image_known(c->sr->meta, image))
+	bool known;
+
+	if (meta_image_known(c->sr->meta, image, &known) < 0)
+		return -1;
+	if (known)
 		return 0;
 	if (!store_image_name_ok(c->sr->store, image)) {
 		log_warn("SR %s: '%.80s' is not an image of this SR: left alone", c->sr->sr, image);

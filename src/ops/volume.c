@@ -107,7 +107,10 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 		return -1;
 	}
 	log_info("SR %s: created volume %s (%llu bytes)", sr->sr, key, (unsigned long long)vsize);
-	return ops_volume_json(sr, meta_volume_find(sr->meta, key), result);
+	{
+		struct meta_volume *v;
+		return ops_find_volume(sr, key, &v) < 0 ? -1 : ops_volume_json(sr, v, result);
+	}
 }
 
 int ops_volume_create(const char *type, const char *sr_str, const char *name,
@@ -127,28 +130,40 @@ int ops_volume_create(const char *type, const char *sr_str, const char *name,
 	return rc;
 }
 
-/* Drop the volume and every node no volume reaches any more; the images
- * of those nodes are returned for removal after the commit. */
-static int drop_volume(struct ops_sr *sr, const char *key, char ***images, size_t *n)
+static int push_image(char ***images, size_t *n, const char *image)
 {
-	if (meta_volume_remove(sr->meta, key) < 0)
-		return -1;
+	char **grown = realloc(*images, (*n + 1) * sizeof *grown);
+
+	if (!grown)
+		return err_set(ENOMEM, "out of memory");
+	*images = grown;
+	if (!(grown[*n] = strdup(image ? image : "")))
+		return err_set(ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+/* Drop the volume, then walk up from its leaf removing every node whose
+ * refs (children + volumes, kept by meta) drop to 0: O(chain depth).  The
+ * images of those nodes are returned for removal after the commit. */
+static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images, size_t *n)
+{
+	const char *cur = v->node;
+	uint64_t refs;
+
 	*images = NULL;
 	*n = 0;
-	for (size_t i = 0; i < sr->meta->nnodes;) {
-		struct meta_node *nd = &sr->meta->nodes[i];
-		char **grown;
-		if (meta_node_referenced(sr->meta, nd->uuid)) {
-			i++;
-			continue;
-		}
-		grown = realloc(*images, (*n + 1) * sizeof *grown);
-		if (!grown)
-			return err_set(ENOMEM, "out of memory");
-		*images = grown;
-		grown[(*n)++] = nd->image;
-		nd->image = NULL;
-		meta_node_remove(sr->meta, nd->uuid);
+	if (meta_volume_remove(sr->meta, v->key) < 0)
+		return -1;
+	while (cur) {
+		struct meta_node *nd;
+		if (meta_node_refs(sr->meta, cur, &refs) < 0 || meta_node_find(sr->meta, cur, &nd) < 0)
+			return -1;
+		if (refs)
+			break;
+		if (push_image(images, n, nd->image) < 0 || meta_node_remove(sr->meta, cur) < 0)
+			return -1;
+		cur = nd->parent; /* nd stays allocated in the cache */
 	}
 	return 0;
 }
@@ -174,7 +189,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 		return -1;
 	if (busy || ops_datapath_attached(key))
 		return err_xapi(XERR_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
-	if (drop_volume(sr, key, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
+	if (drop_volume(sr, v, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
 		free(images);
@@ -207,9 +222,8 @@ int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info
 	memset(out, 0, sizeof *out);
 	if (ops_find_volume(sr, key, &v) < 0)
 		return -1;
-	n = meta_node_find(sr->meta, v->node);
-	if (!n)
-		return err_corrupt("SR %s: volume %s has no node", sr->sr, key);
+	if (meta_node_find(sr->meta, v->node, &n) < 0)
+		return err_errnum() == ENOENT ? err_corrupt("SR %s: volume %s has no node", sr->sr, key) : -1;
 	snprintf(out->key, sizeof out->key, "%s", v->key);
 	snprintf(out->node, sizeof out->node, "%s", n->uuid);
 	out->sharable = v->sharable;

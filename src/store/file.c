@@ -1,7 +1,7 @@
 /* store/file: the directory store of the fileqcow SR type.
  *
  * Layout of an SR directory (the SR string is its canonical path):
- *   lvqcow-sr.xml    the metadata document, replaced by rename
+ *   lvqcow-sr.meta   the metadata area (file-meta.c)
  *   lvqcow-sr.lock   the SR lock file (flock), kept for the SR's life
  *   images/          one qcow2 file per node: <node uuid>.qcow2
  *   quarantine/      unreferenced images set aside: <image>.<unix time>
@@ -34,11 +34,12 @@
 #include "lq/lock.h"
 #include "lq/file.h"
 #include "lq/meta.h"
+#include "file-meta.h"
 #include "lq/store.h"
 #include "lq/uuid.h"
 #include "lq/xerr.h"
 
-#define FS_DOC "lvqcow-sr.xml"
+#define FS_DOC FILE_META_AREA
 #define FS_LOCK "lvqcow-sr.lock"
 #define FS_IMAGES "images"
 #define FS_QUARANTINE "quarantine"
@@ -271,10 +272,7 @@ static void fs_close(struct store *st)
 
 static bool fs_sr_exists(struct store *st)
 {
-	struct stat sb;
-
-	return fstatat(fs_of(st)->root_fd, FS_DOC, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(sb.st_mode);
+	return file_meta_present(fs_of(st)->root_fd);
 }
 
 static int fs_not_empty(const char *name, void *arg)
@@ -344,31 +342,16 @@ static void fs_unlock(struct store *st)
 	s->lock_fd = -1;
 }
 
-/* ---- document --------------------------------------------------------------- */
+/* ---- metadata area ---------------------------------------------------------- */
 
-static int fs_meta_read(struct store *st, char **buf, size_t *len)
+static int fs_meta_open(struct store *st, bool writable, int *fd)
 {
-	char path[PATH_MAX];
-	struct stat sb;
-
-	if (fs_join(path, sizeof path, st->root, FS_DOC, NULL) < 0)
-		return -1;
-	if (fstatat(fs_of(st)->root_fd, FS_DOC, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? err_xapi(XERR_SR_NOT_EXIST, "%s", st->root)
-				       : err_sys("stat %s: %m", path);
-	/* A symlink could make us read another SR's document as ours. */
-	if (!S_ISREG(sb.st_mode))
-		return err_set(EINVAL, "%s is not a regular file: refused", path);
-	return file_read_all(path, META_MAX_BYTES, buf, len);
+	return file_meta_open(fs_of(st)->root_fd, st->root, writable, fd);
 }
 
-static int fs_meta_write(struct store *st, const char *buf, size_t len)
+static int fs_meta_build(struct store *st, int (*fill)(int fd, void *arg), void *arg)
 {
-	char path[PATH_MAX];
-
-	if (fs_join(path, sizeof path, st->root, FS_DOC, NULL) < 0)
-		return -1;
-	return file_write_atomic(path, buf, len, 0600);
+	return file_meta_build(fs_of(st)->root_fd, st->root, fill, arg);
 }
 
 /* ---- images ----------------------------------------------------------------- */
@@ -606,19 +589,15 @@ static int fs_rmdir(struct fs_store *s, const char *name)
 	return 0;
 }
 
-/* Temporary documents a crashed commit left: "<document>.tmp.<pid>". */
-static int fs_unlink_temp(const char *name, void *arg)
+/* The area a crashed SR.create left half-built. */
+static int fs_unlink_temp(struct fs_store *s)
 {
-	struct fs_store *s = arg;
-	size_t k = strlen(FS_DOC ".tmp.");
 	struct stat sb;
 
-	if (strncmp(name, FS_DOC ".tmp.", k) || !name[k] ||
-	    strspn(name + k, "0123456789") != strlen(name + k) ||
-	    fstatat(s->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+	if (fstatat(s->root_fd, FILE_META_TMP, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
 		return 0;
-	if (unlinkat(s->root_fd, name, 0) < 0 && errno != ENOENT)
-		return err_sys("unlink %s/%s: %m", s->base.root, name);
+	if (unlinkat(s->root_fd, FILE_META_TMP, 0) < 0 && errno != ENOENT)
+		return err_sys("unlink %s/%s: %m", s->base.root, FILE_META_TMP);
 	return 0;
 }
 
@@ -626,7 +605,7 @@ static int fs_unlink_temp(const char *name, void *arg)
  * before), so the rest can be removed in any order. */
 static int fs_remove_rest(struct fs_store *s)
 {
-	if (fs_each_entry(s->root_fd, ".", fs_unlink_temp, s) < 0)
+	if (fs_unlink_temp(s) < 0)
 		return -1;
 	if (fs_each_entry(s->images_fd, FS_IMAGES, fs_unlink_image, s) < 0 ||
 	    fs_rmdir(s, FS_IMAGES) < 0)
@@ -664,8 +643,8 @@ const struct store_ops store_file_ops = {
 	.sr_remove = fs_sr_remove,
 	.lock = fs_lock,
 	.unlock = fs_unlock,
-	.meta_read = fs_meta_read,
-	.meta_write = fs_meta_write,
+	.meta_open = fs_meta_open,
+	.meta_build = fs_meta_build,
 	.image_name_ok = fs_image_name_ok,
 	.node_alloc = fs_node_alloc,
 	.node_remove = fs_node_remove,

@@ -96,16 +96,18 @@ int store_sr_remove(struct store *s)
 	return s->ops->sr_remove(s);
 }
 
-int store_meta_read(struct store *s, char **buf, size_t *len)
+int store_meta_open(struct store *s, bool writable, int *fd)
 {
 	assert(s->lock != STORE_UNLOCKED);
-	return s->ops->meta_read(s, buf, len);
+	if (writable)
+		store_need_exclusive(s);
+	return s->ops->meta_open(s, writable, fd);
 }
 
-int store_meta_write(struct store *s, const char *buf, size_t len)
+int store_meta_build(struct store *s, int (*fill)(int fd, void *arg), void *arg)
 {
 	store_need_exclusive(s);
-	return s->ops->meta_write(s, buf, len);
+	return s->ops->meta_build(s, fill, arg);
 }
 
 bool store_image_name_ok(const struct store *s, const char *image)

@@ -1,0 +1,248 @@
+/* meta/list: whole-SR walks: the volume listing (SR.ls) and the full
+ * consistency check (SR.attach).  Both read the whole index with one
+ * read, then the records in block order, reusing one parser context. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lq/err.h"
+#include "meta-int.h"
+
+struct scan {
+	struct meta_entry *e;
+	size_t n;
+};
+
+static int by_block(const void *x, const void *y)
+{
+	const struct meta_entry *a = x, *b = y;
+
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+static int by_uuid(const void *x, const void *y)
+{
+	return memcmp(((const struct meta_entry *)x)->uuid, ((const struct meta_entry *)y)->uuid, 16);
+}
+
+/* Every entry of the index (of kind, or all if kind is 0). */
+static int scan_index(struct meta_area *a, int kind, struct scan *s)
+{
+	size_t bytes = (size_t)a->g.nbuckets * META_BLOCK;
+	unsigned char *ix = malloc(bytes);
+	int rc = -1;
+
+	s->e = NULL;
+	s->n = 0;
+	if (!ix)
+		return err_set(ENOMEM, "out of memory");
+	if (area_read_run(a, a->g.index_start, a->g.nbuckets, ix) < 0)
+		goto out;
+	for (uint32_t b = 0; b < a->g.nbuckets; b++) {
+		const unsigned char *blk = ix + (size_t)b * META_BLOCK;
+		uint32_t count = get32(blk + 4);
+		struct meta_entry *grown;
+		if (ix_check_bucket(a, b, blk) < 0)
+			goto out;
+		if (!count)
+			continue;
+		if (!(grown = realloc(s->e, (s->n + count) * sizeof *grown))) {
+			err_set(ENOMEM, "out of memory");
+			goto out;
+		}
+		s->e = grown;
+		for (uint32_t i = 0; i < count; i++) {
+			ix_entry_decode(blk + META_HDR + (size_t)i * META_ENTRY, &s->e[s->n]);
+			if (!kind || s->e[s->n].kind == kind)
+				s->n++;
+		}
+	}
+	rc = 0;
+out:
+	free(ix);
+	if (rc < 0) {
+		free(s->e);
+		s->e = NULL;
+	}
+	return rc;
+}
+
+static int read_obj(struct meta_area *a, const struct meta_entry *e, union meta_obj o)
+{
+	unsigned char *buf = malloc((size_t)e->nblocks * META_BLOCK);
+	int rc;
+
+	if (!buf)
+		return err_set(ENOMEM, "out of memory");
+	rc = area_read_run(a, e->first, e->nblocks, buf);
+	if (rc == 0)
+		rc = rec_parse(a, buf, (size_t)e->nblocks * META_BLOCK, (enum meta_kind)e->kind,
+			       e->uuid, o);
+	free(buf);
+	return rc;
+}
+
+static int each_one(struct meta_sr *sr, const struct meta_entry *e,
+		    int (*fn)(struct meta_sr *, struct meta_volume *, void *), void *arg)
+{
+	struct meta_volume *v = calloc(1, sizeof *v);
+	union meta_obj o = { .vol = v };
+	int rc;
+
+	if (!v)
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, o);
+	if (rc == 0)
+		rc = fn(sr, v, arg);
+	meta_volume_free(v);
+	return rc;
+}
+
+int meta_volume_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_volume *, void *),
+		     void *arg)
+{
+	struct scan s;
+	int rc = 0;
+
+	if (scan_index(sr->area, MK_VOLUME, &s) < 0)
+		return -1;
+	qsort(s.e, s.n, sizeof *s.e, by_block);
+	for (size_t i = 0; rc == 0 && i < s.n; i++)
+		rc = each_one(sr, &s.e[i], fn, arg);
+	free(s.e);
+	return rc;
+}
+
+/* ---- meta_check ---- */
+
+struct ck {
+	struct meta_entry *e;      /* all entries, sorted by uuid */
+	size_t n;
+	struct meta_node **node;   /* per entry, NULL unless a node */
+	uint64_t *refs;            /* computed refs per entry */
+	uint64_t counts[MK_JOURNAL + 1];
+};
+
+static ssize_t ck_index(const struct ck *c, const char *uuid)
+{
+	struct meta_entry key;
+	struct meta_entry *hit;
+
+	if (meta_uuid_bin(uuid, key.uuid) < 0)
+		return -1;
+	hit = bsearch(&key, c->e, c->n, sizeof *c->e, by_uuid);
+	return hit ? hit - c->e : -1;
+}
+
+/* A link must name a node; its computed refs go up by one. */
+static int ck_link(struct ck *c, const char *from, const char *to)
+{
+	ssize_t i = ck_index(c, to);
+
+	if (i < 0 || !c->node[i])
+		return err_corrupt("SR metadata: %s refers to missing node %.40s", from, to);
+	c->refs[i]++;
+	return 0;
+}
+
+/* Walk up from node i; more steps than nodes means a cycle. */
+static int ck_chain(struct ck *c, size_t i)
+{
+	struct meta_node *n = c->node[i];
+
+	for (uint64_t steps = 0; n && n->parent; steps++) {
+		ssize_t p = ck_index(c, n->parent);
+		if (steps > c->counts[MK_NODE])
+			return err_corrupt("SR metadata: cycle in the parents of node %s",
+					   c->node[i]->uuid);
+		n = p >= 0 ? c->node[p] : NULL;
+	}
+	return 0;
+}
+
+static int ck_object(struct meta_sr *sr, struct ck *c, size_t i)
+{
+	const struct meta_entry *e = &c->e[i];
+	union meta_obj o;
+	int rc;
+
+	c->counts[e->kind]++;
+	if (e->kind == MK_SR)
+		return memcmp(e->uuid, sr->area->sr_uuid, 16)
+			       ? err_corrupt("SR metadata: a second SR record") : 0;
+	o.vol = calloc(1, e->kind == MK_VOLUME ? sizeof *o.vol
+			  : e->kind == MK_NODE ? sizeof *o.node : sizeof *o.jnl);
+	if (!o.vol)
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, o);
+	if (e->kind == MK_NODE) {
+		c->node[i] = o.node;
+		return rc;
+	}
+	if (rc == 0 && e->kind == MK_VOLUME)
+		rc = ck_link(c, o.vol->key, o.vol->node);
+	e->kind == MK_VOLUME ? meta_volume_free(o.vol) : meta_journal_free(o.jnl);
+	return rc;
+}
+
+static int ck_nodes(struct ck *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->node[i] && c->node[i]->parent && ck_link(c, c->node[i]->uuid, c->node[i]->parent) < 0)
+			return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!c->node[i])
+			continue;
+		if (c->node[i]->refs != c->refs[i])
+			return err_corrupt("SR metadata: node %s records %llu refs, has %llu",
+					   c->node[i]->uuid, (unsigned long long)c->node[i]->refs,
+					   (unsigned long long)c->refs[i]);
+		if (ck_chain(c, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int ck_counts(const struct meta_sr *sr, const struct ck *c)
+{
+	if (c->counts[MK_SR] != 1 || c->counts[MK_VOLUME] != sr->nvolumes ||
+	    c->counts[MK_NODE] != sr->nnodes || c->counts[MK_JOURNAL] != sr->njournal)
+		return err_corrupt("SR metadata: object counts differ from the SR record");
+	return 0;
+}
+
+int meta_check(struct meta_sr *sr)
+{
+	struct ck c = { 0 };
+	struct scan s;
+	int rc = -1;
+
+	if (scan_index(sr->area, 0, &s) < 0)
+		return -1;
+	c.e = s.e;
+	c.n = s.n;
+	qsort(c.e, c.n, sizeof *c.e, by_uuid);
+	for (size_t i = 1; i < c.n; i++)
+		if (!memcmp(c.e[i - 1].uuid, c.e[i].uuid, 16)) {
+			err_corrupt("SR metadata: an object is indexed twice");
+			goto out;
+		}
+	c.node = calloc(c.n + 1, sizeof *c.node);
+	c.refs = calloc(c.n + 1, sizeof *c.refs);
+	if (!c.node || !c.refs) {
+		err_set(ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Nodes first, so volumes can resolve their leaf. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c.n; i++)
+			if ((c.e[i].kind == MK_NODE) == (pass == 0) && ck_object(sr, &c, i) < 0)
+				goto out;
+	rc = ck_nodes(&c) < 0 || ck_counts(sr, &c) < 0 ? -1 : 0;
+out:
+	for (size_t i = 0; c.node && i < c.n; i++)
+		meta_node_free(c.node[i]);
+	free(c.node);
+	free(c.refs);
+	free(c.e);
+	return rc;
+}
