@@ -146,7 +146,7 @@ new_sr() {
 # after comparisons.
 sr_dump() {
 	local d=$1
-	cat "$d/lvqcow-sr.xml" 2>/dev/null || echo "(no document)"
+	md5sum "$d/lvqcow-sr.meta" 2>/dev/null || echo "(no metadata area)"
 	(cd "$d" && find . -path ./lvqcow-sr.lock -prune -o -print0 | sort -z |
 		xargs -0 -r stat -c '%n %s %F' && find images -type f -print0 2>/dev/null |
 		sort -z | xargs -0 -r md5sum)

@@ -33,7 +33,7 @@ def lifecycle(path):
     cfg = call("SR.create", uuid=u, configuration={"path": path + "/../sr", "extra": "kept"},
                name="n", description="d")
     eq("create config", {"path": path, "sr_uuid": u, "extra": "kept"}, cfg)
-    check("document", os.path.isfile(path + "/lvqcow-sr.xml"))
+    check("metadata area", os.path.isfile(path + "/lvqcow-sr.meta"))
     eq("create twice", "Invalid_argument",
        error("SR.create", uuid=u, configuration={"path": path}, name="n", description="d")[0])
     eq("not attached", ["Sr_not_attached", path], error("SR.stat", sr=path))

@@ -220,12 +220,14 @@ static void wal_header(unsigned char *h, uint64_t seq, const struct meta_blk *b,
 	put32(h + WL_CRC, (uint32_t)c);
 }
 
-static int write_homes(struct meta_area *a, const struct meta_blk *b, size_t n)
+/* Crash points only in a commit: a replay at open is not one. */
+static int write_homes(struct meta_area *a, const struct meta_blk *b, size_t n, bool points)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (pwrite_full(a->fd, b[i].data, META_BLOCK, blk_off(b[i].no)) < 0)
 			return -1;
-		fault_point("meta-commit.home-written");
+		if (points)
+			fault_point("meta-commit.home-written");
 	}
 	return 0;
 }
@@ -250,7 +252,7 @@ int area_commit_tx(struct meta_area *a, uint64_t seq)
 	if (sync_fd(a->fd) < 0)
 		goto out;
 	fault_point("meta-commit.wal-synced");
-	if (write_homes(a, a->dirty, a->ndirty) < 0 || sync_fd(a->fd) < 0)
+	if (write_homes(a, a->dirty, a->ndirty, true) < 0 || sync_fd(a->fd) < 0)
 		goto out;
 	fault_point("meta-commit.applied");
 	rc = 0;
@@ -318,7 +320,7 @@ static int wal_replay(struct meta_area *a)
 	if (wal_load(a) < 0)
 		return -1;
 	if (a->novl)
-		rc = write_homes(a, a->ovl, a->novl);
+		rc = write_homes(a, a->ovl, a->novl, false);
 	if (rc == 0)
 		rc = sync_fd(a->fd);
 	blks_free(&a->ovl, &a->novl);

@@ -19,7 +19,7 @@ import xss
 plugin, sr, key, cwd = sys.argv[1:]
 
 def dump():
-    out = [open(os.path.join(sr, "lvqcow-sr.xml"), "rb").read()]
+    out = [hashlib.md5(open(os.path.join(sr, "lvqcow-sr.meta"), "rb").read()).hexdigest()]
     for root, dirs, files in os.walk(sr):
         for f in sorted(files + dirs):
             p = os.path.join(root, f)

@@ -9,7 +9,7 @@ mkdir sr
 python3 - "$(realpath sr)" <<'PY'
 import os, subprocess, sys, uuid, xml.dom.minidom
 sys.path.insert(0, os.path.join(os.environ["LQ_TOP"], "tests", "mock"))
-from lqtest import call, error, eq, check, main
+from lqtest import call, error, eq, check, main, area_records
 import xss
 
 sr = sys.argv[1]
@@ -30,13 +30,15 @@ def consistent(cfg):
     call("SR.detach", sr=sr)
     call("SR.attach", configuration=cfg)
     vols = call("SR.ls", sr=sr)
-    doc = open(sr + "/lvqcow-sr.xml", "rb").read()
-    nodes = xml.dom.minidom.parseString(doc[:doc.rindex(b"<!-- crc32")]).getElementsByTagName("node")
+    nodes = area_records(sr + "/lvqcow-sr.meta", 3)
     images = sorted(os.listdir(sr + "/images"))
     eq("one image per node", sorted(n.getAttribute("image") for n in nodes), images)
     for img in images:
         subprocess.run(["qemu-img", "check", "-q", sr + "/images/" + img], check=True)
     return {v["key"]: v for v in vols}
+
+COMMIT_POINTS = ("meta-commit.wal-written", "meta-commit.wal-synced",
+                 "meta-commit.home-written", "meta-commit.applied")
 
 def test():
     u = str(uuid.uuid4())
@@ -48,22 +50,32 @@ def test():
     call("SR.attach", configuration=cfg)
     keep = call("Volume.create", sr=sr, name="keep", description="", size=1 << 20, sharable=False)
 
-    # Volume.create killed after the image, and during the commit.
-    for point in ("volume-create.image-written", "atomic-write.before-rename"):
-        crash(point, "Volume.create", sr=sr, name="lost", description="", size=1 << 20, sharable=False)
+    # Volume.create killed after the image: old state.  Killed inside the
+    # metadata commit once the log is written: the next open replays it
+    # (the kernel still holds the log), so the new state, whole.
+    crash("volume-create.image-written", "Volume.create", sr=sr, name="lost", description="", size=1 << 20, sharable=False)
+    eq("create at image-written: old state", [keep["key"]], list(consistent(cfg)))
+    for point in COMMIT_POINTS:
+        crash(point, "Volume.create", sr=sr, name="new", description="", size=1 << 20, sharable=False)
         vols = consistent(cfg)
-        eq("create at %s: old state" % point, [keep["key"]], list(vols))
+        eq("create at %s: new state" % point, 2, len(vols))
+        new = [k for k in vols if k != keep["key"]][0]
+        eq("create at %s: new volume whole" % point, "new", vols[new]["name"])
+        call("Volume.destroy", sr=sr, key=new)
 
-    # Volume.set killed during the commit: old value.
-    call("Volume.set", sr=sr, key=keep["key"], k="a", v="old")
-    crash("atomic-write.before-rename", "Volume.set", sr=sr, key=keep["key"], k="a", v="new")
-    eq("set: old value", "old", consistent(cfg)[keep["key"]]["keys"]["a"])
+    # Volume.set killed during the commit: the new value, never a mix.
+    for i, point in enumerate(COMMIT_POINTS):
+        call("Volume.set", sr=sr, key=keep["key"], k="a", v="old")
+        crash(point, "Volume.set", sr=sr, key=keep["key"], k="a", v="new%d" % i)
+        eq("set at %s: new value" % point, "new%d" % i, consistent(cfg)[keep["key"]]["keys"]["a"])
 
     # Volume.destroy killed before its commit (old state) and after it
     # (new state, the image left for the sweep).
     gone = call("Volume.create", sr=sr, name="gone", description="", size=1 << 20, sharable=False)
-    crash("atomic-write.before-rename", "Volume.destroy", sr=sr, key=gone["key"])
-    eq("destroy before commit: still there", True, gone["key"] in consistent(cfg))
+    for point in COMMIT_POINTS:
+        g = call("Volume.create", sr=sr, name="g", description="", size=1 << 20, sharable=False)
+        crash(point, "Volume.destroy", sr=sr, key=g["key"])
+        eq("destroy at %s: gone" % point, False, g["key"] in consistent(cfg))
     crash("volume-destroy.committed", "Volume.destroy", sr=sr, key=gone["key"])
     eq("destroy after commit: gone", [keep["key"]], list(consistent(cfg)))
 

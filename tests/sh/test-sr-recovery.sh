@@ -21,10 +21,10 @@ assert_eq "volume kept" keep "$(xe vdi-param-get uuid="$V" param-name=name-label
 python3 - "$(realpath sr)" "$V" <<'PY'
 import os, shutil, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["LQ_TOP"], "tests", "mock"))
-from lqtest import call, error, eq, check, main, sr_dump
+from lqtest import call, error, eq, check, main, sr_dump, area_block_of, BLOCK
 
 sr, key = sys.argv[1:]
-doc = sr + "/lvqcow-sr.xml"
+doc = sr + "/lvqcow-sr.meta"
 
 def test():
     # A leftover temporary document (a commit that died before its rename).
@@ -35,9 +35,16 @@ def test():
     os.unlink(doc + ".tmp.12345")
 
     good = open(doc, "rb").read()
-    damaged = [good[:0], good[:len(good) // 2], good[:-1], good[:-25],
-               good[:100] + bytes([good[100] ^ 1]) + good[101:],
-               good.replace(b"still-fine", b"still-FINE")]
+    def flip(data, *offs):
+        b = bytearray(data)
+        for o in offs:
+            b[o] ^= 1
+        return bytes(b)
+    # Damage every call meets: both superblocks, the SR record (with the
+    # WAL, which would otherwise repair it), a truncated area.
+    srrec = area_block_of(doc, 1) * BLOCK
+    damaged = [good[:0], good[:BLOCK + 100], flip(good, 20, BLOCK + 20),
+               flip(good, srrec + 40, 2 * BLOCK + 8), flip(good, srrec + 5, 2 * BLOCK + 8)]
     calls = [("SR.stat", dict(sr=sr)), ("SR.ls", dict(sr=sr)),
              ("Volume.stat", dict(sr=sr, key=key)),
              ("Volume.set", dict(sr=sr, key=key, k="a", v="b")),
