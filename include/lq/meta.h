@@ -153,6 +153,9 @@ int meta_image_known(struct meta_sr *sr, const char *image, bool *known);
  * volume is only valid during the call.  Stops at fn's -1. */
 int meta_volume_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_volume *, void *),
 		     void *arg);
+/* The same for every committed node. */
+int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_node *, void *),
+		   void *arg);
 /* Full validation, O(objects): every record loads, every volume's node
  * and every parent exists, no cycles, refs and counts consistent. */
 int meta_check(struct meta_sr *sr);

@@ -12,6 +12,12 @@ struct scan {
 	size_t n;
 };
 
+struct each {
+	int (*volume)(struct meta_sr *, struct meta_volume *, void *);
+	int (*node)(struct meta_sr *, struct meta_node *, void *);
+	void *arg;
+};
+
 static int by_block(const void *x, const void *y)
 {
 	const struct meta_entry *a = x, *b = y;
@@ -81,35 +87,63 @@ static int read_obj(struct meta_area *a, const struct meta_entry *e, union meta_
 	return rc;
 }
 
-static int each_one(struct meta_sr *sr, const struct meta_entry *e,
-		    int (*fn)(struct meta_sr *, struct meta_volume *, void *), void *arg)
+static int each_volume(struct meta_sr *sr, const struct meta_entry *e, struct each *w)
 {
 	struct meta_volume *v = calloc(1, sizeof *v);
-	union meta_obj o = { .vol = v };
 	int rc;
 
 	if (!v)
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, o);
+	rc = read_obj(sr->area, e, (union meta_obj){ .vol = v });
 	if (rc == 0)
-		rc = fn(sr, v, arg);
+		rc = w->volume(sr, v, w->arg);
 	meta_volume_free(v);
+	return rc;
+}
+
+static int each_node(struct meta_sr *sr, const struct meta_entry *e, struct each *w)
+{
+	struct meta_node *n = calloc(1, sizeof *n);
+	int rc;
+
+	if (!n)
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, (union meta_obj){ .node = n });
+	if (rc == 0)
+		rc = w->node(sr, n, w->arg);
+	meta_node_free(n);
+	return rc;
+}
+
+/* The committed objects of one kind, in block order. */
+static int each_kind(struct meta_sr *sr, enum meta_kind kind, struct each *w)
+{
+	struct scan s;
+	int rc = 0;
+
+	if (scan_index(sr->area, kind, &s) < 0)
+		return -1;
+	qsort(s.e, s.n, sizeof *s.e, by_block);
+	for (size_t i = 0; rc == 0 && i < s.n; i++)
+		rc = kind == MK_VOLUME ? each_volume(sr, &s.e[i], w) : each_node(sr, &s.e[i], w);
+	free(s.e);
 	return rc;
 }
 
 int meta_volume_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_volume *, void *),
 		     void *arg)
 {
-	struct scan s;
-	int rc = 0;
+	struct each w = { .volume = fn, .arg = arg };
 
-	if (scan_index(sr->area, MK_VOLUME, &s) < 0)
-		return -1;
-	qsort(s.e, s.n, sizeof *s.e, by_block);
-	for (size_t i = 0; rc == 0 && i < s.n; i++)
-		rc = each_one(sr, &s.e[i], fn, arg);
-	free(s.e);
-	return rc;
+	return each_kind(sr, MK_VOLUME, &w);
+}
+
+int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_node *, void *),
+		   void *arg)
+{
+	struct each w = { .node = fn, .arg = arg };
+
+	return each_kind(sr, MK_NODE, &w);
 }
 
 /* ---- meta_check ---- */

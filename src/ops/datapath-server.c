@@ -37,24 +37,26 @@ bool ops_dp_server_running(const struct dp *d)
  * metadata's node tree — never from an image header. */
 int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 {
-	struct meta_node *n = meta_node_find(d->sr->meta, d->vol.node);
+	struct meta_node *n, *p;
 
 	c->n = 0;
-	while (n && n->parent) {
-		struct meta_node *p = meta_node_find(d->sr->meta, n->parent);
-		if (!p)
-			return err_corrupt("SR %s: node %s has no parent %s", d->sr->sr, n->uuid,
-					   n->parent);
+	if (meta_node_find(d->sr->meta, d->vol.node, &n) < 0)
+		return err_errnum() == ENOENT ? err_corrupt("SR %s: volume %s has no node %s",
+							    d->sr->sr, d->vol.key, d->vol.node)
+					      : -1;
+	for (; n->parent; n = p) {
+		if (meta_node_find(d->sr->meta, n->parent, &p) < 0)
+			return err_errnum() == ENOENT ? err_corrupt("SR %s: node %s has no parent %s",
+								    d->sr->sr, n->uuid, n->parent)
+						      : -1;
 		if (c->n == NBD_MAX_CHAIN)
 			return err_set(EINVAL, "volume %s: chain deeper than %d", d->vol.key,
 				       NBD_MAX_CHAIN);
-		if (store_image_path(d->sr->store, p->image, c->path[c->n],
-						  sizeof c->path[c->n]) < 0)
+		if (store_image_path(d->sr->store, p->image, c->path[c->n], sizeof c->path[c->n]) < 0)
 			return -1;
 		c->n++;
-		n = p;
 	}
-	return n ? 0 : err_corrupt("SR %s: volume %s has no node", d->sr->sr, d->vol.key);
+	return 0;
 }
 
 /* Child side: stdout belongs to the JSON result, so the server and its

@@ -19,11 +19,7 @@ static int load_area(struct ops_sr *h, bool writable)
 {
 	if (store_meta_open(h->store, writable, &h->meta_fd) < 0)
 		return -1;
-	if (meta_open(h->meta_fd, writable, &h->meta) < 0) {
-		log_error("SR %s: %s", h->sr, err_last()->msg);
-		return -1;
-	}
-	return 0;
+	return meta_open(h->meta_fd, writable, &h->meta);
 }
 
 int ops_sr_load(const char *type, const char *root, bool keep_lock, struct ops_sr **out)

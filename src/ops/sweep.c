@@ -41,13 +41,13 @@ static long long sweep_grace(void)
 	return env_integer("LVQCOW_QUARANTINE_GRACE", OPS_QUARANTINE_GRACE, 0, LLONG_MAX);
 }
 
-static int sweep_check_doc(struct ops_sr *sr)
+static int sweep_check_node(struct meta_sr *m, struct meta_node *n, void *arg)
 {
-	for (size_t i = 0; i < sr->meta->nnodes; i++)
-		if (!store_image_name_ok(sr->store, sr->meta->nodes[i].image))
-			return err_corrupt("SR %s: node %s names image '%.80s', not of the store's "
-					   "form: nothing swept", sr->sr, sr->meta->nodes[i].uuid,
-					   sr->meta->nodes[i].image);
+	struct ops_sr *sr = arg;
+
+	if (!store_image_name_ok(sr->store, n->image))
+		return err_corrupt("SR %s: node %s names image '%.80s', not of the store's "
+				   "form: nothing swept", sr->sr, n->uuid, n->image);
 	return 0;
 }
 
@@ -60,8 +60,11 @@ static void sweep_warn(struct sweep_ctx *c)
 static int sweep_quarantined(const struct store_quarantined *q, void *arg)
 {
 	struct sweep_ctx *c = arg;
+	bool known;
 
-	if (meta_image_known(c->sr->meta, q->image)) {
+	if (meta_image_known(c->sr->meta, q->image, &known) < 0)
+		return -1;
+	if (known) {
 		if (store_quarantine_restore(c->sr->store, q->entry) == 0) {
 			log_info("SR %s: image %s is named again: restored from quarantine",
 				 c->sr->sr, q->image);
@@ -83,7 +86,6 @@ static int sweep_quarantined(const struct store_quarantined *q, void *arg)
 static int sweep_image(const char *image, void *arg)
 {
 	struct sweep_ctx *c = arg;
-
 	bool known;
 
 	if (meta_image_known(c->sr->meta, image, &known) < 0)
@@ -109,7 +111,7 @@ int ops_sr_sweep(struct ops_sr *sr)
 
 	if (!sr->locked)
 		return err_set(EINVAL, "sweep without the SR lock");
-	if (sweep_check_doc(sr) < 0 ||
+	if (meta_node_each(sr->meta, sweep_check_node, sr) < 0 ||
 	    store_quarantine_list(sr->store, sweep_quarantined, &c) < 0 ||
 	    store_image_list(sr->store, sweep_image, &c) < 0)
 		return -1;

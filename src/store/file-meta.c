@@ -6,6 +6,7 @@
  * renamed, directory synced. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

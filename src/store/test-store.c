@@ -148,22 +148,22 @@ static void test_destroy_refuses(void **state)
 	struct fixture *f = *state;
 	char sub[PATH_MAX];
 
-	touch(f, "lvqcow-sr.xml");
+	touch(f, "lvqcow-sr.meta");
 	touch(f, "images/" IMG);
 	snprintf(sub, sizeof sub, "%s/images/sub", f->dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_int_equal(store_sr_remove(f->st), -1);
-	assert_true(exists(f, "lvqcow-sr.xml"));
+	assert_true(exists(f, "lvqcow-sr.meta"));
 	assert_true(exists(f, "images/" IMG));
 	assert_int_equal(rmdir(sub), 0);
-	touch(f, "lvqcow-sr.xml.tmp.4242");
-	touch(f, "lvqcow-sr.xml.tmp.42x");
+	touch(f, "lvqcow-sr.meta.tmp");
+	touch(f, "lvqcow-sr.meta.tmp.42x");
 	touch(f, "notes.txt");
 	assert_int_equal(store_sr_remove(f->st), 0);
-	assert_false(exists(f, "lvqcow-sr.xml.tmp.4242"));
-	assert_true(exists(f, "lvqcow-sr.xml.tmp.42x"));
+	assert_false(exists(f, "lvqcow-sr.meta.tmp"));
+	assert_true(exists(f, "lvqcow-sr.meta.tmp.42x"));
 	assert_true(exists(f, "notes.txt"));
-	assert_false(exists(f, "lvqcow-sr.xml"));
+	assert_false(exists(f, "lvqcow-sr.meta"));
 	assert_false(exists(f, "images"));
 	assert_false(exists(f, "lvqcow-sr.lock"));
 }
@@ -171,15 +171,16 @@ static void test_destroy_refuses(void **state)
 static void test_document_not_followed(void **state)
 {
 	struct fixture *f = *state;
-	char doc[PATH_MAX], *buf = NULL;
-	size_t len;
+	char doc[PATH_MAX];
+	int fd = -1;
 
-	touch(f, "elsewhere.xml");
-	snprintf(doc, sizeof doc, "%s/lvqcow-sr.xml", f->dir);
-	assert_int_equal(symlink("elsewhere.xml", doc), 0);
+	touch(f, "elsewhere.meta");
+	snprintf(doc, sizeof doc, "%s/lvqcow-sr.meta", f->dir);
+	assert_int_equal(symlink("elsewhere.meta", doc), 0);
 	assert_false(store_sr_exists(f->st));
-	assert_int_equal(store_meta_read(f->st, &buf, &len), -1);
-	assert_null(buf);
+	assert_int_equal(store_meta_open(f->st, false, &fd), -1);
+	assert_int_equal(store_meta_open(f->st, true, &fd), -1);
+	assert_int_equal(fd, -1);
 }
 
 static void test_lock_bounded(void **state)
