@@ -64,8 +64,8 @@ printf '\n\033[1m$ qemu-img check %s\033[0m\n' "$img"
 qemu-img check "$img"
 printf '\n\033[1m$ qemu-img info %s\033[0m\n' "$img"
 qemu-img info "$img" | sed -n '1,6p'
-printf '\n\033[1m$ cat %s\033[0m\n' "$tmp/sr/lvqcow-sr.xml"
-cat "$tmp/sr/lvqcow-sr.xml"
+printf '\n\033[1m$ ls -ls %s\033[0m\n' "$tmp/sr"
+ls -ls "$tmp/sr"
 step sr-scan uuid="$sr"
 
 # The datapath: attach starts the volume's NBD server; a client that no

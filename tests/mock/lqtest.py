@@ -42,6 +42,24 @@ def error(method, plugin=FILEQCOW, **params):
     raise Failed("%s %r: succeeded with %r" % (method, params, str(r)[:200]))
 
 
+def _file_digest(path):
+    """md5 of a file's bytes, reading only its data extents: the metadata
+    area is a large sparse file."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        fd, end, pos = f.fileno(), os.fstat(f.fileno()).st_size, 0
+        while pos < end:
+            try:
+                pos = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break
+            stop = os.lseek(fd, pos, os.SEEK_HOLE)
+            f.seek(pos)
+            h.update(b"%d:" % pos + f.read(stop - pos))
+            pos = stop
+    return h.hexdigest()
+
+
 def sr_dump(sr):
     """Everything a call may change in a fileqcow SR."""
     out = []
@@ -50,9 +68,8 @@ def sr_dump(sr):
             p = os.path.join(root, f)
             data = b""
             if os.path.isfile(p) and not p.endswith(".lock"):
-                with open(p, "rb") as fh:
-                    data = fh.read()
-            out.append((p, os.lstat(p).st_mode, len(data), hashlib.md5(data).hexdigest()))
+                data = _file_digest(p)
+            out.append((p, os.lstat(p).st_mode, os.lstat(p).st_size, data))
     return sorted(out)
 
 
@@ -68,56 +85,5 @@ def main(fn):
     print("OK")
 
 
-# ---- the SR metadata area (docs/metadata.md) ----
-AREA = "lvqcow-sr.meta"
-BLOCK = 4096
-
-
-def area_geometry(path):
-    """(wal_start, wal_blocks, index_start, nbuckets, bitmap_start,
-    bitmap_blocks, rec_start, rec_blocks) from the first superblock."""
-    import struct
-    with open(path, "rb") as f:
-        sb = f.read(BLOCK)
-    assert sb[:8] == b"LQMETASB", "no superblock"
-    return struct.unpack_from("<8I", sb, 32)
-
-
-def area_entries(path):
-    """Every index entry: (uuid hex, kind, first block, nblocks)."""
-    import struct
-    g = area_geometry(path)
-    out = []
-    with open(path, "rb") as f:
-        f.seek(g[2] * BLOCK)
-        ix = f.read(g[3] * BLOCK)
-    for b in range(g[3]):
-        blk = ix[b * BLOCK:(b + 1) * BLOCK]
-        count = struct.unpack_from("<I", blk, 4)[0]
-        for i in range(count):
-            e = blk[16 + 32 * i:48 + 32 * i]
-            out.append((e[:16].hex(), e[16], struct.unpack_from("<I", e, 20)[0],
-                        struct.unpack_from("<H", e, 18)[0]))
-    return out
-
-
-def area_records(path, kind):
-    """Parsed XML root elements of the records of kind (1 SR, 2 volume,
-    3 node, 4 journal), as read from their home blocks."""
-    import struct
-    import xml.dom.minidom
-    out = []
-    with open(path, "rb") as f:
-        for _, k, first, n in area_entries(path):
-            if k != kind:
-                continue
-            f.seek(first * BLOCK)
-            run = f.read(n * BLOCK)
-            ln = struct.unpack_from("<I", run, 24)[0]
-            out.append(xml.dom.minidom.parseString(run[32:32 + ln]).documentElement)
-    return out
-
-
-def area_block_of(path, kind):
-    """First block of the first record of kind."""
-    return [e[2] for e in area_entries(path) if e[1] == kind][0]
+# The SR metadata area is crafted in one place, lqdoc.
+from lqdoc import AREA, BLOCK, area_geometry, area_entries, area_records, area_block_of  # noqa: E402,F401

@@ -15,18 +15,12 @@ python3 - "$LQ_FILEQCOW" "$sr" "$key" "$PWD" <<'PY'
 import hashlib, itertools, json, os, sys, uuid
 sys.path.insert(0, os.path.join(os.environ["LQ_TOP"], "tests", "mock"))
 import xss
+from lqtest import sr_dump
 
 plugin, sr, key, cwd = sys.argv[1:]
 
 def dump():
-    out = [hashlib.md5(open(os.path.join(sr, "lvqcow-sr.meta"), "rb").read()).hexdigest()]
-    for root, dirs, files in os.walk(sr):
-        for f in sorted(files + dirs):
-            p = os.path.join(root, f)
-            st = os.lstat(p)
-            data = open(p, "rb").read() if os.path.isfile(p) and not p.endswith(".lock") else b""
-            out.append((p, st.st_mode, len(data), hashlib.md5(data).hexdigest()))
-    return out
+    return sr_dump(sr)
 
 good = {
     "Plugin.query": {"dbg": "t"},

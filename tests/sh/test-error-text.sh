@@ -8,15 +8,15 @@ source "$LQ_TOP/tests/lib.sh"
 sr=$(realpath sr)
 new_sr sr >/dev/null
 
-note "a corrupt document: one error line for one failed call"
-cp sr/lvqcow-sr.xml good.xml
-printf 'not a document\n' >sr/lvqcow-sr.xml
+note "a corrupt metadata area: one error line for one failed call"
+cp sr/lvqcow-sr.meta good.meta
+printf 'not an area\n' | dd of=sr/lvqcow-sr.meta conv=notrunc status=none
 rc=0
 call "$LQ_FILEQCOW" SR.stat "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >out.json 2>err.log || rc=$?
 assert_eq "SR.stat status" 1 "$rc"
 assert_eq "error code" '["Metadata_corrupt"]' "$(json_get "$(cat out.json)" 'j["params"][:1]')"
 assert_eq "error lines logged" 1 "$(grep -c ': error: ' err.log)"
-cp good.xml sr/lvqcow-sr.xml
+cp good.meta sr/lvqcow-sr.meta
 
 note "a system error reads as what failed and strerror, once"
 rc=0
