@@ -246,6 +246,9 @@ int area_commit_tx(struct meta_area *a, uint64_t seq)
 	for (size_t i = 0; i < a->ndirty; i++)
 		if (pwrite_full(a->fd, a->dirty[i].data, META_BLOCK, blk_off(a->g.wal_start + 1 + (uint32_t)i)) < 0)
 			goto out;
+	/* Killed here the old header no longer matches the data: a torn log,
+	 * ignored, which is safe because its transaction is already home. */
+	fault_point("meta-commit.wal-data-written");
 	if (pwrite_full(a->fd, h, META_BLOCK, blk_off(a->g.wal_start)) < 0)
 		goto out;
 	fault_point("meta-commit.wal-written");

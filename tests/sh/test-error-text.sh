@@ -10,7 +10,9 @@ new_sr sr >/dev/null
 
 note "a corrupt metadata area: one error line for one failed call"
 cp sr/lvqcow-sr.meta good.meta
+# both superblock copies (blocks 0 and 1)
 printf 'not an area\n' | dd of=sr/lvqcow-sr.meta conv=notrunc status=none
+printf 'not an area\n' | dd of=sr/lvqcow-sr.meta bs=4096 seek=1 conv=notrunc status=none
 rc=0
 call "$LQ_FILEQCOW" SR.stat "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >out.json 2>err.log || rc=$?
 assert_eq "SR.stat status" 1 "$rc"
