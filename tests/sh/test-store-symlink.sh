@@ -30,7 +30,7 @@ def test_symlinked_images():
     e = error("SR.destroy", sr=victim)
     check("destroy refused", "not a directory" in " ".join(e), e)
     eq("other SR after destroy", other_before, sr_dump(other))
-    check("victim document kept", os.path.exists(victim + "/lvqcow-sr.xml"))
+    check("victim metadata kept", os.path.exists(victim + "/lvqcow-sr.meta"))
     e = error("Volume.create", sr=victim, name="x", description="", size=1 << 20, sharable=False)
     eq("other SR after create", other_before, sr_dump(other))
 
