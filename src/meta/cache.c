@@ -270,9 +270,26 @@ static union meta_obj cached(struct meta_sr *sr, enum meta_kind kind, const char
 	return o;
 }
 
+/* Ids are the lowercase uuids meta hands out; any other spelling of
+ * one is another key, so it names nothing. */
+static bool id_canonical(const char *id)
+{
+	uint8_t b[16];
+	char c[37];
+
+	if (meta_uuid_bin(id, b) < 0)
+		return false;
+	meta_uuid_str(b, c);
+	return !strcmp(c, id);
+}
+
 static int find(struct meta_sr *sr, enum meta_kind kind, const char *id, union meta_obj *out)
 {
-	union meta_obj o = cached(sr, kind, id);
+	union meta_obj o;
+
+	if (!id_canonical(id))
+		return not_found("object", id);
+	o = cached(sr, kind, id);
 
 	if (o.vol) {
 		if (rec_of(kind, o)->removed)

@@ -218,6 +218,24 @@ static void test_each_and_set(void **s UNUSED)
 	close(fd);
 }
 
+/* A key is found only as it was given out (lowercase). */
+static void test_key_spelling(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr = open_rw(fd);
+	struct meta_volume *v;
+
+	add_vol(sr, "abcdef01-2222-4333-8444-555555555555", N2);
+	assert_int_equal(meta_commit(sr), 0);
+	assert_int_equal(meta_volume_find(sr, "abcdef01-2222-4333-8444-555555555555", &v), 0);
+	assert_int_equal(meta_volume_find(sr, "ABCDEF01-2222-4333-8444-555555555555", &v), -1);
+	assert_int_equal(err_errnum(), ENOENT);
+	assert_int_equal(meta_volume_find(sr, "abcdef0122224333844455555555555", &v), -1);
+	assert_int_equal(err_errnum(), ENOENT);
+	meta_free(sr);
+	close(fd);
+}
+
 static unsigned char *snapshot(int fd)
 {
 	unsigned char *b = malloc(META_AREA_BYTES);
@@ -516,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_each_and_set),
+		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_wal),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limits),
