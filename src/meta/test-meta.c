@@ -190,9 +190,12 @@ static void test_refs(void **s UNUSED)
 	close(fd);
 }
 
-static int count_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, void *arg)
+static int count_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, struct meta_node *leaf,
+		    void *arg)
 {
 	assert_non_null(v->node);
+	assert_non_null(leaf);
+	assert_string_equal(leaf->uuid, v->node);
 	(*(int *)arg)++;
 	return 0;
 }
@@ -225,6 +228,66 @@ static unsigned char *snapshot(int fd)
 	assert_non_null(b);
 	assert_int_equal(pread(fd, b, META_AREA_BYTES, 0), (ssize_t)META_AREA_BYTES);
 	return b;
+}
+
+/* Volume i (name "v<i>") has its own leaf of virtual size i + 1. */
+#define MANY 200
+static void add_many(int fd)
+{
+	for (int batch = 0; batch < MANY; batch += 40) {
+		struct meta_sr *sr = open_rw(fd);
+		for (int i = batch; i < batch + 40; i++) {
+			char key[37], node[37], name[16];
+			struct meta_volume *v;
+			struct meta_node *n;
+			snprintf(key, sizeof key, "%08x-1111-4111-8111-111111111111", i);
+			snprintf(node, sizeof node, "%08x-2222-4222-8222-222222222222", i);
+			snprintf(name, sizeof name, "v%d", i);
+			add_node(sr, node, NULL);
+			assert_int_equal(meta_node_find(sr, node, &n), 0);
+			n->virtual_size = (uint64_t)i + 1;
+			add_vol(sr, key, node);
+			assert_int_equal(meta_volume_find(sr, key, &v), 0);
+			assert_int_equal(meta_set_str(&v->name, name), 0);
+		}
+		assert_int_equal(meta_commit(sr), 0);
+		meta_free(sr);
+	}
+}
+
+static int leaf_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, struct meta_node *leaf,
+		   void *arg)
+{
+	assert_non_null(leaf);
+	assert_string_equal(leaf->uuid, v->node);
+	assert_int_equal(leaf->virtual_size, strtoull(v->name + 1, NULL, 10) + 1);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int node_fn(struct meta_sr *sr UNUSED, struct meta_node *n UNUSED, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The listing hands every volume its own leaf and caches nothing: a
+ * lookup per volume through the cache would make SR.ls quadratic. */
+static void test_each_leaves(void **s UNUSED)
+{
+	int fd = new_area(), vols = 0, nodes = 0;
+	struct meta_sr *sr;
+
+	add_many(fd);
+	assert_int_equal(meta_open(fd, false, &sr), 0);
+	assert_int_equal(meta_volume_each(sr, leaf_fn, &vols), 0);
+	assert_int_equal(vols, MANY);
+	assert_int_equal(meta_node_each(sr, node_fn, &nodes), 0);
+	assert_int_equal(nodes, MANY);
+	assert_int_equal(sr->nvols, 0);
+	assert_int_equal(sr->nnodes_cached, 0);
+	meta_free(sr);
+	close(fd);
 }
 
 /* Undo the home writes of the last commit but keep its WAL: the state
@@ -516,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_each_and_set),
+		cmocka_unit_test(test_each_leaves),
 		cmocka_unit_test(test_wal),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limits),
