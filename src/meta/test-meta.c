@@ -290,14 +290,21 @@ static void test_each_leaves(void **s UNUSED)
 	close(fd);
 }
 
-/* Undo the home writes of the last commit but keep its WAL: the state
- * a crash after "wal-synced" leaves. */
+static void wal_magic(int fd, char magic[9])
+{
+	assert_int_equal(pread(fd, magic, 8, 2 * META_BLOCK), 8);
+	magic[8] = '\0';
+}
+
+/* Undo the home writes of the last commit but keep its WAL valid: the
+ * state a crash after "wal-synced" leaves (before the WAL is retired). */
 static void unapply(int fd, const unsigned char *before)
 {
 	size_t wal_end = (size_t)(2 + 1 + META_WAL_DATA) * META_BLOCK;
 
 	assert_int_equal(pwrite(fd, before + wal_end, META_AREA_BYTES - wal_end, (off_t)wal_end),
 			 (ssize_t)(META_AREA_BYTES - wal_end));
+	assert_int_equal(pwrite(fd, META_WAL_MAGIC, 8, 2 * META_BLOCK), 8);
 }
 
 static void rename_k2(int fd, const char *name)
@@ -327,9 +334,13 @@ static void test_wal(void **s UNUSED)
 {
 	int fd = sample();
 	unsigned char *before = snapshot(fd);
-	char buf[64];
+	char buf[64], magic[9];
 
 	rename_k2(fd, "new");
+	/* A complete commit retires its WAL: the next writer has nothing
+	 * to replay (and no sync to wait for). */
+	wal_magic(fd, magic);
+	assert_string_equal(magic, META_WAL_DONE);
 	unapply(fd, before);
 	/* A reader overlays the WAL without writing. */
 	assert_string_equal(k2_name(fd, false, buf), "new");
@@ -338,8 +349,11 @@ static void test_wal(void **s UNUSED)
 	unapply(fd, before); /* still unapplied after the read-only open */
 	/* A writer replays it; the home blocks then hold it. */
 	assert_string_equal(k2_name(fd, true, buf), "new");
+	wal_magic(fd, magic);
+	assert_string_equal(magic, META_WAL_DONE); /* retired by the replay */
 	/* Torn WAL: a later transaction's log damaged -> ignored. */
 	rename_k2(fd, "newer");
+	assert_int_equal(pwrite(fd, META_WAL_MAGIC, 8, 2 * META_BLOCK), 8);
 	{
 		unsigned char c;
 		off_t off = (off_t)3 * META_BLOCK + 100;
