@@ -8,7 +8,9 @@
 # wall time, the CPU time, the ratios to the smallest size and the verdict
 # against the goal (single-volume calls and SR.stat at 2000 volumes within
 # 1.5x of 20, SR.ls within 10x).  Plugin.query, which does not touch the
-# SR, is the baseline: the cost of starting a call.  Results:
+# SR, is the baseline: the cost of starting a call; each ratio is also
+# given divided by the baseline's own ratio, which removes the drift of a
+# shared machine between sizes measured minutes apart.  Results:
 # docs/bench-meta.md.
 #
 #   LQ_BENCH_SIZES   SR sizes (default "20 200 2000 10000")
