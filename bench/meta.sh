@@ -32,6 +32,7 @@ cleanup() {
 	[ "${LQ_BENCH_KEEP:-0}" = 1 ] && echo "bench-meta: kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE # so that cleanup runs on these too
 
 make -s -C "$top" install BUILD="$build" DESTDIR="$work/root" >/dev/null
 plugin=$work/root/usr/libexec/xapi-storage-script/volume/org.xen.xapi.storage.fileqcow
