@@ -3,7 +3,7 @@
 #   make check      dependencies, build, unit + shell tests, the same under
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
-#   make bench-img / bench-nbd
+#   make bench-img / bench-nbd / bench-meta
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 
@@ -36,7 +36,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-sh check-asan fuzz fuzz-long \
-	bench-img bench-nbd demo install clean
+	bench-img bench-nbd bench-meta demo install clean
 
 all: $(BUILD)/lvqcow
 
@@ -95,6 +95,9 @@ bench-img: deps all
 
 bench-nbd: deps all
 	./bench/nbd.sh "$(BUILD)"
+
+bench-meta: deps all
+	./bench/meta.sh "$(BUILD)"
 
 demo: deps all
 	./tests/demo.sh "$(BUILD)"

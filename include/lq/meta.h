@@ -149,9 +149,13 @@ int meta_node_refs(struct meta_sr *sr, const char *uuid, uint64_t *n);
  * node uuid, so this is one index lookup. */
 int meta_image_known(struct meta_sr *sr, const char *image, bool *known);
 
-/* Call fn for every committed volume (SR.ls), in index order; the
- * volume is only valid during the call.  Stops at fn's -1. */
-int meta_volume_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_volume *, void *),
+/* Call fn for every committed volume (SR.ls), in block order, with its
+ * leaf node (NULL if the index has none of that uuid).  Both are read
+ * from the area for the call only, never cached, and the leaf is found
+ * in the index read once for the walk: the cost per volume does not
+ * grow with the SR.  Stops at fn's -1. */
+int meta_volume_each(struct meta_sr *sr,
+		     int (*fn)(struct meta_sr *, struct meta_volume *, struct meta_node *leaf, void *),
 		     void *arg);
 /* The same for every committed node. */
 int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_node *, void *),

@@ -6,7 +6,11 @@
  * over header and data}, syncs, writes each block home and syncs again.
  * A valid WAL is replayed by the next writer (replay is idempotent) and
  * overlaid by readers that cannot write; a torn WAL (bad crc) is ignored
- * because the transaction before it was applied home before it started. */
+ * because the transaction before it was applied home before it started.
+ * Once the home blocks are synced the header's magic is changed to
+ * META_WAL_DONE (not synced: if that write is lost, the next writer
+ * replays, which is harmless), so that a writer's open neither rewrites
+ * the last transaction nor waits for another sync. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +236,17 @@ static int write_homes(struct meta_area *a, const struct meta_blk *b, size_t n, 
 	return 0;
 }
 
+/* Mark the WAL of a transaction durable at home: only the magic changes
+ * (8 bytes, inside one sector).  A failure is not one of the commit or
+ * replay, which is complete: the WAL stays valid and the next writer
+ * replays it again. */
+static void wal_retire(struct meta_area *a)
+{
+	ssize_t r = pwrite(a->fd, META_WAL_DONE, 8, (off_t)(blk_off(a->g.wal_start) + WL_MAGIC));
+
+	(void)r;
+}
+
 int area_commit_tx(struct meta_area *a, uint64_t seq)
 {
 	unsigned char *h;
@@ -258,6 +273,7 @@ int area_commit_tx(struct meta_area *a, uint64_t seq)
 	if (write_homes(a, a->dirty, a->ndirty, true) < 0 || sync_fd(a->fd) < 0)
 		goto out;
 	fault_point("meta-commit.applied");
+	wal_retire(a);
 	rc = 0;
 out:
 	free(h);
@@ -314,18 +330,23 @@ out:
 	return rc;
 }
 
-/* Writable open: apply the WAL home (idempotent) and make it durable
- * before any new transaction may overwrite the log. */
+/* Writable open: apply a valid WAL home (idempotent) and make it durable
+ * before any new transaction may overwrite the log, then retire it.  No
+ * valid WAL (retired, empty or torn) means the home blocks are durable
+ * already: nothing to write or sync. */
 static int wal_replay(struct meta_area *a)
 {
 	int rc = 0;
 
 	if (wal_load(a) < 0)
 		return -1;
-	if (a->novl)
-		rc = write_homes(a, a->ovl, a->novl, false);
+	if (!a->novl)
+		return 0;
+	rc = write_homes(a, a->ovl, a->novl, false);
 	if (rc == 0)
 		rc = sync_fd(a->fd);
+	if (rc == 0)
+		wal_retire(a);
 	blks_free(&a->ovl, &a->novl);
 	return rc;
 }

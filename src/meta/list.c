@@ -13,9 +13,11 @@ struct scan {
 };
 
 struct each {
-	int (*volume)(struct meta_sr *, struct meta_volume *, void *);
+	int (*volume)(struct meta_sr *, struct meta_volume *, struct meta_node *, void *);
 	int (*node)(struct meta_sr *, struct meta_node *, void *);
 	void *arg;
+	const struct meta_entry *nodes; /* node entries by uuid (volume walk) */
+	size_t nnodes;
 };
 
 static int by_block(const void *x, const void *y)
@@ -87,16 +89,44 @@ static int read_obj(struct meta_area *a, const struct meta_entry *e, union meta_
 	return rc;
 }
 
+/* The volume's leaf from the node entries already in memory: no index
+ * lookup and nothing cached, so a listing costs the same per volume at
+ * any SR size.  *out stays NULL if the volume names no indexed node. */
+static int leaf_of(struct meta_sr *sr, const struct meta_volume *v, const struct each *w,
+		   struct meta_node **out)
+{
+	struct meta_entry key;
+	const struct meta_entry *e;
+	int rc;
+
+	*out = NULL;
+	if (meta_uuid_bin(v->node, key.uuid) < 0 ||
+	    !(e = bsearch(&key, w->nodes, w->nnodes, sizeof *w->nodes, by_uuid)))
+		return 0;
+	if (!(*out = calloc(1, sizeof **out)))
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, (union meta_obj){ .node = *out });
+	if (rc < 0) {
+		meta_node_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 static int each_volume(struct meta_sr *sr, const struct meta_entry *e, struct each *w)
 {
 	struct meta_volume *v = calloc(1, sizeof *v);
+	struct meta_node *leaf = NULL;
 	int rc;
 
 	if (!v)
 		return err_set(ENOMEM, "out of memory");
 	rc = read_obj(sr->area, e, (union meta_obj){ .vol = v });
 	if (rc == 0)
-		rc = w->volume(sr, v, w->arg);
+		rc = leaf_of(sr, v, w, &leaf);
+	if (rc == 0)
+		rc = w->volume(sr, v, leaf, w->arg);
+	meta_node_free(leaf);
 	meta_volume_free(v);
 	return rc;
 }
@@ -115,22 +145,45 @@ static int each_node(struct meta_sr *sr, const struct meta_entry *e, struct each
 	return rc;
 }
 
-/* The committed objects of one kind, in block order. */
+/* Move the entries of kind to the front of s->e; returns their number. */
+static size_t gather(struct scan *s, enum meta_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].kind == kind) {
+			struct meta_entry t = s->e[n];
+			s->e[n++] = s->e[i];
+			s->e[i] = t;
+		}
+	return n;
+}
+
+/* The committed objects of one kind, in block order (one pass over the
+ * area).  A volume walk keeps the node entries, sorted by uuid, in front
+ * for leaf_of. */
 static int each_kind(struct meta_sr *sr, enum meta_kind kind, struct each *w)
 {
-	struct scan s;
+	struct scan s, rest;
+	size_t n;
 	int rc = 0;
 
-	if (scan_index(sr->area, kind, &s) < 0)
+	if (scan_index(sr->area, 0, &s) < 0)
 		return -1;
-	qsort(s.e, s.n, sizeof *s.e, by_block);
-	for (size_t i = 0; rc == 0 && i < s.n; i++)
-		rc = kind == MK_VOLUME ? each_volume(sr, &s.e[i], w) : each_node(sr, &s.e[i], w);
+	w->nnodes = kind == MK_VOLUME ? gather(&s, MK_NODE) : 0;
+	w->nodes = s.e;
+	qsort(s.e, w->nnodes, sizeof *s.e, by_uuid);
+	rest = (struct scan){ s.e + w->nnodes, s.n - w->nnodes };
+	n = gather(&rest, kind);
+	qsort(rest.e, n, sizeof *rest.e, by_block);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = kind == MK_VOLUME ? each_volume(sr, &rest.e[i], w) : each_node(sr, &rest.e[i], w);
 	free(s.e);
 	return rc;
 }
 
-int meta_volume_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_volume *, void *),
+int meta_volume_each(struct meta_sr *sr,
+		     int (*fn)(struct meta_sr *, struct meta_volume *, struct meta_node *, void *),
 		     void *arg)
 {
 	struct each w = { .volume = fn, .arg = arg };

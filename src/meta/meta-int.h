@@ -28,6 +28,8 @@
 
 #define META_SB_MAGIC "LQMETASB"
 #define META_WAL_MAGIC "LQMETAWL"
+/* The WAL header once its transaction is durable at home: nothing to replay. */
+#define META_WAL_DONE "LQMETAWD"
 #define META_IX_MAGIC 0x5849514cu  /* "LQIX" */
 #define META_BM_MAGIC 0x4d42514cu  /* "LQBM" */
 #define META_RC_MAGIC 0x4352514cu  /* "LQRC" */

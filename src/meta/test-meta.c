@@ -190,9 +190,12 @@ static void test_refs(void **s UNUSED)
 	close(fd);
 }
 
-static int count_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, void *arg)
+static int count_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, struct meta_node *leaf,
+		    void *arg)
 {
 	assert_non_null(v->node);
+	assert_non_null(leaf);
+	assert_string_equal(leaf->uuid, v->node);
 	(*(int *)arg)++;
 	return 0;
 }
@@ -245,14 +248,81 @@ static unsigned char *snapshot(int fd)
 	return b;
 }
 
-/* Undo the home writes of the last commit but keep its WAL: the state
- * a crash after "wal-synced" leaves. */
+/* Volume i (name "v<i>") has its own leaf of virtual size i + 1. */
+#define MANY 200
+static void add_many(int fd)
+{
+	for (int batch = 0; batch < MANY; batch += 40) {
+		struct meta_sr *sr = open_rw(fd);
+		for (int i = batch; i < batch + 40; i++) {
+			char key[37], node[37], name[16];
+			struct meta_volume *v;
+			struct meta_node *n;
+			snprintf(key, sizeof key, "%08x-1111-4111-8111-111111111111", i);
+			snprintf(node, sizeof node, "%08x-2222-4222-8222-222222222222", i);
+			snprintf(name, sizeof name, "v%d", i);
+			add_node(sr, node, NULL);
+			assert_int_equal(meta_node_find(sr, node, &n), 0);
+			n->virtual_size = (uint64_t)i + 1;
+			add_vol(sr, key, node);
+			assert_int_equal(meta_volume_find(sr, key, &v), 0);
+			assert_int_equal(meta_set_str(&v->name, name), 0);
+		}
+		assert_int_equal(meta_commit(sr), 0);
+		meta_free(sr);
+	}
+}
+
+static int leaf_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, struct meta_node *leaf,
+		   void *arg)
+{
+	assert_non_null(leaf);
+	assert_string_equal(leaf->uuid, v->node);
+	assert_int_equal(leaf->virtual_size, strtoull(v->name + 1, NULL, 10) + 1);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int node_fn(struct meta_sr *sr UNUSED, struct meta_node *n UNUSED, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The listing hands every volume its own leaf and caches nothing: a
+ * lookup per volume through the cache would make SR.ls quadratic. */
+static void test_each_leaves(void **s UNUSED)
+{
+	int fd = new_area(), vols = 0, nodes = 0;
+	struct meta_sr *sr;
+
+	add_many(fd);
+	assert_int_equal(meta_open(fd, false, &sr), 0);
+	assert_int_equal(meta_volume_each(sr, leaf_fn, &vols), 0);
+	assert_int_equal(vols, MANY);
+	assert_int_equal(meta_node_each(sr, node_fn, &nodes), 0);
+	assert_int_equal(nodes, MANY);
+	assert_int_equal(sr->nvols, 0);
+	assert_int_equal(sr->nnodes_cached, 0);
+	meta_free(sr);
+	close(fd);
+}
+
+static void wal_magic(int fd, char magic[9])
+{
+	assert_int_equal(pread(fd, magic, 8, 2 * META_BLOCK), 8);
+	magic[8] = '\0';
+}
+
+/* Undo the home writes of the last commit but keep its WAL valid: the
+ * state a crash after "wal-synced" leaves (before the WAL is retired). */
 static void unapply(int fd, const unsigned char *before)
 {
 	size_t wal_end = (size_t)(2 + 1 + META_WAL_DATA) * META_BLOCK;
 
 	assert_int_equal(pwrite(fd, before + wal_end, META_AREA_BYTES - wal_end, (off_t)wal_end),
 			 (ssize_t)(META_AREA_BYTES - wal_end));
+	assert_int_equal(pwrite(fd, META_WAL_MAGIC, 8, 2 * META_BLOCK), 8);
 }
 
 static void rename_k2(int fd, const char *name)
@@ -282,9 +352,13 @@ static void test_wal(void **s UNUSED)
 {
 	int fd = sample();
 	unsigned char *before = snapshot(fd);
-	char buf[64];
+	char buf[64], magic[9];
 
 	rename_k2(fd, "new");
+	/* A complete commit retires its WAL: the next writer has nothing
+	 * to replay (and no sync to wait for). */
+	wal_magic(fd, magic);
+	assert_string_equal(magic, META_WAL_DONE);
 	unapply(fd, before);
 	/* A reader overlays the WAL without writing. */
 	assert_string_equal(k2_name(fd, false, buf), "new");
@@ -293,8 +367,11 @@ static void test_wal(void **s UNUSED)
 	unapply(fd, before); /* still unapplied after the read-only open */
 	/* A writer replays it; the home blocks then hold it. */
 	assert_string_equal(k2_name(fd, true, buf), "new");
+	wal_magic(fd, magic);
+	assert_string_equal(magic, META_WAL_DONE); /* retired by the replay */
 	/* Torn WAL: a later transaction's log damaged -> ignored. */
 	rename_k2(fd, "newer");
+	assert_int_equal(pwrite(fd, META_WAL_MAGIC, 8, 2 * META_BLOCK), 8);
 	{
 		unsigned char c;
 		off_t off = (off_t)3 * META_BLOCK + 100;
@@ -535,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_each_and_set),
 		cmocka_unit_test(test_key_spelling),
+		cmocka_unit_test(test_each_leaves),
 		cmocka_unit_test(test_wal),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_limits),

@@ -44,6 +44,9 @@ void ops_sr_forget_runtime(const char *uuid);
 
 /* volume_json.c */
 int ops_volume_json(struct ops_sr *sr, const struct meta_volume *v, struct json_object **out);
+/* The same with the leaf node given (NULL: none; size reported as 0). */
+int ops_volume_json_leaf(struct ops_sr *sr, const struct meta_volume *v, const struct meta_node *n,
+			 struct json_object **out);
 int ops_sr_stat_fill(struct ops_sr *sr, struct rpc_sr_stat *st);
 int ops_sr_stat_json(struct ops_sr *sr, struct json_object **out);
 

@@ -29,13 +29,13 @@ struct ls_ctx {
 	struct json_object *a;
 };
 
-static int ls_add(struct meta_sr *m, struct meta_volume *vol, void *arg)
+static int ls_add(struct meta_sr *m, struct meta_volume *vol, struct meta_node *leaf, void *arg)
 {
 	struct ls_ctx *c = arg;
 	struct json_object *v;
 
 	(void)m;
-	if (ops_volume_json(c->h, vol, &v) < 0)
+	if (ops_volume_json_leaf(c->h, vol, leaf, &v) < 0)
 		return -1;
 	return json_object_array_add(c->a, v) < 0 ? err_set(ENOMEM, "out of memory") : 0;
 }

@@ -38,12 +38,17 @@ static struct rpc_kv *keys_of(const struct meta_volume *v)
 int ops_volume_json(struct ops_sr *sr, const struct meta_volume *v, struct json_object **out)
 {
 	struct meta_node *n = NULL;
-	struct rpc_kv *kv;
 
 	/* A missing node is reported as size 0 (as before); damage fails. */
 	if (meta_node_find(sr->meta, v->node, &n) < 0 && err_errnum() != ENOENT)
 		return -1;
-	kv = keys_of(v);
+	return ops_volume_json_leaf(sr, v, n, out);
+}
+
+int ops_volume_json_leaf(struct ops_sr *sr, const struct meta_volume *v, const struct meta_node *n,
+			 struct json_object **out)
+{
+	struct rpc_kv *kv = keys_of(v);
 	char *uri = NULL;
 	const char *uris[1];
 
