@@ -220,6 +220,19 @@ static void wal_header(unsigned char *h, uint64_t seq, const struct meta_blk *b,
 	put32(h + WL_CRC, (uint32_t)c);
 }
 
+void wal_seal(unsigned char *h, const unsigned char *data)
+{
+	uint32_t count = get32(h + WL_COUNT);
+	uLong c;
+
+	if (count > META_WAL_DATA)
+		count = META_WAL_DATA;
+	put32(h + WL_CRC, 0);
+	c = crc32(0L, h, META_BLOCK);
+	c = crc32(c, data, (uInt)count * META_BLOCK);
+	put32(h + WL_CRC, (uint32_t)c);
+}
+
 /* Crash points only in a commit: a replay at open is not one. */
 static int write_homes(struct meta_area *a, const struct meta_blk *b, size_t n, bool points)
 {
@@ -359,6 +372,11 @@ static bool geom_ok(const struct meta_geom *g)
 	       (uint64_t)g->rec_blocks <= (uint64_t)g->bitmap_blocks * META_BITS_PER_BLOCK;
 }
 
+void sb_seal(unsigned char *sb)
+{
+	put32(sb + SB_CRC, meta_crc(sb, SB_CRC, NULL, 0));
+}
+
 static void sb_build(unsigned char *sb, const uint8_t uuid[16], const struct meta_geom *g)
 {
 	memset(sb, 0, META_BLOCK);
@@ -367,7 +385,7 @@ static void sb_build(unsigned char *sb, const uint8_t uuid[16], const struct met
 	put32(sb + SB_BLOCK, META_BLOCK);
 	memcpy(sb + SB_UUID, uuid, 16);
 	geom_put(sb + SB_GEOM, g);
-	put32(sb + SB_CRC, meta_crc(sb, SB_CRC, NULL, 0));
+	sb_seal(sb);
 }
 
 static bool sb_valid(const unsigned char *sb, struct meta_area *a)
@@ -436,7 +454,7 @@ static int format_regions(int fd, const uint8_t uuid[16], const struct meta_geom
 
 	if (!b)
 		return err_set(ENOMEM, "out of memory");
-	if (ftruncate(fd, (off_t)META_AREA_BYTES) < 0) {
+	if (ftruncate(fd, (off_t)((uint64_t)(g->rec_start + g->rec_blocks) * META_BLOCK)) < 0) {
 		rc = err_sys("metadata area: size it: %m");
 		goto out;
 	}
@@ -461,13 +479,21 @@ out:
 
 int meta_format(int fd, const char *uuid, const char *name, const char *description)
 {
+	return meta_format_geom(fd, uuid, name, description, &default_geom);
+}
+
+int meta_format_geom(int fd, const char *uuid, const char *name, const char *description,
+		     const struct meta_geom *g)
+{
 	uint8_t u[16];
 	struct meta_sr *sr = NULL;
 	int rc = -1;
 
 	if (meta_uuid_bin(uuid, u) < 0)
 		return err_set(EINVAL, "SR uuid '%.64s' is not a uuid", uuid);
-	if (format_regions(fd, u, &default_geom) < 0 || sync_fd(fd) < 0 ||
+	if (!geom_ok(g))
+		return err_set(EINVAL, "metadata area: geometry out of range");
+	if (format_regions(fd, u, g) < 0 || sync_fd(fd) < 0 ||
 	    meta_open_new(fd, uuid, &sr) < 0)
 		return -1;
 	if (meta_set_str(&sr->name, name ? name : "") == 0 &&

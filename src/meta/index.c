@@ -21,6 +21,11 @@ static uint32_t block_crc(const unsigned char *blk)
 	return meta_crc(blk, H_CRC, blk + META_HDR, META_BLOCK - META_HDR);
 }
 
+void ix_seal_block(unsigned char *blk)
+{
+	put32(blk + H_CRC, block_crc(blk));
+}
+
 /* FNV-1a over the 16 bytes: cheap and spreads non-random uuids too. */
 uint32_t ix_bucket_of(const struct meta_area *a, const uint8_t uuid[16])
 {
@@ -36,7 +41,7 @@ void ix_init_bucket(unsigned char *blk, uint32_t bucket)
 	memset(blk, 0, META_BLOCK);
 	put32(blk + H_MAGIC, META_IX_MAGIC);
 	put32(blk + H_NO, bucket);
-	put32(blk + H_CRC, block_crc(blk));
+	ix_seal_block(blk);
 }
 
 void bm_init_block(unsigned char *blk, uint32_t index)
@@ -44,7 +49,7 @@ void bm_init_block(unsigned char *blk, uint32_t index)
 	memset(blk, 0, META_BLOCK);
 	put32(blk + H_MAGIC, META_BM_MAGIC);
 	put32(blk + H_NO, index);
-	put32(blk + H_CRC, block_crc(blk));
+	ix_seal_block(blk);
 }
 
 static unsigned char *entry_at(unsigned char *blk, uint32_t i)
@@ -276,6 +281,6 @@ void ix_seal(struct meta_area *a)
 	for (size_t i = 0; i < a->ndirty; i++) {
 		uint32_t no = a->dirty[i].no;
 		if (no >= a->g.index_start && no < a->g.rec_start)
-			put32(a->dirty[i].data + H_CRC, block_crc(a->dirty[i].data));
+			ix_seal_block(a->dirty[i].data);
 	}
 }

@@ -180,7 +180,16 @@ void rec_image(unsigned char *run, enum meta_kind kind, const uint8_t uuid[16],
 	memcpy(run + R_UUID, uuid, 16);
 	put32(run + R_LEN, (uint32_t)len);
 	memcpy(run + META_REC_HDR, payload, len);
-	put32(run + R_CRC, meta_crc(run, R_CRC, run + META_REC_HDR, len));
+	rec_seal(run, META_REC_HDR + len);
+}
+
+void rec_seal(unsigned char *run, size_t len)
+{
+	size_t plen = get32(run + R_LEN);
+
+	if (plen > len - META_REC_HDR)
+		plen = len - META_REC_HDR;
+	put32(run + R_CRC, meta_crc(run, R_CRC, run + META_REC_HDR, plen));
 }
 
 /* ---- parse ---- */
