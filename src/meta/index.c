@@ -8,6 +8,7 @@
  * one bit per record block; runs are allocated first fit inside one
  * bitmap block.  Changed blocks are resealed (crc) just before commit. */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lq/err.h"
@@ -273,6 +274,48 @@ int bm_free(struct meta_area *a, uint32_t first, uint32_t n)
 		return -1;
 	set_bits(blk, rel % META_BITS_PER_BLOCK, n, false);
 	return 0;
+}
+
+/* Mark the run of e in seen; -1 if a block of it is clear in the bitmap
+ * bm (all bitmap blocks in a row) or already marked by another run. */
+static int run_claim(const struct meta_area *a, const unsigned char *bm, uint8_t *seen,
+		     const struct meta_entry *e)
+{
+	for (uint32_t j = 0; j < e->nblocks; j++) {
+		uint32_t r = e->first - a->g.rec_start + j;
+		const unsigned char *blk = bm + (size_t)(r / META_BITS_PER_BLOCK) * META_BLOCK;
+		if (!bit(blk, r % META_BITS_PER_BLOCK))
+			return err_corrupt("metadata bitmap: block %u of a record is marked free",
+					   e->first + j);
+		if (seen[r / 8] >> (r % 8) & 1)
+			return err_corrupt("metadata index: two records share block %u", e->first + j);
+		seen[r / 8] |= (uint8_t)(1u << (r % 8));
+	}
+	return 0;
+}
+
+int bm_check_runs(struct meta_area *a, const struct meta_entry *e, size_t n)
+{
+	unsigned char *bm = malloc((size_t)a->g.bitmap_blocks * META_BLOCK);
+	uint8_t *seen = calloc(a->g.rec_blocks / 8 + 1, 1);
+	int rc = -1;
+
+	if (!bm || !seen) {
+		err_set(ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < a->g.bitmap_blocks; i++)
+		if (area_read(a, a->g.bitmap_start + i, bm + (size_t)i * META_BLOCK) < 0 ||
+		    bm_check(a, i, bm + (size_t)i * META_BLOCK) < 0)
+			goto out;
+	for (size_t i = 0; i < n; i++)
+		if (run_claim(a, bm, seen, &e[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(bm);
+	free(seen);
+	return rc;
 }
 
 /* Recompute the crc of every changed index and bitmap block. */

@@ -260,6 +260,8 @@ int meta_check(struct meta_sr *sr)
 			err_corrupt("SR metadata: an object is indexed twice");
 			goto out;
 		}
+	if (bm_check_runs(sr->area, c.e, c.n) < 0)
+		goto out;
 	c.node = calloc(c.n + 1, sizeof *c.node);
 	c.refs = calloc(c.n + 1, sizeof *c.refs);
 	if (!c.node || !c.refs) {

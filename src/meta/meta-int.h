@@ -123,6 +123,10 @@ void bm_init_block(unsigned char *blk, uint32_t index);
 int bm_alloc(struct meta_area *a, uint32_t n, uint32_t *first);
 int bm_free(struct meta_area *a, uint32_t first, uint32_t n);
 void ix_seal(struct meta_area *a);
+/* meta_check: every block of the n (checked) entries' runs is marked in
+ * the bitmap and belongs to one run only: else an allocation would
+ * overwrite a live record. */
+int bm_check_runs(struct meta_area *a, const struct meta_entry *e, size_t n);
 
 /* record.c: one object <-> header + XML payload. */
 union meta_obj {

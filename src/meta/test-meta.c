@@ -394,6 +394,27 @@ static void test_corrupt(void **s UNUSED)
 	close(fd);
 }
 
+/* A bitmap marking live records free (crc valid: a restored old copy)
+ * is refused by meta_check, before an allocation overwrites them. */
+static void test_bitmap_runs(void **s UNUSED)
+{
+	int fd = sample();
+	unsigned char blk[META_BLOCK];
+	struct meta_sr *sr;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	bm_init_block(blk, 0);
+	assert_int_equal(pwrite(fd, blk, META_BLOCK,
+				(off_t)(2 + 1 + META_WAL_DATA + META_NBUCKETS) * META_BLOCK),
+			 META_BLOCK);
+	sr = open_rw(fd);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "marked free"));
+	meta_free(sr);
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -537,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_wal),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_bitmap_runs),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
