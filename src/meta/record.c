@@ -10,6 +10,7 @@
  * TEXT is verbatim when meta_str_is_xml_safe, else base64 with
  * enc="base64".  Parsing refuses any DTD (so no entity can expand), and
  * every value is range-checked: a record we did not write is EUCLEAN. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/parser.h>
@@ -242,6 +243,10 @@ static int get_uuid_attr(xmlNodePtr n, const char *name, bool required, char **o
 		*out = NULL;
 		return -1;
 	}
+	/* Ids are found by their lowercase spelling: keep only that one, or
+	 * one object would be cached twice and links would not resolve. */
+	for (char *p = *out; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	return 0;
 }
 

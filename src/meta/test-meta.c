@@ -415,6 +415,36 @@ static void test_bitmap_runs(void **s UNUSED)
 	close(fd);
 }
 
+/* Replace the record of u in place (same number of blocks). */
+static void rewrite(int fd, const char *u, int kind, const char *payload);
+
+/* A record may spell a uuid in capitals: it is kept lowercase, so an
+ * object is cached once and a link to it resolves. */
+static void test_uuid_case(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr;
+	struct meta_node *a, *b;
+	struct meta_volume *v;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	rewrite(fd, N2, MK_NODE, "<node uuid=\"BBBBBBBB-BBBB-4CCC-8DDD-EEEEEEEEEEEE\" parent=\"" N0
+		"\" hidden=\"false\" virtual-size=\"1\" image=\"x.qcow2\" refs=\"1\"/>");
+	rewrite(fd, K2, MK_VOLUME, "<volume key=\"" K2 "\" uuid=\"" K2 "\" node=\"BBBBBBBB-BBBB-"
+		"4CCC-8DDD-EEEEEEEEEEEE\" sharable=\"false\" read-write=\"true\"><name>v</name>"
+		"<description/><keys/></volume>");
+	sr = open_rw(fd);
+	assert_int_equal(meta_volume_find(sr, K2, &v), 0);
+	assert_string_equal(v->node, N2);
+	assert_int_equal(meta_node_find(sr, N2, &a), 0);
+	assert_int_equal(meta_node_find(sr, N2, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a->uuid, N2);
+	assert_int_equal(meta_check(sr), 0);
+	meta_free(sr);
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -502,6 +532,15 @@ static void expect_bad(int kind, const char *u, const char *payload)
 	assert_int_equal(err_errnum(), EUCLEAN);
 }
 
+static void rewrite(int fd, const char *u, int kind, const char *payload)
+{
+	static unsigned char buf[META_REC_MAX];
+	size_t len = record(buf, kind, u, payload);
+	uint32_t first = rec_block(fd, u);
+
+	assert_int_equal(pwrite(fd, buf, len, (off_t)first * META_BLOCK), (ssize_t)len);
+}
+
 static void test_hostile_records(void **s UNUSED)
 {
 	static unsigned char buf[META_REC_MAX];
@@ -559,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_wal),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_bitmap_runs),
+		cmocka_unit_test(test_uuid_case),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
