@@ -445,6 +445,21 @@ static void test_uuid_case(void **s UNUSED)
 	close(fd);
 }
 
+/* The SR record's bucket damaged: that is what open reports. */
+static void test_sr_bucket(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr = open_rw(fd);
+	uint32_t bucket = ix_bucket_of(sr->area, sr->area->sr_uuid);
+
+	meta_free(sr);
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	flip(fd, (uint64_t)(2 + 1 + META_WAL_DATA + bucket) * META_BLOCK + 30);
+	expect_open_corrupt(fd, false);
+	assert_non_null(strstr(err_last()->msg, "is damaged"));
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -599,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_bitmap_runs),
 		cmocka_unit_test(test_uuid_case),
+		cmocka_unit_test(test_sr_bucket),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
