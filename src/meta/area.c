@@ -361,14 +361,19 @@ static void geom_get(const unsigned char *p, struct meta_geom *g)
 		*v[i] = get32(p + 4 * i);
 }
 
-/* Regions in order, without overlap, sized within what the code allows. */
+/* A whole-index read (SR.ls, meta_check) is one buffer of the index. */
+#define META_NBUCKETS_MAX (1u << 16)
+
+/* Regions in order, without overlap, sized within what the code allows;
+ * every bitmap block covers some record blocks (bm_alloc counts on it). */
 static bool geom_ok(const struct meta_geom *g)
 {
 	return g->wal_start == 2 && g->wal_blocks >= 2 && g->wal_blocks <= 1 + META_WAL_DATA &&
 	       g->index_start == g->wal_start + g->wal_blocks && g->nbuckets > 0 &&
-	       g->nbuckets <= (1u << 20) && g->bitmap_start == g->index_start + g->nbuckets &&
+	       g->nbuckets <= META_NBUCKETS_MAX && g->bitmap_start == g->index_start + g->nbuckets &&
 	       g->bitmap_blocks > 0 && g->bitmap_blocks <= 64 &&
-	       g->rec_start == g->bitmap_start + g->bitmap_blocks && g->rec_blocks > 0 &&
+	       g->rec_start == g->bitmap_start + g->bitmap_blocks &&
+	       (uint64_t)g->rec_blocks > (uint64_t)(g->bitmap_blocks - 1) * META_BITS_PER_BLOCK &&
 	       (uint64_t)g->rec_blocks <= (uint64_t)g->bitmap_blocks * META_BITS_PER_BLOCK;
 }
 
