@@ -494,6 +494,61 @@ static void test_geometry(void **s UNUSED)
 	close(fd);
 }
 
+#define DEEP 5000u
+
+static void chain_id(unsigned i, char out[37])
+{
+	snprintf(out, 37, "%08x-0000-4000-8000-000000000000", i);
+}
+
+/* A chain of DEEP nodes (small geometry so 150 fit in one commit). */
+static int deep_chain(void)
+{
+	const uint32_t ix = 2 + 1 + META_WAL_DATA;
+	const struct meta_geom g = { 2, 1 + META_WAL_DATA, ix, 64, ix + 64, 1, ix + 65, 8192 };
+	char path[] = "/tmp/lq-meta-test-XXXXXX", id[37], up[37];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(meta_format_geom(fd, SRU, "deep", "", &g), 0);
+	for (unsigned i = 0; i < DEEP; i += 150) {
+		struct meta_sr *sr = open_rw(fd);
+		for (unsigned k = i; k < i + 150 && k < DEEP; k++) {
+			chain_id(k, id);
+			chain_id(k - 1, up);
+			add_node(sr, id, k ? up : NULL);
+		}
+		assert_int_equal(meta_commit(sr), 0);
+		meta_free(sr);
+	}
+	return fd;
+}
+
+/* meta_check walks a deep chain in linear time (it took seconds when
+ * every node walked to the root), and finds a cycle closing it. */
+static void test_deep_chain(void **s UNUSED)
+{
+	int fd = deep_chain();
+	struct meta_sr *sr = open_rw(fd);
+	struct meta_node *n;
+	char id[37];
+	clock_t t0 = clock();
+
+	assert_int_equal(meta_check(sr), 0);
+	assert_true(clock() - t0 < CLOCKS_PER_SEC);
+	chain_id(0, id);
+	assert_int_equal(meta_node_find(sr, id, &n), 0);
+	chain_id(DEEP - 1, id);
+	assert_int_equal(meta_set_str(&n->parent, id), 0);
+	assert_int_equal(meta_commit(sr), 0);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "cycle"));
+	meta_free(sr);
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -650,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_case),
 		cmocka_unit_test(test_sr_bucket),
 		cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_deep_chain),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
