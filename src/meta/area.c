@@ -313,8 +313,11 @@ static int wal_load(struct meta_area *a)
 			goto out;
 		}
 		c = crc32(c, a->ovl[i].data, META_BLOCK);
-		if (no < a->g.index_start || no >= a->g.rec_start + a->g.rec_blocks) {
-			c = ~(uLong)want; /* a target outside the area: never valid */
+		/* A target outside the area, or named twice (a reader would see
+		 * the first copy, a replay leave the last): never ours. */
+		if (no < a->g.index_start || no >= a->g.rec_start + a->g.rec_blocks ||
+		    blk_find(a->ovl, i, no)) {
+			c = ~(uLong)want;
 			break;
 		}
 	}

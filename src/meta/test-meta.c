@@ -308,6 +308,42 @@ static void test_wal(void **s UNUSED)
 	close(fd);
 }
 
+static uint32_t rec_block(int fd, const char *u);
+
+/* A WAL naming one block twice (crc valid) is not one meta wrote: it is
+ * ignored by readers and writers alike, who would otherwise see different
+ * copies of the block. */
+static void test_wal_twice(void **s UNUSED)
+{
+	int fd = sample();
+	uint32_t b = rec_block(fd, K2), count;
+	unsigned char h[META_BLOCK], *d = malloc((size_t)META_WAL_DATA * META_BLOCK);
+	unsigned char stale[META_BLOCK];
+	char buf[64];
+
+	assert_non_null(d);
+	assert_int_equal(pread(fd, stale, META_BLOCK, (off_t)b * META_BLOCK), META_BLOCK);
+	rename_k2(fd, "new"); /* its WAL holds K2's block, named "new" */
+	assert_int_equal(rec_block(fd, K2), b);
+	assert_int_equal(pread(fd, h, META_BLOCK, 2 * META_BLOCK), META_BLOCK);
+	count = get32(h + 16);
+	assert_true(count < META_WAL_DATA);
+	assert_int_equal(pread(fd, d, (size_t)count * META_BLOCK, 3 * META_BLOCK),
+			 (ssize_t)count * META_BLOCK);
+	/* Then the same block again, as it was before the rename. */
+	memcpy(d + (size_t)count * META_BLOCK, stale, META_BLOCK);
+	put32(h + 24 + 4 * count, b);
+	put32(h + 16, count + 1);
+	wal_seal(h, d);
+	assert_int_equal(pwrite(fd, d, (size_t)(count + 1) * META_BLOCK, 3 * META_BLOCK),
+			 (ssize_t)(count + 1) * META_BLOCK);
+	assert_int_equal(pwrite(fd, h, META_BLOCK, 2 * META_BLOCK), META_BLOCK);
+	assert_string_equal(k2_name(fd, false, buf), "new");
+	assert_string_equal(k2_name(fd, true, buf), "new");
+	free(d);
+	close(fd);
+}
+
 static void flip(int fd, uint64_t off)
 {
 	unsigned char c;
@@ -709,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_each_and_set),
 		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_wal),
+		cmocka_unit_test(test_wal_twice),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_bitmap_runs),
 		cmocka_unit_test(test_uuid_case),
