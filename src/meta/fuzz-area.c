@@ -333,12 +333,13 @@ static void reseal_record(uint32_t no)
  * bitmap or a record starting there) is resealed. */
 static void reseal_wal(uint32_t no)
 {
-	unsigned char *h = xmalloc(META_BLOCK), *d = xmalloc((size_t)META_WAL_DATA * META_BLOCK);
+	unsigned char *h = xmalloc(META_BLOCK), *d;
 	uint32_t count, i = no - WAL_START - 1;
 
 	rd(h, META_BLOCK, (uint64_t)WAL_START * META_BLOCK);
-	rd(d, (size_t)META_WAL_DATA * META_BLOCK, (uint64_t)(WAL_START + 1) * META_BLOCK);
 	count = get32(h + 16) > META_WAL_DATA ? META_WAL_DATA : get32(h + 16);
+	d = xmalloc((size_t)count * META_BLOCK);
+	rd(d, (size_t)count * META_BLOCK, (uint64_t)(WAL_START + 1) * META_BLOCK);
 	if (in_wal_data(no) && i < count) {
 		unsigned char *blk = d + (size_t)i * META_BLOCK;
 		if (in_ix_or_bm(get32(h + 24 + 4 * i)))
