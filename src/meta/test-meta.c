@@ -594,6 +594,39 @@ static void test_deep_chain(void **s UNUSED)
 	close(fd);
 }
 
+/* A damaged count in the SR record (0 volumes while there are two), or
+ * refs at the top of their range, are refused at commit, not wrapped or
+ * pushed out of range into a record no open could read. */
+static void test_count_range(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	rewrite(fd, SRU, MK_SR, "<sr uuid=\"" SRU "\" generation=\"2\" volumes=\"0\" nodes=\"3\" "
+		"journal=\"0\"><name>sr name</name><description>sr desc</description></sr>");
+	sr = open_rw(fd);
+	assert_int_equal(meta_volume_remove(sr, K2), 0);
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	meta_free(sr);
+	sr = open_rw(fd);
+	assert_int_equal(sr->nvolumes, 0);
+	meta_free(sr);
+	close(fd);
+	/* The same for refs at the top of their range and one child more. */
+	fd = sample();
+	flip(fd, 2 * META_BLOCK);
+	rewrite(fd, N1, MK_NODE, "<node uuid=\"" N1 "\" parent=\"" N0 "\" hidden=\"false\" "
+		"virtual-size=\"1\" image=\"x.qcow2\" refs=\"9223372036854775807\"/>");
+	sr = open_rw(fd);
+	add_node(sr, "cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee", N1);
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	meta_free(sr);
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -752,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_sr_bucket),
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_deep_chain),
+		cmocka_unit_test(test_count_range),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
