@@ -18,8 +18,8 @@
  * Then: read-only open (WAL overlay) and writable open (WAL replay), each
  * followed by meta_check, both walks, finds of known and random ids and
  * refs; on the writable one a change and meta_commit.  Every call must
- * succeed or fail with a recorded error of an expected kind; a commit on
- * an area that passed meta_check must leave one that passes it too.
+ * succeed or fail with a recorded error of an expected kind; after a
+ * commit the area opens again, and passes meta_check if it did before.
  * Finally the saved extents are written back and every other block is
  * punched out again, so runs are independent (~300 KiB copied per run). */
 #include <assert.h>
@@ -575,11 +575,12 @@ static void writable(unsigned op, const char *rnd)
 	if (clean(meta_open(A.fd, true, &sr)) < 0)
 		return;
 	checked = explore(sr, rnd);
-	if (clean(change(sr, op, rnd)) == 0 && clean(meta_commit(sr)) == 0 && checked) {
+	if (clean(change(sr, op, rnd)) == 0 && clean(meta_commit(sr)) == 0) {
 		meta_free(sr);
 		sr = NULL;
+		/* What a commit wrote can be read back, and breaks no check. */
 		assert(meta_open(A.fd, false, &sr) == 0);
-		assert(meta_check(sr) == 0);
+		assert(!checked || meta_check(sr) == 0);
 	}
 	meta_free(sr);
 }
