@@ -627,6 +627,54 @@ static void test_count_range(void **s UNUSED)
 	close(fd);
 }
 
+/* Records past the end of a short area (a truncated copy) are corrupt,
+ * not read as zeros. */
+static void test_short_area(void **s UNUSED)
+{
+	int fd = sample();
+	uint32_t rec_start = 2 + 1 + META_WAL_DATA + META_NBUCKETS + META_BITMAP_BLOCKS;
+	struct meta_sr *sr = NULL;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	assert_int_equal(rec_block(fd, SRU), rec_start);
+	assert_int_equal(ftruncate(fd, (off_t)(rec_start + 1) * META_BLOCK), 0);
+	assert_int_equal(meta_open(fd, false, &sr), 0);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "short"));
+	meta_free(sr);
+	close(fd);
+}
+
+/* Bits of the last bitmap block beyond the record region are never
+ * allocated: with the region's own bits all taken, the area is full. */
+static void test_bitmap_tail(void **s UNUSED)
+{
+	const uint32_t ix = 2 + 1 + META_WAL_DATA;
+	const struct meta_geom g = { 2, 1 + META_WAL_DATA, ix, 8, ix + 8, 1, ix + 9, 100 };
+	char path[] = "/tmp/lq-meta-test-XXXXXX", id[UUID_STR_LEN];
+	int fd = mkstemp(path);
+	unsigned char blk[META_BLOCK];
+	struct meta_sr *sr;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(meta_format_geom(fd, SRU, "tail", "", &g), 0);
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	assert_int_equal(pread(fd, blk, META_BLOCK, (off_t)(ix + 8) * META_BLOCK), META_BLOCK);
+	memset(blk + META_HDR, 0xff, 100 / 8);
+	blk[META_HDR + 100 / 8] = 0x0f; /* bits 96..99 */
+	ix_seal_block(blk);
+	assert_int_equal(pwrite(fd, blk, META_BLOCK, (off_t)(ix + 8) * META_BLOCK), META_BLOCK);
+	sr = open_rw(fd);
+	assert_int_equal(uuid_generate(id), 0);
+	assert_non_null(meta_journal_add(sr, id, "op"));
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), ENOSPC);
+	meta_free(sr);
+	close(fd);
+}
+
 static void test_limits(void **s UNUSED)
 {
 	int fd = sample();
@@ -786,6 +834,8 @@ int main(void)
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_deep_chain),
 		cmocka_unit_test(test_count_range),
+		cmocka_unit_test(test_short_area),
+		cmocka_unit_test(test_bitmap_tail),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
