@@ -2,16 +2,17 @@
  * area on a damaged copy.
  *
  * Built once: a real area on a memfd (meta_format_geom with a small
- * geometry, then two commits: the
- * second leaves its transaction in the WAL), holding a node tree, three
- * volumes with keys and a journal record.  Its data extents are saved.
+ * geometry, then two commits: the second leaves its transaction in the
+ * WAL), holding a node tree, three volumes with keys and a journal
+ * record.  Its data extents are saved.
  *
  * Input: a flags byte (bit 0: undo the home writes of the last commit, the
  * state a crash after the WAL sync leaves; bits 1-2: which change to
- * commit), 16 bytes of a random id, then up to MAX_PATCHES patches
+ * commit: a rename, a snapshot-like add, Volume.destroy's walk, a journal
+ * swap), 16 bytes of a random id, then up to MAX_PATCHES patches
  * {block selector (bit 7: reseal), offset (16 bits LE), length, bytes}.
  * The selector picks one of the blocks in use (superblocks, WAL header
- * and data, used buckets, bitmap, record blocks); reseal recomputes the
+ * and data, every bucket, bitmap, record blocks); reseal recomputes the
  * crc of the structure holding it with meta's own sealing functions, so
  * the checks behind the checksums are reached.
  *
