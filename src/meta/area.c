@@ -224,6 +224,19 @@ static void wal_header(unsigned char *h, uint64_t seq, const struct meta_blk *b,
 	put32(h + WL_CRC, (uint32_t)c);
 }
 
+void wal_seal(unsigned char *h, const unsigned char *data)
+{
+	uint32_t count = get32(h + WL_COUNT);
+	uLong c;
+
+	if (count > META_WAL_DATA)
+		count = META_WAL_DATA;
+	put32(h + WL_CRC, 0);
+	c = crc32(0L, h, META_BLOCK);
+	c = crc32(c, data, (uInt)count * META_BLOCK);
+	put32(h + WL_CRC, (uint32_t)c);
+}
+
 /* Crash points only in a commit: a replay at open is not one. */
 static int write_homes(struct meta_area *a, const struct meta_blk *b, size_t n, bool points)
 {
@@ -316,8 +329,11 @@ static int wal_load(struct meta_area *a)
 			goto out;
 		}
 		c = crc32(c, a->ovl[i].data, META_BLOCK);
-		if (no < a->g.index_start || no >= a->g.rec_start + a->g.rec_blocks) {
-			c = ~(uLong)want; /* a target outside the area: never valid */
+		/* A target outside the area, or named twice (a reader would see
+		 * the first copy, a replay leave the last): never ours. */
+		if (no < a->g.index_start || no >= a->g.rec_start + a->g.rec_blocks ||
+		    blk_find(a->ovl, i, no)) {
+			c = ~(uLong)want;
 			break;
 		}
 	}
@@ -369,15 +385,25 @@ static void geom_get(const unsigned char *p, struct meta_geom *g)
 		*v[i] = get32(p + 4 * i);
 }
 
-/* Regions in order, without overlap, sized within what the code allows. */
+/* A whole-index read (SR.ls, meta_check) is one buffer of the index. */
+#define META_NBUCKETS_MAX (1u << 16)
+
+/* Regions in order, without overlap, sized within what the code allows;
+ * every bitmap block covers some record blocks (bm_alloc counts on it). */
 static bool geom_ok(const struct meta_geom *g)
 {
 	return g->wal_start == 2 && g->wal_blocks >= 2 && g->wal_blocks <= 1 + META_WAL_DATA &&
 	       g->index_start == g->wal_start + g->wal_blocks && g->nbuckets > 0 &&
-	       g->nbuckets <= (1u << 20) && g->bitmap_start == g->index_start + g->nbuckets &&
+	       g->nbuckets <= META_NBUCKETS_MAX && g->bitmap_start == g->index_start + g->nbuckets &&
 	       g->bitmap_blocks > 0 && g->bitmap_blocks <= 64 &&
-	       g->rec_start == g->bitmap_start + g->bitmap_blocks && g->rec_blocks > 0 &&
+	       g->rec_start == g->bitmap_start + g->bitmap_blocks &&
+	       (uint64_t)g->rec_blocks > (uint64_t)(g->bitmap_blocks - 1) * META_BITS_PER_BLOCK &&
 	       (uint64_t)g->rec_blocks <= (uint64_t)g->bitmap_blocks * META_BITS_PER_BLOCK;
+}
+
+void sb_seal(unsigned char *sb)
+{
+	put32(sb + SB_CRC, meta_crc(sb, SB_CRC, NULL, 0));
 }
 
 static void sb_build(unsigned char *sb, const uint8_t uuid[16], const struct meta_geom *g)
@@ -388,7 +414,7 @@ static void sb_build(unsigned char *sb, const uint8_t uuid[16], const struct met
 	put32(sb + SB_BLOCK, META_BLOCK);
 	memcpy(sb + SB_UUID, uuid, 16);
 	geom_put(sb + SB_GEOM, g);
-	put32(sb + SB_CRC, meta_crc(sb, SB_CRC, NULL, 0));
+	sb_seal(sb);
 }
 
 static bool sb_valid(const unsigned char *sb, struct meta_area *a)
@@ -457,7 +483,7 @@ static int format_regions(int fd, const uint8_t uuid[16], const struct meta_geom
 
 	if (!b)
 		return err_set(ENOMEM, "out of memory");
-	if (ftruncate(fd, (off_t)META_AREA_BYTES) < 0) {
+	if (ftruncate(fd, (off_t)((uint64_t)(g->rec_start + g->rec_blocks) * META_BLOCK)) < 0) {
 		rc = err_sys("metadata area: size it: %m");
 		goto out;
 	}
@@ -482,13 +508,21 @@ out:
 
 int meta_format(int fd, const char *uuid, const char *name, const char *description)
 {
+	return meta_format_geom(fd, uuid, name, description, &default_geom);
+}
+
+int meta_format_geom(int fd, const char *uuid, const char *name, const char *description,
+		     const struct meta_geom *g)
+{
 	uint8_t u[16];
 	struct meta_sr *sr = NULL;
 	int rc = -1;
 
 	if (meta_uuid_bin(uuid, u) < 0)
 		return err_set(EINVAL, "SR uuid '%.64s' is not a uuid", uuid);
-	if (format_regions(fd, u, &default_geom) < 0 || sync_fd(fd) < 0 ||
+	if (!geom_ok(g))
+		return err_set(EINVAL, "metadata area: geometry out of range");
+	if (format_regions(fd, u, g) < 0 || sync_fd(fd) < 0 ||
 	    meta_open_new(fd, uuid, &sr) < 0)
 		return -1;
 	if (meta_set_str(&sr->name, name ? name : "") == 0 &&

@@ -152,6 +152,15 @@ static int load_run(struct meta_area *a, const struct meta_entry *e, union meta_
 	return rc;
 }
 
+/* The SR record's index entry; without one the area is corrupt. */
+static int sr_entry(struct meta_sr *sr, struct meta_entry *e)
+{
+	if (ix_lookup(sr->area, sr->area->sr_uuid, e) < 0)
+		return err_errnum() == ENOENT ? err_corrupt("metadata area: the SR record is missing")
+					      : -1;
+	return e->kind == MK_SR ? 0 : err_corrupt("metadata area: the SR record is missing");
+}
+
 int meta_open(int fd, bool writable, struct meta_sr **out)
 {
 	struct meta_entry e;
@@ -161,13 +170,7 @@ int meta_open(int fd, bool writable, struct meta_sr **out)
 	if (new_cache(fd, writable, &sr) < 0)
 		return -1;
 	o.sr = sr;
-	if (ix_lookup(sr->area, sr->area->sr_uuid, &e) < 0 || e.kind != MK_SR) {
-		if (err_errnum() == ENOENT || e.kind != MK_SR)
-			err_corrupt("metadata area: the SR record is missing");
-		meta_free(sr);
-		return -1;
-	}
-	if (load_run(sr->area, &e, o, &sr->rec) < 0) {
+	if (sr_entry(sr, &e) < 0 || load_run(sr->area, &e, o, &sr->rec) < 0) {
 		meta_free(sr);
 		return -1;
 	}

@@ -73,6 +73,8 @@ static int apply_delta(struct meta_sr *sr, const struct delta *d)
 			       ? err_set(EINVAL, "metadata: link to unknown node %s", d->uuid) : -1;
 	if (d->d < 0 && (uint64_t)-d->d > n->refs)
 		return err_corrupt("metadata: refs of node %s would drop below 0", d->uuid);
+	if (d->d > 0 && (uint64_t)d->d > META_U63_MAX - n->refs)
+		return err_corrupt("metadata: refs of node %s out of range", d->uuid);
 	n->refs = (uint64_t)((int64_t)n->refs + d->d);
 	return 0;
 }
@@ -96,22 +98,34 @@ static int update_refs(struct meta_sr *sr)
 	return rc;
 }
 
-static void count(uint64_t *c, const struct meta_rec *r)
+/* A count out of its range would be written into an SR record that no
+ * open could read back: a damaged count is refused instead. */
+static int count(uint64_t *c, const struct meta_rec *r)
 {
-	if (r->nblocks && r->removed)
+	if (r->nblocks && r->removed) {
+		if (*c == 0)
+			return err_corrupt("metadata: an object count of the SR record would drop below 0");
 		(*c)--;
-	else if (!r->nblocks && !r->removed)
+	} else if (!r->nblocks && !r->removed) {
+		if (*c >= META_U63_MAX)
+			return err_corrupt("metadata: an object count of the SR record is out of range");
 		(*c)++;
+	}
+	return 0;
 }
 
-static void update_counts(struct meta_sr *sr)
+static int update_counts(struct meta_sr *sr)
 {
 	for (size_t i = 0; i < sr->nvols; i++)
-		count(&sr->nvolumes, &sr->vols[i]->rec);
+		if (count(&sr->nvolumes, &sr->vols[i]->rec) < 0)
+			return -1;
 	for (size_t i = 0; i < sr->nnodes_cached; i++)
-		count(&sr->nnodes, &sr->nodes[i]->rec);
+		if (count(&sr->nnodes, &sr->nodes[i]->rec) < 0)
+			return -1;
 	for (size_t i = 0; i < sr->njnl; i++)
-		count(&sr->njournal, &sr->jnl[i]->rec);
+		if (count(&sr->njournal, &sr->jnl[i]->rec) < 0)
+			return -1;
+	return 0;
 }
 
 static int put_run(struct meta_area *a, uint32_t first, uint32_t n, const unsigned char *run)
@@ -241,9 +255,8 @@ int meta_commit(struct meta_sr *sr)
 	if (sr->generation >= META_U63_MAX)
 		return err_set(EOVERFLOW, "metadata: generation exhausted");
 	sr->broken = true;
-	if (update_refs(sr) < 0)
+	if (update_refs(sr) < 0 || update_counts(sr) < 0)
 		goto fail;
-	update_counts(sr);
 	sr->generation++;
 	if (write_all(sr) < 0)
 		goto fail;

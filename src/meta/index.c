@@ -8,6 +8,7 @@
  * one bit per record block; runs are allocated first fit inside one
  * bitmap block.  Changed blocks are resealed (crc) just before commit. */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lq/err.h"
@@ -19,6 +20,11 @@ enum { E_UUID = 0, E_KIND = 16, E_NBLOCKS = 18, E_FIRST = 20 };
 static uint32_t block_crc(const unsigned char *blk)
 {
 	return meta_crc(blk, H_CRC, blk + META_HDR, META_BLOCK - META_HDR);
+}
+
+void ix_seal_block(unsigned char *blk)
+{
+	put32(blk + H_CRC, block_crc(blk));
 }
 
 /* FNV-1a over the 16 bytes: cheap and spreads non-random uuids too. */
@@ -36,7 +42,7 @@ void ix_init_bucket(unsigned char *blk, uint32_t bucket)
 	memset(blk, 0, META_BLOCK);
 	put32(blk + H_MAGIC, META_IX_MAGIC);
 	put32(blk + H_NO, bucket);
-	put32(blk + H_CRC, block_crc(blk));
+	ix_seal_block(blk);
 }
 
 void bm_init_block(unsigned char *blk, uint32_t index)
@@ -44,7 +50,7 @@ void bm_init_block(unsigned char *blk, uint32_t index)
 	memset(blk, 0, META_BLOCK);
 	put32(blk + H_MAGIC, META_BM_MAGIC);
 	put32(blk + H_NO, index);
-	put32(blk + H_CRC, block_crc(blk));
+	ix_seal_block(blk);
 }
 
 static unsigned char *entry_at(unsigned char *blk, uint32_t i)
@@ -270,12 +276,54 @@ int bm_free(struct meta_area *a, uint32_t first, uint32_t n)
 	return 0;
 }
 
+/* Mark the run of e in seen; -1 if a block of it is clear in the bitmap
+ * bm (all bitmap blocks in a row) or already marked by another run. */
+static int run_claim(const struct meta_area *a, const unsigned char *bm, uint8_t *seen,
+		     const struct meta_entry *e)
+{
+	for (uint32_t j = 0; j < e->nblocks; j++) {
+		uint32_t r = e->first - a->g.rec_start + j;
+		const unsigned char *blk = bm + (size_t)(r / META_BITS_PER_BLOCK) * META_BLOCK;
+		if (!bit(blk, r % META_BITS_PER_BLOCK))
+			return err_corrupt("metadata bitmap: block %u of a record is marked free",
+					   e->first + j);
+		if (seen[r / 8] >> (r % 8) & 1)
+			return err_corrupt("metadata index: two records share block %u", e->first + j);
+		seen[r / 8] |= (uint8_t)(1u << (r % 8));
+	}
+	return 0;
+}
+
+int bm_check_runs(struct meta_area *a, const struct meta_entry *e, size_t n)
+{
+	unsigned char *bm = malloc((size_t)a->g.bitmap_blocks * META_BLOCK);
+	uint8_t *seen = calloc(a->g.rec_blocks / 8 + 1, 1);
+	int rc = -1;
+
+	if (!bm || !seen) {
+		err_set(ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < a->g.bitmap_blocks; i++)
+		if (area_read(a, a->g.bitmap_start + i, bm + (size_t)i * META_BLOCK) < 0 ||
+		    bm_check(a, i, bm + (size_t)i * META_BLOCK) < 0)
+			goto out;
+	for (size_t i = 0; i < n; i++)
+		if (run_claim(a, bm, seen, &e[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(bm);
+	free(seen);
+	return rc;
+}
+
 /* Recompute the crc of every changed index and bitmap block. */
 void ix_seal(struct meta_area *a)
 {
 	for (size_t i = 0; i < a->ndirty; i++) {
 		uint32_t no = a->dirty[i].no;
 		if (no >= a->g.index_start && no < a->g.rec_start)
-			put32(a->dirty[i].data + H_CRC, block_crc(a->dirty[i].data));
+			ix_seal_block(a->dirty[i].data);
 	}
 }

@@ -206,6 +206,7 @@ struct ck {
 	size_t n;
 	struct meta_node **node;   /* per entry, NULL unless a node */
 	uint64_t *refs;            /* computed refs per entry */
+	uint8_t *mark;             /* ck_chain's walk state per entry */
 	uint64_t counts[MK_JOURNAL + 1];
 };
 
@@ -231,19 +232,29 @@ static int ck_link(struct ck *c, const char *from, const char *to)
 	return 0;
 }
 
-/* Walk up from node i; more steps than nodes means a cycle. */
+/* Entry index of node j's parent, or -1 (none, or not a node). */
+static ssize_t ck_up(const struct ck *c, ssize_t j)
+{
+	ssize_t p = c->node[j]->parent ? ck_index(c, c->node[j]->parent) : -1;
+
+	return p >= 0 && c->node[p] ? p : -1;
+}
+
+/* Walk up from node i marking the path (1); meeting the path again is a
+ * cycle; a node cleared (2) by an earlier walk ends it.  Each node is
+ * walked once, so a deep chain costs O(nodes), not O(nodes * depth). */
 static int ck_chain(struct ck *c, size_t i)
 {
-	struct meta_node *n = c->node[i];
+	ssize_t j = (ssize_t)i;
+	int rc = 0;
 
-	for (uint64_t steps = 0; n && n->parent; steps++) {
-		ssize_t p = ck_index(c, n->parent);
-		if (steps > c->counts[MK_NODE])
-			return err_corrupt("SR metadata: cycle in the parents of node %s",
-					   c->node[i]->uuid);
-		n = p >= 0 ? c->node[p] : NULL;
-	}
-	return 0;
+	for (; j >= 0 && c->mark[j] == 0; j = ck_up(c, j))
+		c->mark[j] = 1;
+	if (j >= 0 && c->mark[j] == 1)
+		rc = err_corrupt("SR metadata: cycle in the parents of node %s", c->node[i]->uuid);
+	for (j = (ssize_t)i; j >= 0 && c->mark[j] == 1; j = ck_up(c, j))
+		c->mark[j] = 2;
+	return rc;
 }
 
 static int ck_object(struct meta_sr *sr, struct ck *c, size_t i)
@@ -313,9 +324,12 @@ int meta_check(struct meta_sr *sr)
 			err_corrupt("SR metadata: an object is indexed twice");
 			goto out;
 		}
+	if (bm_check_runs(sr->area, c.e, c.n) < 0)
+		goto out;
 	c.node = calloc(c.n + 1, sizeof *c.node);
 	c.refs = calloc(c.n + 1, sizeof *c.refs);
-	if (!c.node || !c.refs) {
+	c.mark = calloc(c.n + 1, 1);
+	if (!c.node || !c.refs || !c.mark) {
 		err_set(ENOMEM, "out of memory");
 		goto out;
 	}
@@ -330,6 +344,7 @@ out:
 		meta_node_free(c.node[i]);
 	free(c.node);
 	free(c.refs);
+	free(c.mark);
 	free(c.e);
 	return rc;
 }

@@ -105,6 +105,10 @@ int area_commit_tx(struct meta_area *a, uint64_t seq);
 /* Superblock check, then WAL replay (writable) or overlay (read-only). */
 struct meta_area *area_open(int fd, bool writable);
 void area_close(struct meta_area *a);
+/* meta_format with another geometry (same format, the superblock says
+ * where each region is): small areas for tests and the fuzzer. */
+int meta_format_geom(int fd, const char *uuid, const char *name, const char *description,
+		     const struct meta_geom *g);
 /* A cache for the area's uuid with no records loaded (meta_format). */
 int meta_open_new(int fd, const char *uuid, struct meta_sr **out);
 
@@ -121,6 +125,10 @@ void bm_init_block(unsigned char *blk, uint32_t index);
 int bm_alloc(struct meta_area *a, uint32_t n, uint32_t *first);
 int bm_free(struct meta_area *a, uint32_t first, uint32_t n);
 void ix_seal(struct meta_area *a);
+/* meta_check: every block of the n (checked) entries' runs is marked in
+ * the bitmap and belongs to one run only: else an allocation would
+ * overwrite a live record. */
+int bm_check_runs(struct meta_area *a, const struct meta_entry *e, size_t n);
 
 /* record.c: one object <-> header + XML payload. */
 union meta_obj {
@@ -140,6 +148,17 @@ void rec_image(unsigned char *run, enum meta_kind kind, const uint8_t uuid[16],
 	       const char *payload, size_t len);
 uint32_t rec_blocks_for(size_t len);
 void area_xml_free(struct meta_area *a);
+
+/* Crc of one structure recomputed over its current bytes: what meta
+ * does when it writes one, exposed so the area fuzzer can damage a
+ * structure and still get past its checksum.  sb_seal: a superblock;
+ * wal_seal: a WAL header over its data blocks (data: count blocks in a
+ * row); ix_seal_block: a bucket or bitmap block; rec_seal: a record run
+ * of len bytes (payload length taken from its header, capped to len). */
+void sb_seal(unsigned char *sb);
+void wal_seal(unsigned char *h, const unsigned char *data);
+void ix_seal_block(unsigned char *blk);
+void rec_seal(unsigned char *run, size_t len);
 
 /* cache.c */
 void meta_volume_free(struct meta_volume *v);

@@ -10,6 +10,7 @@
  * TEXT is verbatim when meta_str_is_xml_safe, else base64 with
  * enc="base64".  Parsing refuses any DTD (so no entity can expand), and
  * every value is range-checked: a record we did not write is EUCLEAN. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/parser.h>
@@ -180,7 +181,16 @@ void rec_image(unsigned char *run, enum meta_kind kind, const uint8_t uuid[16],
 	memcpy(run + R_UUID, uuid, 16);
 	put32(run + R_LEN, (uint32_t)len);
 	memcpy(run + META_REC_HDR, payload, len);
-	put32(run + R_CRC, meta_crc(run, R_CRC, run + META_REC_HDR, len));
+	rec_seal(run, META_REC_HDR + len);
+}
+
+void rec_seal(unsigned char *run, size_t len)
+{
+	size_t plen = get32(run + R_LEN);
+
+	if (plen > len - META_REC_HDR)
+		plen = len - META_REC_HDR;
+	put32(run + R_CRC, meta_crc(run, R_CRC, run + META_REC_HDR, plen));
 }
 
 /* ---- parse ---- */
@@ -233,6 +243,10 @@ static int get_uuid_attr(xmlNodePtr n, const char *name, bool required, char **o
 		*out = NULL;
 		return -1;
 	}
+	/* Ids are found by their lowercase spelling: keep only that one, or
+	 * one object would be cached twice and links would not resolve. */
+	for (char *p = *out; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	return 0;
 }
 

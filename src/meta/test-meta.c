@@ -385,6 +385,42 @@ static void test_wal(void **s UNUSED)
 	close(fd);
 }
 
+static uint32_t rec_block(int fd, const char *u);
+
+/* A WAL naming one block twice (crc valid) is not one meta wrote: it is
+ * ignored by readers and writers alike, who would otherwise see different
+ * copies of the block. */
+static void test_wal_twice(void **s UNUSED)
+{
+	int fd = sample();
+	uint32_t b = rec_block(fd, K2), count;
+	unsigned char h[META_BLOCK], *d = malloc((size_t)META_WAL_DATA * META_BLOCK);
+	unsigned char stale[META_BLOCK];
+	char buf[64];
+
+	assert_non_null(d);
+	assert_int_equal(pread(fd, stale, META_BLOCK, (off_t)b * META_BLOCK), META_BLOCK);
+	rename_k2(fd, "new"); /* its WAL holds K2's block, named "new" */
+	assert_int_equal(rec_block(fd, K2), b);
+	assert_int_equal(pread(fd, h, META_BLOCK, 2 * META_BLOCK), META_BLOCK);
+	count = get32(h + 16);
+	assert_true(count < META_WAL_DATA);
+	assert_int_equal(pread(fd, d, (size_t)count * META_BLOCK, 3 * META_BLOCK),
+			 (ssize_t)count * META_BLOCK);
+	/* Then the same block again, as it was before the rename. */
+	memcpy(d + (size_t)count * META_BLOCK, stale, META_BLOCK);
+	put32(h + 24 + 4 * count, b);
+	put32(h + 16, count + 1);
+	wal_seal(h, d);
+	assert_int_equal(pwrite(fd, d, (size_t)(count + 1) * META_BLOCK, 3 * META_BLOCK),
+			 (ssize_t)(count + 1) * META_BLOCK);
+	assert_int_equal(pwrite(fd, h, META_BLOCK, 2 * META_BLOCK), META_BLOCK);
+	assert_string_equal(k2_name(fd, false, buf), "new");
+	assert_string_equal(k2_name(fd, true, buf), "new");
+	free(d);
+	close(fd);
+}
+
 static void flip(int fd, uint64_t off)
 {
 	unsigned char c;
@@ -468,6 +504,251 @@ static void test_corrupt(void **s UNUSED)
 	assert_int_equal(err_errnum(), EUCLEAN);
 	meta_free(sr);
 	free(good);
+	close(fd);
+}
+
+/* A bitmap marking live records free (crc valid: a restored old copy)
+ * is refused by meta_check, before an allocation overwrites them. */
+static void test_bitmap_runs(void **s UNUSED)
+{
+	int fd = sample();
+	unsigned char blk[META_BLOCK];
+	struct meta_sr *sr;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	bm_init_block(blk, 0);
+	assert_int_equal(pwrite(fd, blk, META_BLOCK,
+				(off_t)(2 + 1 + META_WAL_DATA + META_NBUCKETS) * META_BLOCK),
+			 META_BLOCK);
+	sr = open_rw(fd);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "marked free"));
+	meta_free(sr);
+	close(fd);
+}
+
+/* Replace the record of u in place (same number of blocks). */
+static void rewrite(int fd, const char *u, int kind, const char *payload);
+
+/* A record may spell a uuid in capitals: it is kept lowercase, so an
+ * object is cached once and a link to it resolves. */
+static void test_uuid_case(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr;
+	struct meta_node *a, *b;
+	struct meta_volume *v;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	rewrite(fd, N2, MK_NODE, "<node uuid=\"BBBBBBBB-BBBB-4CCC-8DDD-EEEEEEEEEEEE\" parent=\"" N0
+		"\" hidden=\"false\" virtual-size=\"1\" image=\"x.qcow2\" refs=\"1\"/>");
+	rewrite(fd, K2, MK_VOLUME, "<volume key=\"" K2 "\" uuid=\"" K2 "\" node=\"BBBBBBBB-BBBB-"
+		"4CCC-8DDD-EEEEEEEEEEEE\" sharable=\"false\" read-write=\"true\"><name>v</name>"
+		"<description/><keys/></volume>");
+	sr = open_rw(fd);
+	assert_int_equal(meta_volume_find(sr, K2, &v), 0);
+	assert_string_equal(v->node, N2);
+	assert_int_equal(meta_node_find(sr, N2, &a), 0);
+	assert_int_equal(meta_node_find(sr, N2, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a->uuid, N2);
+	assert_int_equal(meta_check(sr), 0);
+	meta_free(sr);
+	close(fd);
+}
+
+/* The SR record's bucket damaged: that is what open reports. */
+static void test_sr_bucket(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr = open_rw(fd);
+	uint32_t bucket = ix_bucket_of(sr->area, sr->area->sr_uuid);
+
+	meta_free(sr);
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	flip(fd, (uint64_t)(2 + 1 + META_WAL_DATA + bucket) * META_BLOCK + 30);
+	expect_open_corrupt(fd, false);
+	assert_non_null(strstr(err_last()->msg, "is damaged"));
+	close(fd);
+}
+
+/* Both superblocks get geometry v (crc recomputed: a hand edit). */
+static void set_geom(int fd, const uint32_t v[8])
+{
+	unsigned char sb[META_BLOCK];
+
+	for (int c = 0; c < 2; c++) {
+		assert_int_equal(pread(fd, sb, META_BLOCK, (off_t)c * META_BLOCK), META_BLOCK);
+		for (int i = 0; i < 8; i++)
+			put32(sb + 32 + 4 * i, v[i]);
+		sb_seal(sb);
+		assert_int_equal(pwrite(fd, sb, META_BLOCK, (off_t)c * META_BLOCK), META_BLOCK);
+	}
+}
+
+/* Geometries the code cannot serve are refused at open: a second bitmap
+ * block covering no record block (allocation would run past the region),
+ * an index too large to read in one buffer. */
+static void test_geometry(void **s UNUSED)
+{
+	const uint32_t ix = 2 + 1 + META_WAL_DATA, bm = ix + META_NBUCKETS;
+	const uint32_t bad[][8] = {
+		{ 2, 1 + META_WAL_DATA, ix, META_NBUCKETS, bm, 2, bm + 2, 100 },
+		{ 2, 1 + META_WAL_DATA, ix, 1u << 20, ix + (1u << 20), 1, ix + (1u << 20) + 1, 100 },
+	};
+	int fd = sample();
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		set_geom(fd, bad[i]);
+		expect_open_corrupt(fd, false);
+		assert_non_null(strstr(err_last()->msg, "no valid superblock"));
+	}
+	close(fd);
+}
+
+#define DEEP 5000u
+
+static void chain_id(unsigned i, char out[37])
+{
+	snprintf(out, 37, "%08x-0000-4000-8000-000000000000", i);
+}
+
+/* A chain of DEEP nodes (small geometry so 150 fit in one commit). */
+static int deep_chain(void)
+{
+	const uint32_t ix = 2 + 1 + META_WAL_DATA;
+	const struct meta_geom g = { 2, 1 + META_WAL_DATA, ix, 64, ix + 64, 1, ix + 65, 8192 };
+	char path[] = "/tmp/lq-meta-test-XXXXXX", id[37], up[37];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(meta_format_geom(fd, SRU, "deep", "", &g), 0);
+	for (unsigned i = 0; i < DEEP; i += 150) {
+		struct meta_sr *sr = open_rw(fd);
+		for (unsigned k = i; k < i + 150 && k < DEEP; k++) {
+			chain_id(k, id);
+			chain_id(k - 1, up);
+			add_node(sr, id, k ? up : NULL);
+		}
+		assert_int_equal(meta_commit(sr), 0);
+		meta_free(sr);
+	}
+	return fd;
+}
+
+static int no_op(struct meta_sr *sr UNUSED, struct meta_node *n UNUSED, void *arg UNUSED)
+{
+	return 0;
+}
+
+/* meta_check walks a deep chain in linear time: about the cost of loading
+ * the records (when every node walked to the root, seconds more), and
+ * finds a cycle closing it. */
+static void test_deep_chain(void **s UNUSED)
+{
+	int fd = deep_chain();
+	struct meta_sr *sr = open_rw(fd);
+	struct meta_node *n;
+	char id[37];
+	clock_t t0 = clock(), load;
+
+	assert_int_equal(meta_node_each(sr, no_op, NULL), 0);
+	load = clock() - t0;
+	t0 = clock();
+	assert_int_equal(meta_check(sr), 0);
+	assert_true(clock() - t0 < 3 * load + CLOCKS_PER_SEC / 10);
+	chain_id(0, id);
+	assert_int_equal(meta_node_find(sr, id, &n), 0);
+	chain_id(DEEP - 1, id);
+	assert_int_equal(meta_set_str(&n->parent, id), 0);
+	assert_int_equal(meta_commit(sr), 0);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "cycle"));
+	meta_free(sr);
+	close(fd);
+}
+
+/* A damaged count in the SR record (0 volumes while there are two), or
+ * refs at the top of their range, are refused at commit, not wrapped or
+ * pushed out of range into a record no open could read. */
+static void test_count_range(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	rewrite(fd, SRU, MK_SR, "<sr uuid=\"" SRU "\" generation=\"2\" volumes=\"0\" nodes=\"3\" "
+		"journal=\"0\"><name>sr name</name><description>sr desc</description></sr>");
+	sr = open_rw(fd);
+	assert_int_equal(meta_volume_remove(sr, K2), 0);
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	meta_free(sr);
+	sr = open_rw(fd);
+	assert_int_equal(sr->nvolumes, 0);
+	meta_free(sr);
+	close(fd);
+	/* The same for refs at the top of their range and one child more. */
+	fd = sample();
+	flip(fd, 2 * META_BLOCK);
+	rewrite(fd, N1, MK_NODE, "<node uuid=\"" N1 "\" parent=\"" N0 "\" hidden=\"false\" "
+		"virtual-size=\"1\" image=\"x.qcow2\" refs=\"9223372036854775807\"/>");
+	sr = open_rw(fd);
+	add_node(sr, "cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee", N1);
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	meta_free(sr);
+	close(fd);
+}
+
+/* Records past the end of a short area (a truncated copy) are corrupt,
+ * not read as zeros. */
+static void test_short_area(void **s UNUSED)
+{
+	int fd = sample();
+	uint32_t rec_start = 2 + 1 + META_WAL_DATA + META_NBUCKETS + META_BITMAP_BLOCKS;
+	struct meta_sr *sr = NULL;
+
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	assert_int_equal(rec_block(fd, SRU), rec_start);
+	assert_int_equal(ftruncate(fd, (off_t)(rec_start + 1) * META_BLOCK), 0);
+	assert_int_equal(meta_open(fd, false, &sr), 0);
+	assert_int_equal(meta_check(sr), -1);
+	assert_int_equal(err_errnum(), EUCLEAN);
+	assert_non_null(strstr(err_last()->msg, "short"));
+	meta_free(sr);
+	close(fd);
+}
+
+/* Bits of the last bitmap block beyond the record region are never
+ * allocated: with the region's own bits all taken, the area is full. */
+static void test_bitmap_tail(void **s UNUSED)
+{
+	const uint32_t ix = 2 + 1 + META_WAL_DATA;
+	const struct meta_geom g = { 2, 1 + META_WAL_DATA, ix, 8, ix + 8, 1, ix + 9, 100 };
+	char path[] = "/tmp/lq-meta-test-XXXXXX", id[UUID_STR_LEN];
+	int fd = mkstemp(path);
+	unsigned char blk[META_BLOCK];
+	struct meta_sr *sr;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(meta_format_geom(fd, SRU, "tail", "", &g), 0);
+	flip(fd, 2 * META_BLOCK); /* drop the applied WAL: it would repair */
+	assert_int_equal(pread(fd, blk, META_BLOCK, (off_t)(ix + 8) * META_BLOCK), META_BLOCK);
+	memset(blk + META_HDR, 0xff, 100 / 8);
+	blk[META_HDR + 100 / 8] = 0x0f; /* bits 96..99 */
+	ix_seal_block(blk);
+	assert_int_equal(pwrite(fd, blk, META_BLOCK, (off_t)(ix + 8) * META_BLOCK), META_BLOCK);
+	sr = open_rw(fd);
+	assert_int_equal(uuid_generate(id), 0);
+	assert_non_null(meta_journal_add(sr, id, "op"));
+	assert_int_equal(meta_commit(sr), -1);
+	assert_int_equal(err_errnum(), ENOSPC);
+	meta_free(sr);
 	close(fd);
 }
 
@@ -558,6 +839,15 @@ static void expect_bad(int kind, const char *u, const char *payload)
 	assert_int_equal(err_errnum(), EUCLEAN);
 }
 
+static void rewrite(int fd, const char *u, int kind, const char *payload)
+{
+	static unsigned char buf[META_REC_MAX];
+	size_t len = record(buf, kind, u, payload);
+	uint32_t first = rec_block(fd, u);
+
+	assert_int_equal(pwrite(fd, buf, len, (off_t)first * META_BLOCK), (ssize_t)len);
+}
+
 static void test_hostile_records(void **s UNUSED)
 {
 	static unsigned char buf[META_REC_MAX];
@@ -614,7 +904,16 @@ int main(void)
 		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_each_leaves),
 		cmocka_unit_test(test_wal),
+		cmocka_unit_test(test_wal_twice),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_bitmap_runs),
+		cmocka_unit_test(test_uuid_case),
+		cmocka_unit_test(test_sr_bucket),
+		cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_deep_chain),
+		cmocka_unit_test(test_count_range),
+		cmocka_unit_test(test_short_area),
+		cmocka_unit_test(test_bitmap_tail),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
