@@ -157,6 +157,16 @@ int ops_volume_create(const char *type, const char *sr, const char *name,
 		      const char *description, int64_t size, bool sharable,
 		      struct json_object **result);
 int ops_volume_destroy(const char *type, const char *sr, const char *key);
+/* A read-only volume holding the volume's data of this moment; the
+ * volume stays writable.  Live when the volume is being served. */
+int ops_volume_snapshot(const char *type, const char *sr, const char *key,
+			struct json_object **result);
+/* The same as a writable volume. */
+int ops_volume_clone(const char *type, const char *sr, const char *key,
+		     struct json_object **result);
+/* Grow the volume to new_size (rounded up to 512 bytes); shrinking is
+ * refused (SR_BACKEND_FAILURE_79). */
+int ops_volume_resize(const char *type, const char *sr, const char *key, int64_t new_size);
 int ops_volume_stat(const char *type, const char *sr, const char *key,
 		    struct json_object **result);
 int ops_volume_set(const char *type, const char *sr, const char *key,

@@ -1,6 +1,7 @@
 /* meta/list: whole-SR walks: the volume listing (SR.ls) and the full
  * consistency check (SR.attach).  Both read the whole index with one
  * read, then the records in block order, reusing one parser context. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct scan {
 struct each {
 	int (*volume)(struct meta_sr *, struct meta_volume *, void *);
 	int (*node)(struct meta_sr *, struct meta_node *, void *);
+	int (*journal)(struct meta_sr *, struct meta_journal *, void *);
 	void *arg;
 };
 
@@ -115,6 +117,34 @@ static int each_node(struct meta_sr *sr, const struct meta_entry *e, struct each
 	return rc;
 }
 
+static int each_journal(struct meta_sr *sr, const struct meta_entry *e, struct each *w)
+{
+	struct meta_journal *j = calloc(1, sizeof *j);
+	int rc;
+
+	if (!j)
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, (union meta_obj){ .jnl = j });
+	if (rc == 0)
+		rc = w->journal(sr, j, w->arg);
+	meta_journal_free(j);
+	return rc;
+}
+
+static int each_one(struct meta_sr *sr, enum meta_kind kind, const struct meta_entry *e,
+		    struct each *w)
+{
+	switch (kind) {
+	case MK_VOLUME:
+		return each_volume(sr, e, w);
+	case MK_NODE:
+		return each_node(sr, e, w);
+	default:
+		assert(kind == MK_JOURNAL);
+		return each_journal(sr, e, w);
+	}
+}
+
 /* The committed objects of one kind, in block order. */
 static int each_kind(struct meta_sr *sr, enum meta_kind kind, struct each *w)
 {
@@ -125,7 +155,7 @@ static int each_kind(struct meta_sr *sr, enum meta_kind kind, struct each *w)
 		return -1;
 	qsort(s.e, s.n, sizeof *s.e, by_block);
 	for (size_t i = 0; rc == 0 && i < s.n; i++)
-		rc = kind == MK_VOLUME ? each_volume(sr, &s.e[i], w) : each_node(sr, &s.e[i], w);
+		rc = each_one(sr, kind, &s.e[i], w);
 	free(s.e);
 	return rc;
 }
@@ -144,6 +174,14 @@ int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_n
 	struct each w = { .node = fn, .arg = arg };
 
 	return each_kind(sr, MK_NODE, &w);
+}
+
+int meta_journal_each(struct meta_sr *sr,
+		      int (*fn)(struct meta_sr *, struct meta_journal *, void *), void *arg)
+{
+	struct each w = { .journal = fn, .arg = arg };
+
+	return each_kind(sr, MK_JOURNAL, &w);
 }
 
 /* ---- meta_check ---- */

@@ -16,6 +16,15 @@ struct meta_volume;
  * metadata record can hold (a record is at most META_REC_MAX). */
 #define OPS_STR_MAX META_STR_MAX
 
+/* Deepest chain a volume may have (its leaf and every parent). */
+#define OPS_CHAIN_MAX 30
+
+/* A requested virtual size, rounded up to 512 bytes, within what the
+ * engine supports (else SR_BACKEND_FAILURE_79). */
+int ops_check_size(int64_t size, uint64_t *rounded);
+/* volume_resize.c: finish interrupted journaled changes (SR.attach). */
+int ops_sr_journal_replay(struct ops_sr *sr);
+
 /* Refuse strings beyond OPS_STR_MAX (Invalid_argument). */
 int ops_check_str(const char *what, const char *s);
 /* Volume_does_not_exist unless key names a volume of the SR. */
