@@ -17,6 +17,7 @@
 static const struct cli_command cli_commands[] = {
 	{ "img", "qcow2 image tools (lvqcow img help)", cli_img },
 	{ "serve", "NBD server for one volume's chain", cli_serve },
+	{ "gc", "garbage collector of an SR (lvqcow gc --help)", cli_gc },
 	{ NULL, NULL, NULL },
 };
 

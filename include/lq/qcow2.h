@@ -197,8 +197,9 @@ struct qcow2_check_result {
  * returns -1: failures to check are QCOW2_CHECK_ERROR with res->msg. */
 int qcow2_check(const char *path, int flags, struct qcow2_check_result *res);
 
-/* Progress of a long operation: done and total in bytes. */
-typedef void (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+/* Progress of a long operation: done and total in bytes.  Returning
+ * non-zero stops the operation, which then fails with ECANCELED. */
+typedef int (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 /* Copy what `from` holds on its own (data, and zeros that mask what lies
  * below) into `into`, which the caller opened writable on its backing
  * chain.  Normally `from` wins (a child committed into its parent, which

@@ -22,8 +22,12 @@ struct meta_volume;
 /* A requested virtual size, rounded up to 512 bytes, within what the
  * engine supports (else SR_BACKEND_FAILURE_79). */
 int ops_check_size(int64_t size, uint64_t *rounded);
-/* volume_resize.c: finish interrupted journaled changes (SR.attach). */
+/* journal.c: finish the changes a crash interrupted (SR lock held). */
 int ops_sr_journal_replay(struct ops_sr *sr);
+/* volume_resize.c: finish one interrupted resize. */
+#define OPS_RESIZE_OP "resize"
+struct meta_journal;
+int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j);
 
 /* Refuse strings beyond OPS_STR_MAX (Invalid_argument). */
 int ops_check_str(const char *what, const char *s);

@@ -199,6 +199,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	remove_images(sr, images, n);
 	ops_activation_forget(sr, key);
 	log_info("SR %s: destroyed volume %s", sr->sr, key);
+	ops_gc_kick(sr);
 	return 0;
 }
 

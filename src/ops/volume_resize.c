@@ -25,7 +25,6 @@
 #include "lq/uuid.h"
 #include "ops-int.h"
 
-#define RESIZE_OP "resize"
 
 /* Grow the image to at least size; an image already there is left. */
 static int resize_image(struct ops_sr *sr, const struct meta_node *n, uint64_t size)
@@ -52,7 +51,7 @@ static int resize_journal(struct ops_sr *sr, const char *node, uint64_t size, ch
 	char num[24];
 
 	snprintf(num, sizeof num, "%" PRIu64, size);
-	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, RESIZE_OP)) ||
+	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, OPS_RESIZE_OP)) ||
 	    meta_journal_set_arg(j, "node", node) < 0 || meta_journal_set_arg(j, "size", num) < 0)
 		return -1;
 	return ops_sr_commit(sr);
@@ -95,7 +94,7 @@ static int resize_locked(struct ops_sr *sr, const char *key, int64_t new_size)
 		return -1;
 	if (size == n->virtual_size)
 		return 0;
-	if (ops_datapath_pause(sr, key, &paused) < 0)
+	if (ops_gc_yield(sr, key) < 0 || ops_datapath_pause(sr, key, &paused) < 0)
 		return -1;
 	rc = resize_journal(sr, n->uuid, size, id);
 	if (rc == 0) {
@@ -131,7 +130,7 @@ int ops_volume_resize(const char *type, const char *sr_str, const char *key, int
 
 /* ---- replay at SR.attach ---------------------------------------------- */
 
-static int replay_resize(struct ops_sr *sr, const struct meta_journal *j)
+int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j)
 {
 	const char *node = NULL, *num = NULL;
 	struct meta_node *n;
@@ -159,26 +158,4 @@ static int replay_resize(struct ops_sr *sr, const struct meta_journal *j)
 	log_info("SR %s: finished an interrupted resize of node %s to %" PRIu64 " bytes", sr->sr,
 		 node, size);
 	return meta_journal_remove(sr->meta, j->id);
-}
-
-static int replay_one(struct meta_sr *m, struct meta_journal *j, void *arg)
-{
-	struct ops_sr *sr = arg;
-
-	if (!strcmp(j->op, RESIZE_OP))
-		return replay_resize(sr, j);
-	log_warn("SR %s: journal record %s of unknown operation '%.64s' left alone", sr->sr,
-		 j->id, j->op);
-	return 0;
-}
-
-int ops_sr_journal_replay(struct ops_sr *sr)
-{
-	if (!sr->locked)
-		return err_set(EINVAL, "journal replay without the SR lock");
-	if (sr->meta->njournal == 0)
-		return 0;
-	if (meta_journal_each(sr->meta, replay_one, sr) < 0)
-		return -1;
-	return ops_sr_commit(sr);
 }

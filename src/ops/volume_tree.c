@@ -195,6 +195,7 @@ static int tree_locked(struct ops_sr *sr, const char *key, enum tree_op op,
 		goto fail;
 	log_info("SR %s: %s of volume %s is volume %s", sr->sr,
 		 op == TREE_CLONE ? "clone" : "snapshot", key, c.key);
+	ops_gc_kick(sr);
 	return ops_find_volume(sr, c.key, &nv) < 0 ? -1 : ops_volume_json(sr, nv, result);
 fail:
 	{

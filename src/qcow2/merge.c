@@ -40,6 +40,15 @@ struct merge {
 	void *opaque;
 };
 
+/* Progress after every chunk, so that a stop request is seen soon. */
+static int merge_tick(struct merge *m, uint64_t off)
+{
+	if (m->progress && m->progress(off, m->size, m->opaque))
+		return err_set(ECANCELED, "merge stopped at offset %llu of %llu",
+			       (unsigned long long)off, (unsigned long long)m->size);
+	return 0;
+}
+
 static int merge_copy(struct merge *m, uint64_t off, uint64_t len)
 {
 	while (len > 0) {
@@ -51,6 +60,8 @@ static int merge_copy(struct merge *m, uint64_t off, uint64_t len)
 			return -1;
 		off += n;
 		len -= n;
+		if (merge_tick(m, off) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -126,8 +137,8 @@ static int merge_all(struct merge *m)
 			if (merge_entry(m, &ent[i]) < 0)
 				return -1;
 			off = ent[i].off + ent[i].len;
-			if (m->progress)
-				m->progress(off, m->size, m->opaque);
+			if (merge_tick(m, off) < 0)
+				return -1;
 		}
 	}
 	return 0;
