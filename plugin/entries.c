@@ -19,7 +19,8 @@ static const struct rpc_kv fileqcow_config[] = {
 static const char *const features[] = {
 	"SR_ATTACH", "SR_DETACH", "SR_CREATE", "SR_DELETE", "SR_PROBE", "SR_SCAN", "SR_UPDATE",
 	"VDI_CREATE", "VDI_DESTROY", "VDI_UPDATE", "VDI_ATTACH", "VDI_DETACH", "VDI_ACTIVATE",
-	"VDI_DEACTIVATE", "VDI_ACTIVATE_READONLY", "THIN_PROVISIONING",
+	"VDI_DEACTIVATE", "VDI_ACTIVATE_READONLY", "VDI_SNAPSHOT", "VDI_CLONE", "VDI_RESIZE",
+	"VDI_RESET_ON_BOOT/2", "THIN_PROVISIONING",
 };
 
 static int query(const char *plugin, struct json_object *params, struct json_object **result)

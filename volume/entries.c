@@ -26,6 +26,9 @@ CALL(vol_set, vol_set_schema, vol_set)
 CALL(vol_unset, vol_unset_schema, vol_unset)
 CALL(vol_set_name, vol_set_name_schema, vol_set_name)
 CALL(vol_set_description, vol_set_description_schema, vol_set_description)
+CALL(vol_snapshot, vol_key_schema, vol_snapshot)
+CALL(vol_clone, vol_key_schema, vol_clone)
+CALL(vol_resize, vol_resize_schema, vol_resize)
 
 #define V (1u << ENTRY_VOLUME)
 
@@ -46,5 +49,8 @@ const struct entry volume_entries[] = {
 	{ "Volume.unset", V, run_vol_unset },
 	{ "Volume.set_name", V, run_vol_set_name },
 	{ "Volume.set_description", V, run_vol_set_description },
+	{ "Volume.snapshot", V, run_vol_snapshot },
+	{ "Volume.clone", V, run_vol_clone },
+	{ "Volume.resize", V, run_vol_resize },
 	{ 0 },
 };

@@ -20,7 +20,8 @@ HANDLER(sr_set_name);
 HANDLER(sr_set_description);
 
 extern const struct rpc_field vol_create_schema[], vol_key_schema[], vol_set_schema[],
-	vol_unset_schema[], vol_set_name_schema[], vol_set_description_schema[];
+	vol_unset_schema[], vol_set_name_schema[], vol_set_description_schema[],
+	vol_resize_schema[];
 HANDLER(vol_create);
 HANDLER(vol_destroy);
 HANDLER(vol_stat);
@@ -28,6 +29,9 @@ HANDLER(vol_set);
 HANDLER(vol_unset);
 HANDLER(vol_set_name);
 HANDLER(vol_set_description);
+HANDLER(vol_snapshot);
+HANDLER(vol_clone);
+HANDLER(vol_resize);
 
 #undef HANDLER
 #endif
