@@ -31,7 +31,7 @@ struct entry_feature {
 	const char *name; /* "VDI_CREATE", "VDI_RESET_ON_BOOT/2" */
 };
 
-#define ENTRY_MAX_CALL_FEATURES 2
+#define ENTRY_MAX_CALL_FEATURES 3
 
 struct entry {
 	const char *name;   /* wire name, "SR.create"; NULL ends a table */
