@@ -5,27 +5,6 @@
 #include "lq/rpc.h"
 #include "volume.h"
 
-const struct rpc_field vol_create_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "name", RPC_STRING },
-	{ "description", RPC_STRING }, { "size", RPC_SIZE }, { "sharable", RPC_BOOL }, { NULL, 0 } };
-const struct rpc_field vol_key_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_resize_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
-	{ "new_size", RPC_SIZE }, { NULL, 0 } };
-const struct rpc_field vol_set_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
-	{ "v", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_unset_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
-	{ NULL, 0 } };
-const struct rpc_field vol_set_name_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
-	{ "new_name", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_set_description_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
-	{ "new_description", RPC_STRING }, { NULL, 0 } };
-
 int vol_create(const char *type, struct json_object *p, struct json_object **result)
 {
 	return ops_volume_create(type, rpc_str(p, "sr"), rpc_str(p, "name"),
