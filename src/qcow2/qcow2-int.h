@@ -135,6 +135,21 @@ int qcow2_header_set_hidden(struct qcow2_header *h, bool hidden);
 int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
 
 /* ------------------------------------------------------------------ */
+/* hdrext.c: the walk over the header extensions, from h->header_length
+ * to the backing name or the end of the first cluster (h needs its fixed
+ * fields, header_length and cluster_bits decoded and within the cluster).
+ * buf holds len bytes from file offset 0; bytes past them read as zeros.
+ * Calls fn for each extension before the end marker, in file order, but
+ * only once the whole area has passed the bounds checks; returns -1
+ * (recorded: EUCLEAN) when it does not, or fn's -1. */
+typedef int (*qcow2_hdrext_fn)(void *arg, uint32_t type, const uint8_t *data, uint32_t len);
+/* The engine's rules on top of qemu's: no repeated type, padding inside
+ * the area, and an end marker unless a backing name follows. */
+#define QCOW2_HDREXT_STRICT 1u
+int qcow2_hdrext_walk(const uint8_t *buf, uint64_t len, const struct qcow2_header *h,
+		      unsigned flags, qcow2_hdrext_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ */
 /* io.c: whole-buffer I/O on a descriptor (EINTR and short transfers
  * retried).  Reads past the end of the file return zeros, as a sparse
  * region would: clusters beyond EOF are unwritten, not missing. */
