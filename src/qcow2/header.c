@@ -166,14 +166,30 @@ static int check_tables(struct qcow2_header *h, uint64_t file_size)
 	return 0;
 }
 
-static int add_ext(struct qcow2_header *h, uint32_t type, const uint8_t *data, uint32_t len)
+/* Room for one more extension; the array doubles, as a first cluster of
+ * 2 MiB holds up to 256 Ki extensions. */
+static int reserve_ext(struct qcow2_header *h)
 {
-	struct qcow2_ext *e = realloc(h->exts, (h->nb_exts + 1) * sizeof *e);
+	int cap = h->exts_cap ? 2 * h->exts_cap : 8;
+	struct qcow2_ext *e;
 
+	if (h->nb_exts < h->exts_cap)
+		return 0;
+	e = realloc(h->exts, (size_t)cap * sizeof *e);
 	if (!e)
 		return err_set(ENOMEM, "out of memory");
 	h->exts = e;
-	e += h->nb_exts;
+	h->exts_cap = cap;
+	return 0;
+}
+
+static int add_ext(struct qcow2_header *h, uint32_t type, const uint8_t *data, uint32_t len)
+{
+	struct qcow2_ext *e;
+
+	if (reserve_ext(h) < 0)
+		return -1;
+	e = &h->exts[h->nb_exts];
 	e->type = type;
 	e->len = len;
 	e->data = malloc(len ? len : 1);
@@ -260,6 +276,7 @@ void qcow2_header_free(struct qcow2_header *h)
 	free(h->extra_fields);
 	h->exts = NULL;
 	h->nb_exts = 0;
+	h->exts_cap = 0;
 	h->extra_fields = NULL;
 	h->extra_fields_len = 0;
 }
@@ -282,6 +299,7 @@ int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src)
 	*dst = *src;
 	dst->exts = NULL;
 	dst->nb_exts = 0;
+	dst->exts_cap = 0;
 	dst->extra_fields = NULL;
 	if (src->extra_fields_len) {
 		dst->extra_fields = malloc(src->extra_fields_len);

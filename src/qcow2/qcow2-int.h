@@ -105,6 +105,7 @@ struct qcow2_header {
 	uint32_t extra_fields_len;
 	struct qcow2_ext *exts;         /* in file order, END excluded */
 	int nb_exts;
+	int exts_cap;                   /* allocated length of exts */
 	char backing_file[1024];        /* NUL-terminated copy */
 	char backing_fmt[32];
 	bool hidden;
