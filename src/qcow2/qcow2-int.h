@@ -229,7 +229,7 @@ struct qcow2_image {
 	uint64_t csize_mask, coff_mask;
 
 	uint64_t *l1;                /* host order, l1_size entries */
-	uint32_t l1_dirty_lo, l1_dirty_hi; /* [lo, hi) entries to write back */
+	uint64_t l1_dirty_lo, l1_dirty_hi; /* [lo, hi) entries to write back */
 
 	uint64_t *reftable;          /* host order, rt_entries entries */
 	uint64_t rt_entries;
@@ -253,6 +253,19 @@ struct qcow2_image {
 	bool meta_ok;
 	bool broken;                 /* corruption found while writing: never write again */
 };
+
+/* Widen the range [*lo, *hi) of table entries to write back (empty when
+ * lo >= hi) to cover entry i: the L1 and the refcount table keep one each. */
+static inline void qcow2_dirty_widen(uint64_t *lo, uint64_t *hi, uint64_t i)
+{
+	if (*lo >= *hi) {
+		*lo = i;
+		*hi = i + 1;
+		return;
+	}
+	*lo = i < *lo ? i : *lo;
+	*hi = i + 1 > *hi ? i + 1 : *hi;
+}
 
 /* Host clusters [start, end) holding metadata. */
 struct qcow2_meta_range {
