@@ -154,15 +154,7 @@ int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint6
 static void l1_dirty(struct qcow2_image *img, uint64_t l1i)
 {
 	qcow2_meta_stale(img);
-	uint32_t i = (uint32_t)l1i;
-
-	if (img->l1_dirty_lo >= img->l1_dirty_hi) {
-		img->l1_dirty_lo = i;
-		img->l1_dirty_hi = i + 1;
-		return;
-	}
-	img->l1_dirty_lo = MIN(img->l1_dirty_lo, i);
-	img->l1_dirty_hi = MAX(img->l1_dirty_hi, i + 1);
+	qcow2_dirty_widen(&img->l1_dirty_lo, &img->l1_dirty_hi, l1i);
 }
 
 /* A shared L2 table (refcount > 1) is copied: the copy references every
