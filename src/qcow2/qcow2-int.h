@@ -345,8 +345,9 @@ int qcow2_l2_unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigne
 int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off);
 /* The L2 table of l1 index i, or NULL (*tbl) when unallocated. */
 int qcow2_l2_table(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
-/* The L2 entry (and extended bitmap) of guest cluster gc. */
-int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap);
+/* The L2 entry (and extended bitmap) of guest cluster vc (the virtual
+ * cluster index: "gc" is the garbage collector's word). */
+int qcow2_l2_lookup(struct qcow2_image *img, uint64_t vc, uint64_t *entry, uint64_t *bitmap);
 /* The same for whole-image scans: a cached table if there is one, else
  * straight from a read-only mapping of the file (no copy, no eviction).
  * Valid until the lock is dropped or the next call. */
@@ -403,7 +404,7 @@ int qcow2_header_write(struct qcow2_image *img, const struct qcow2_header *nh);
  * reads are zeros (a backing file shorter than its child). */
 int qcow2_read_below(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off);
 /* The guest content of one whole cluster as seen through an L2 entry. */
-int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uint8_t *buf);
+int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t vc, uint8_t *buf);
 int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out);
 
 /* ------------------------------------------------------------------ */
