@@ -121,6 +121,8 @@ struct pair {
 	char (*below)[PATH_MAX];    /* the parent's own chain */
 	size_t nbelow;
 	bool down;
+	uint64_t bytes;             /* what the chosen direction copies */
+	uint64_t free_bytes;        /* free in the store when chosen */
 	struct gc_claim claim;
 };
 
@@ -189,10 +191,25 @@ static int pair_direction(struct pair *pr)
 	    count(pr->parent, pr->child, QCOW2_MERGE_UNDER, &down) < 0)
 		return -1;
 	pr->down = down <= up;
+	pr->bytes = pr->down ? down : up;
 	log_info("gc: node %s on %s: up would copy %llu bytes, down %llu: %s", pr->s.node,
 		 pr->s.parent, (unsigned long long)up, (unsigned long long)down,
 		 pr->down ? "down" : "up");
 	return 0;
+}
+
+/* Room for the copy (the engine may allocate a little metadata beside
+ * the data, and another step may be writing too): a step that would fill
+ * the store is not started. */
+#define GC_SPARE (64ull << 20)
+
+static int pair_room(const struct pair *pr)
+{
+	if (pr->bytes + GC_SPARE <= pr->free_bytes)
+		return 0;
+	return err_set(ENOSPC, "coalescing node %s would copy %llu bytes; the SR has %llu free: "
+		       "step not started", pr->s.node, (unsigned long long)pr->bytes,
+		       (unsigned long long)pr->free_bytes);
 }
 
 static int copy_progress(uint64_t done, uint64_t total, void *opaque)
@@ -419,6 +436,7 @@ static int run_remove(struct ops_sr *sr, const struct gc_step *s)
 
 static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 {
+	uint64_t total;
 	struct meta_node *n, *p;
 	struct ops_sr *sr;
 	int rc;
@@ -429,6 +447,8 @@ static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 	rc = pair_check(sr, &pr->s, &n, &p);
 	if (rc == 0)
 		rc = pair_paths(sr, pr, n, p);
+	if (rc == 0)
+		rc = store_space(sr->store, &pr->free_bytes, &total);
 	if (rc == 0 && pr->s.volume[0])
 		rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
 	ops_sr_close(sr);
@@ -458,6 +478,8 @@ static int run_coalesce(const char *type, const char *sr_str, const struct gc_st
 
 	if (rc == 0)
 		rc = pair_direction(&pr);
+	if (rc == 0)
+		rc = pair_room(&pr);
 	if (rc == 0) {
 		gc_status_set(pr.sr_uuid, "coalescing", &pr.s, 0, 1);
 		rc = pair_copy(&pr);
