@@ -72,7 +72,7 @@ bool gc_claim_cancelled(const struct gc_claim *c);
 void gc_claim_drop(struct gc_claim *c);
 
 /* gc-status.c: what the collector is doing, for --status. */
-int ops_gc_status_path(const char *sr_uuid, char *buf, size_t n);
+int gc_runtime_path(const char *sr_uuid, const char *name, char *buf, size_t n);
 void gc_status_set(const char *sr_uuid, const char *state, const struct gc_step *s, uint64_t done,
 		   uint64_t total);
 

@@ -24,25 +24,12 @@
 #include "lq/file.h"
 #include "lq/lock.h"
 #include "lq/log.h"
-#include "lq/rundir.h"
 #include "gc-int.h"
 #include "ops-int.h"
 
 #define GC_FAILURES 3
 /* A foreground run waits this long for a running collector to finish. */
 #define GC_WAIT_MS (10 * 60 * 1000)
-
-static int gc_lock_path(const char *uuid, char *buf, size_t n)
-{
-	char dir[PATH_MAX], sub[64];
-
-	snprintf(sub, sizeof sub, "sr/%s", uuid);
-	if (rundir_path(sub, dir, sizeof dir) < 0)
-		return -1;
-	if ((size_t)snprintf(buf, n, "%s/gc.lock", dir) >= n)
-		return err_set(ENAMETOOLONG, "runtime path too long under %s", dir);
-	return 0;
-}
 
 /* The SR's uuid, and any journal left by a killed step finished. */
 static int gc_begin(const char *type, const char *sr_str, char uuid[UUID_STR_LEN])
@@ -65,7 +52,7 @@ static int gc_lock(const char *uuid, bool wait)
 	char path[PATH_MAX];
 	int fd;
 
-	if (gc_lock_path(uuid, path, sizeof path) < 0)
+	if (gc_runtime_path(uuid, "gc.lock", path, sizeof path) < 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -166,7 +153,7 @@ static bool gc_running(const char *uuid)
 	int fd;
 	bool busy;
 
-	if (gc_lock_path(uuid, path, sizeof path) < 0 ||
+	if (gc_runtime_path(uuid, "gc.lock", path, sizeof path) < 0 ||
 	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return false;
 	busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
@@ -180,7 +167,7 @@ static struct json_object *gc_last_status(const char *uuid)
 	struct json_object *o = NULL;
 	size_t len;
 
-	if (ops_gc_status_path(uuid, path, sizeof path) == 0 &&
+	if (gc_runtime_path(uuid, "gc.json", path, sizeof path) == 0 &&
 	    file_read_all(path, 64 * 1024, &buf, &len) == 0)
 		o = json_tokener_parse(buf);
 	free(buf);

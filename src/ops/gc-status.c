@@ -45,14 +45,15 @@ static struct json_object *status_json(const char *state, const struct gc_step *
 	return o;
 }
 
-int ops_gc_status_path(const char *sr_uuid, char *buf, size_t n)
+/* <rundir>/sr/<uuid>/<name>: the collector's runtime files. */
+int gc_runtime_path(const char *sr_uuid, const char *name, char *buf, size_t n)
 {
 	char dir[PATH_MAX], sub[64];
 
 	snprintf(sub, sizeof sub, "sr/%s", sr_uuid);
 	if (rundir_path(sub, dir, sizeof dir) < 0)
 		return -1;
-	if ((size_t)snprintf(buf, n, "%s/gc.json", dir) >= n)
+	if ((size_t)snprintf(buf, n, "%s/%s", dir, name) >= n)
 		return err_set(ENAMETOOLONG, "runtime path too long under %s", dir);
 	return 0;
 }
@@ -69,7 +70,7 @@ void gc_status_set(const char *sr_uuid, const char *state, const struct gc_step 
 	if (done && done < total && now - last < GC_STATUS_EVERY_MS)
 		return;
 	last = now;
-	if (ops_gc_status_path(sr_uuid, path, sizeof path) < 0 || !(o = status_json(state, s, done, total)))
+	if (gc_runtime_path(sr_uuid, "gc.json", path, sizeof path) < 0 || !(o = status_json(state, s, done, total)))
 		return;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	if (file_write_atomic(path, text, strlen(text), 0644) < 0)
