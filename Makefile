@@ -3,6 +3,9 @@
 #   make check      dependencies, build, unit + shell tests, the same under
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
+#   make check-long the snapshot-tree model run at 1000 operations, and
+#                   every fault point of the tree operations, metadata
+#                   commits included
 #   make bench-img / bench-nbd
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
@@ -41,7 +44,7 @@ ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
 UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan fuzz fuzz-long \
+.PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
 	bench-img bench-nbd demo install clean
 
 all: $(BUILD)/lvqcow
@@ -92,6 +95,10 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-long: $(FUZZ_BINS)
 	./tests/fuzz.sh $(BUILD)/fuzz 600
+
+check-long: $(BUILD)/lvqcow
+	LQ_TREE_LONG_OPS=1000 ./tests/run.sh "$(BUILD)" tree-long
+	LVQCOW_TREE_CRASH_FULL=1 ./tests/run.sh "$(BUILD)" tree-crash
 
 check: deps
 	$(MAKE) all
