@@ -123,6 +123,32 @@ def calls(path):
     eq("unknown key", "Volume_does_not_exist", error("Volume.snapshot", sr=sr, key=str(uuid.uuid4()))[0])
     check_images(sr)
 
+    # Compose: the child's data on top of the parent's of this moment.
+    p = call("Volume.create", sr=sr, name="parent", description="", size=4 * MIB, sharable=False)
+    ch = call("Volume.create", sr=sr, name="child", description="", size=4 * MIB, sharable=False)
+    write(sr, p["key"], 0, pattern(1, 8192))
+    write(sr, p["key"], MIB, pattern(2, 128 * 1024))
+    write(sr, ch["key"], MIB, pattern(3, 64 * 1024))   # one whole cluster
+    want_p = content(sr, p["key"])
+    call("Volume.compose", sr=sr, key=ch["key"], key2=p["key"])
+    eq("parent unchanged by compose", want_p, content(sr, p["key"]))
+    raw = os.path.join(sr, "..", "composed.raw")
+    subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", leaf_image(sr, ch["key"]), raw], check=True)
+    with open(raw, "rb") as f:
+        got = f.read()
+    os.unlink(raw)
+    eq("child: the parent's data where it wrote nothing", pattern(1, 8192), got[:8192])
+    eq("child: its own data", pattern(3, 65536), got[MIB:MIB + 65536])
+    eq("child: the parent's data past its own", pattern(2, 131072)[65536:],
+       got[MIB + 65536:MIB + 131072])
+    write(sr, p["key"], 0, pattern(9, 4096))
+    check("parent writable after compose", content(sr, p["key"]) != want_p)
+    eq("compose twice refused", "Invalid_argument",
+       error("Volume.compose", sr=sr, key=ch["key"], key2=p["key"])[0])
+    eq("compose with itself refused", "Invalid_argument",
+       error("Volume.compose", sr=sr, key=ch["key"], key2=ch["key"])[0])
+    check_images(sr)
+
     # The depth cap: a clear error instead of a chain longer than 30.
     d = call("Volume.create", sr=sr, name="deep", description="", size=MIB, sharable=False)
     for _ in range(29):

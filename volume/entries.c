@@ -49,5 +49,7 @@ const struct entry volume_entries[] = {
 	  { ENTRY_FEAT(VOLUME, "VDI_CLONE"), ENTRY_FEAT(VOLUME, "VDI_RESET_ON_BOOT/2") } },
 	{ "Volume.resize", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), ENTRY_F("new_size", SIZE)),
 	  vol_resize, FEAT("VDI_RESIZE") },
+	{ "Volume.compose", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), S("key2")),
+	  vol_compose, FEAT("VDI_COMPOSE") },
 	{ 0 },
 };

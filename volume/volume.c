@@ -60,3 +60,8 @@ int vol_resize(const char *type, struct json_object *p, struct json_object **res
 	return ops_volume_resize(type, rpc_str(p, "sr"), rpc_str(p, "key"),
 				 rpc_int64(p, "new_size"));
 }
+
+int vol_compose(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_compose(type, rpc_str(p, "sr"), rpc_str(p, "key"), rpc_str(p, "key2"));
+}

@@ -27,6 +27,7 @@ HANDLER(vol_set_description);
 HANDLER(vol_snapshot);
 HANDLER(vol_clone);
 HANDLER(vol_resize);
+HANDLER(vol_compose);
 
 #undef HANDLER
 #endif

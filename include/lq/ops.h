@@ -164,6 +164,9 @@ int ops_volume_snapshot(const char *type, const char *sr, const char *key,
 /* The same as a writable volume. */
 int ops_volume_clone(const char *type, const char *sr, const char *key,
 		     struct json_object **result);
+/* Put child's data on top of parent's: what child never wrote reads as
+ * parent does now (parent stays as it is).  xapi's VDI.compose. */
+int ops_volume_compose(const char *type, const char *sr, const char *child, const char *parent);
 /* Grow the volume to new_size (rounded up to 512 bytes); shrinking is
  * refused (SR_BACKEND_FAILURE_79). */
 int ops_volume_resize(const char *type, const char *sr, const char *key, int64_t new_size);

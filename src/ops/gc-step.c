@@ -291,32 +291,6 @@ static int switch_down(struct ops_sr *sr, struct meta_node *n, struct meta_node 
 
 /* ---- after the switch: servers, headers, the image -------------------- */
 
-static bool header_names(struct qcow2_image *img, const char *backing)
-{
-	struct qcow2_info info;
-
-	return qcow2_get_info(img, &info) == 0 && !strcmp(info.backing, backing);
-}
-
-/* The header of node names its metadata parent (informational: chains
- * are opened as the metadata says, but operators read headers). */
-static int fix_header(struct ops_sr *sr, const char *uuid)
-{
-	struct meta_node *n, *p = NULL;
-	struct qcow2_image *img;
-	char path[PATH_MAX];
-	int rc;
-
-	if (meta_node_find(sr->meta, uuid, &n) < 0 ||
-	    (n->parent && meta_node_find(sr->meta, n->parent, &p) < 0) ||
-	    store_image_path(sr->store, n->image, path, sizeof path) < 0 ||
-	    qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &img) < 0)
-		return -1;
-	rc = header_names(img, p ? p->image : "") ? 0
-		: qcow2_set_backing(img, p ? p->image : NULL, p ? "qcow2" : NULL);
-	return qcow2_close(img) < 0 ? -1 : rc;
-}
-
 /* Which headers change: "fix" is the node that took the removed one's
  * place.  Up: its children now name it.  Down: it names a new parent. */
 static bool needs_fix(const struct gc_tree *t, const char *fix, const char *uuid)
@@ -342,7 +316,7 @@ static void move_server(struct ops_sr *sr, const struct gc_tree *t, const char *
 		warn_step(sr, "pause");
 		return;
 	}
-	if (paused && needs_fix(t, fix, v->node) && fix_header(sr, v->node) < 0)
+	if (paused && needs_fix(t, fix, v->node) && ops_node_relink(sr, v->node) < 0)
 		warn_step(sr, "relink a served leaf");
 	if (paused && ops_datapath_reopen(sr, v->key) < 0)
 		warn_step(sr, "move a server");
@@ -362,7 +336,7 @@ static void relink_below(struct ops_sr *sr, const struct gc_tree *t, const char 
 		if (!needs_fix(t, fix, t->node[i].uuid) ||
 		    (v && v->read_write && ops_datapath_attached(v->key)))
 			continue;
-		if (fix_header(sr, t->node[i].uuid) < 0)
+		if (ops_node_relink(sr, t->node[i].uuid) < 0)
 			warn_step(sr, "relink a header");
 	}
 }

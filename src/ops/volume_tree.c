@@ -234,3 +234,103 @@ int ops_volume_clone(const char *type, const char *sr, const char *key,
 {
 	return tree_op(type, sr, key, TREE_CLONE, result);
 }
+
+/* ---- Volume.compose ------------------------------------------------------ */
+
+/* The base of a chain, and the chain's depth. */
+static int tree_root(struct ops_sr *sr, const char *leaf, struct meta_node **root, unsigned *depth)
+{
+	if (tree_depth(sr, leaf, depth) < 0 || meta_node_find(sr->meta, leaf, root) < 0)
+		return -1;
+	while ((*root)->parent)
+		if (meta_node_find(sr->meta, (*root)->parent, root) < 0)
+			return -1;
+	return 0;
+}
+
+static bool tree_contains(struct ops_sr *sr, const char *leaf, const char *uuid)
+{
+	struct meta_node *n;
+
+	for (const char *cur = leaf; cur && meta_node_find(sr->meta, cur, &n) == 0; cur = n->parent)
+		if (!strcmp(cur, uuid))
+			return true;
+	return false;
+}
+
+/* The parent volume's data of this moment, made immutable: its leaf,
+ * after giving a writable parent volume a new leaf of its own. */
+static int compose_base(struct ops_sr *sr, struct meta_volume *pv, struct new_leaf *own,
+			struct meta_node **base)
+{
+	if (meta_node_find(sr->meta, pv->node, base) < 0)
+		return -1;
+	(*base)->hidden = true;
+	if (!pv->read_write)
+		return 0;
+	if (leaf_write(sr, *base, own) < 0 || leaf_add(sr, own, *base) < 0)
+		return -1;
+	return meta_set_str(&pv->node, own->node);
+}
+
+static int compose_check(struct ops_sr *sr, struct meta_volume *cv, struct meta_volume *pv,
+			 struct meta_node **root)
+{
+	unsigned dc, dp;
+
+	if (!strcmp(cv->key, pv->key))
+		return err_xapi(XERR_INVALID, "volume %s cannot be composed with itself", cv->key);
+	/* Its base changes under it: not while a server reads it. */
+	if (ops_datapath_attached(cv->key))
+		return err_xapi(XERR_VDI_IN_USE, "volume %s is attached", cv->key);
+	if (tree_root(sr, cv->node, root, &dc) < 0 || tree_depth(sr, pv->node, &dp) < 0)
+		return -1;
+	if (tree_contains(sr, pv->node, (*root)->uuid))
+		return err_xapi(XERR_INVALID, "volumes %s and %s already share their base",
+				cv->key, pv->key);
+	if (dc + dp + 1 > OPS_CHAIN_MAX)
+		return err_xapi(XERR_INVALID, "composing %s on %s would make a chain %u images "
+				"deep; the limit is %u", cv->key, pv->key, dc + dp + 1, OPS_CHAIN_MAX);
+	return 0;
+}
+
+/* The child's data goes on top of the parent's: the base of the child's
+ * chain gets the parent's data of this moment as its backing, so what the
+ * child never wrote reads as the parent.  One commit with a relink record
+ * (the base's header is rewritten after it). */
+static int compose_locked(struct ops_sr *sr, const char *child, const char *parent)
+{
+	struct meta_volume *cv, *pv;
+	struct meta_node *root, *base;
+	struct new_leaf own = { 0 };
+	bool committed = false;
+
+	if (ops_find_volume(sr, child, &cv) < 0 || ops_find_volume(sr, parent, &pv) < 0 ||
+	    compose_check(sr, cv, pv, &root) < 0)
+		return -1;
+	if (compose_base(sr, pv, &own, &base) < 0 || meta_set_str(&root->parent, base->uuid) < 0 ||
+	    ops_relink_journal(sr, root->uuid) < 0 || commit_live(sr, parent, &committed) < 0) {
+		struct err_record saved = *err_last();
+		if (!committed)
+			leaf_unwrite(sr, &own);
+		err_restore(&saved);
+		return -1;
+	}
+	fault_point("volume-compose.committed");
+	log_info("SR %s: volume %s composed on volume %s", sr->sr, child, parent);
+	ops_gc_kick(sr);
+	return ops_sr_journal_replay(sr);
+}
+
+int ops_volume_compose(const char *type, const char *sr_str, const char *child,
+		       const char *parent)
+{
+	struct ops_sr *sr;
+	int rc;
+
+	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	rc = compose_locked(sr, child, parent);
+	ops_sr_close(sr);
+	return rc;
+}
