@@ -3,6 +3,9 @@
 #   make check      dependencies, build, unit + shell tests, the same under
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
+#   make check-long the snapshot-tree model run at 1000 operations, and
+#                   every fault point of the tree operations, metadata
+#                   commits included
 #   make bench-img / bench-nbd / bench-meta
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
@@ -27,15 +30,21 @@ CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDSAN) $(LDFLAGS)
 
 LIB_SRCS := $(filter-out $(wildcard src/*/test-*.c src/*/fuzz-*.c),$(wildcard src/*/*.c))
-ENTRY_SRCS := $(wildcard cli/*.c plugin/*.c volume/*.c datapath/*.c)
+ENTRY_DIRS := cli plugin volume datapath
+ENTRY_TEST_SRCS := $(wildcard $(ENTRY_DIRS:%=%/test-*.c))
+ENTRY_SRCS := $(filter-out $(ENTRY_TEST_SRCS),$(wildcard $(ENTRY_DIRS:%=%/*.c)))
 UNIT_SRCS := $(wildcard src/*/test-*.c)
 FUZZ_SRCS := $(wildcard src/*/fuzz-*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ENTRY_OBJS := $(ENTRY_SRCS:%.c=$(BUILD)/%.o)
-UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+ENTRY_LIB_OBJS := $(filter-out $(BUILD)/cli/main.o,$(ENTRY_OBJS))
+# Unit tests of the entry points (the call tables) link every entry
+# object but the binary's main().
+ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
+UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan fuzz fuzz-long \
+.PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
 	bench-img bench-nbd bench-meta demo install clean
 
 all: $(BUILD)/lvqcow
@@ -57,6 +66,10 @@ $(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a
 $(BUILD)/unit/%: src/%.c $(BUILD)/liblq.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -UNDEBUG -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
+
+$(ENTRY_UNIT_BINS): $(BUILD)/unit/%: %.c $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -UNDEBUG -o $@ $< $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
 
 # libFuzzer targets are always built with clang and the sanitizers.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -82,6 +95,10 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-long: $(FUZZ_BINS)
 	./tests/fuzz.sh $(BUILD)/fuzz 600
+
+check-long: $(BUILD)/lvqcow
+	LQ_TREE_LONG_OPS=1000 ./tests/run.sh "$(BUILD)" tree-long
+	LVQCOW_TREE_CRASH_FULL=1 ./tests/run.sh "$(BUILD)" tree-crash
 
 check: deps
 	$(MAKE) all

@@ -10,6 +10,9 @@ struct cli_command {
 
 int cli_img(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_gc(int argc, char **argv);
+/* calls.c: lvqcow list-calls */
+int cli_list_calls(int argc, char **argv);
 
 /* img-ops.c: lvqcow img check | measure | commit */
 int cli_img_check(int argc, char **argv);

@@ -212,11 +212,12 @@ int cli_img_measure(int argc, char **argv)
 
 /* ---- commit ---- */
 
-static void show_progress(uint64_t done, uint64_t total, void *opaque)
+static int show_progress(uint64_t done, uint64_t total, void *opaque)
 {
 	fprintf(stderr, "\r    (%.2f/100%%)", total ? 100.0 * done / total : 100.0);
 	if (done == total)
 		fputc('\n', stderr);
+	return 0;
 }
 
 int cli_img_commit(int argc, char **argv)

@@ -1,36 +1,26 @@
-/* The Datapath calls and the datapath plugin's Plugin calls: check the
- * parameters, call ops, print the IDL result. */
+/* The Datapath calls and the datapath plugin's Plugin calls: call ops
+ * with the checked parameters, build the IDL result (names and schemas
+ * are rows of datapath/entries.c). */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "lq/datapath.h"
+#include "lq/entry.h"
 #include "lq/err.h"
 #include "lq/rpc.h"
 #include "calls.h"
 
-const struct rpc_field dp_dbg_schema[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field dp_uri_schema[] = {
-	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { NULL, 0 },
-};
-const struct rpc_field dp_domain_schema[] = {
-	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { "domain", RPC_STRING }, { NULL, 0 },
-};
-const struct rpc_field dp_open_schema[] = {
-	{ "dbg", RPC_STRING }, { "uri", RPC_STRING }, { "persistent", RPC_BOOL }, { NULL, 0 },
-};
-
-static const char *const dp_features[] = { "NONPERSISTENT", "VDI_NONPERSISTENT" };
-
 int dp_query(const char *plugin, struct json_object *params, struct json_object **result)
 {
+	const char *features[ENTRY_MAX_FEATURES];
 	struct rpc_query q = {
 		.plugin = plugin,
 		.name = "lvqcow NBD datapath",
 		.description = "Serves lvqcow volumes (qcow2 chains) over NBD on a local "
 			       "UNIX socket, one server process per attached volume",
-		.features = dp_features,
-		.nfeatures = sizeof dp_features / sizeof dp_features[0],
+		.features = features,
+		.nfeatures = entry_features(ENTRY_DATAPATH, features),
 	};
 
 	*result = rpc_query_json(&q);

@@ -1,11 +1,8 @@
-/* calls: the datapath plugin's handlers and parameter schemas. */
+/* calls: the datapath plugin's handlers (rows in datapath/entries.c). */
 #ifndef LQ_DATAPATH_CALLS_H
 #define LQ_DATAPATH_CALLS_H
 
 #include "lq/rpc.h"
-
-extern const struct rpc_field dp_dbg_schema[], dp_uri_schema[], dp_domain_schema[],
-	dp_open_schema[];
 
 int dp_query(const char *plugin, struct json_object *params, struct json_object **result);
 int dp_diagnostics(const char *plugin, struct json_object *params, struct json_object **result);

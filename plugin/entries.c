@@ -1,6 +1,7 @@
-/* The Plugin interface of the volume plugins: Plugin.query (also found
- * as Plugin.Query, lookup is case-insensitive), Plugin.diagnostics and
- * Plugin.ls.  The SR type is the plugin directory's name. */
+/* The Plugin interface of the volume plugins: Plugin.query (also
+ * installed as Plugin.Query), Plugin.diagnostics and Plugin.ls, their
+ * table rows and the features no call implies.  The SR type is the
+ * plugin directory's name. */
 #include <json-c/json.h>
 
 #include "lq/entry.h"
@@ -8,29 +9,22 @@
 #include "lq/ops.h"
 #include "lq/rpc.h"
 
-static const struct rpc_field dbg_only[] = { { "dbg", RPC_STRING }, { NULL, 0 } };
-
 /* What SR.create needs in device-config, per SR type. */
 static const struct rpc_kv fileqcow_config[] = {
 	{ "path", "absolute path of an existing directory to hold the SR (required)" },
 	{ "sr_uuid", "the SR's uuid, added by SR.create; checked by SR.attach (optional)" },
 };
 
-static const char *const features[] = {
-	"SR_ATTACH", "SR_DETACH", "SR_CREATE", "SR_DELETE", "SR_PROBE", "SR_SCAN", "SR_UPDATE",
-	"VDI_CREATE", "VDI_DESTROY", "VDI_UPDATE", "VDI_ATTACH", "VDI_DETACH", "VDI_ACTIVATE",
-	"VDI_DEACTIVATE", "VDI_ACTIVATE_READONLY", "THIN_PROVISIONING",
-};
-
 static int query(const char *plugin, struct json_object *params, struct json_object **result)
 {
+	const char *features[ENTRY_MAX_FEATURES];
 	struct rpc_query q = {
 		.plugin = plugin,
 		.name = "lvqcow qcow2 storage",
 		.description = "VM disks as qcow2 images in a directory (fileqcow) or in LVM "
 			       "logical volumes (lvqcow)",
 		.features = features,
-		.nfeatures = sizeof features / sizeof features[0],
+		.nfeatures = entry_features(ENTRY_VOLUME, features),
 		.configuration = fileqcow_config,
 		.nconfiguration = sizeof fileqcow_config / sizeof fileqcow_config[0],
 	};
@@ -51,19 +45,17 @@ static int ls(const char *plugin, struct json_object *params, struct json_object
 	return ops_plugin_ls(plugin, result);
 }
 
-#define VOLUME_CALL(fn)                                                        \
-	static int run_##fn(const struct entry_ctx *c)                         \
-	{                                                                      \
-		return rpc_main(c->argc, c->argv, c->plugin, dbg_only, fn);    \
-	}
-
-VOLUME_CALL(query)
-VOLUME_CALL(diagnostics)
-VOLUME_CALL(ls)
+#define V ENTRY_KIND(ENTRY_VOLUME)
 
 const struct entry plugin_entries[] = {
-	{ "Plugin.query", 1u << ENTRY_VOLUME, run_query },
-	{ "Plugin.diagnostics", 1u << ENTRY_VOLUME, run_diagnostics },
-	{ "Plugin.ls", 1u << ENTRY_VOLUME, run_ls },
+	{ "Plugin.query", "Plugin.Query", V, ENTRY_SCHEMA(), query, ENTRY_NO_FEATURES },
+	{ "Plugin.diagnostics", NULL, V, ENTRY_SCHEMA(), diagnostics, ENTRY_NO_FEATURES },
+	{ "Plugin.ls", NULL, V, ENTRY_SCHEMA(), ls, ENTRY_NO_FEATURES },
+	{ 0 },
+};
+
+/* Volumes are allocated as they are written. */
+const struct entry_feature plugin_features[] = {
+	ENTRY_FEAT(VOLUME, "THIN_PROVISIONING"),
 	{ 0 },
 };

@@ -1,20 +1,17 @@
 #!/bin/sh
 # install.sh BINARY DESTDIR PREFIX XSS_ROOT
-# Installs the multi-call binary and, for every plugin directory listed in
-# packaging/*.calls, one relative symlink per call name.
+# Installs the multi-call binary and one relative symlink to it per call
+# name in every plugin directory.  The names come from the binary's own
+# call tables (`lvqcow list-calls`), so what is installed is exactly what
+# dispatches.
 set -e
 bin=$1 destdir=$2 prefix=$3 root=$4
-here=$(cd "$(dirname "$0")/.." && pwd)
 install -D -m 0755 "$bin" "$destdir$prefix/bin/lvqcow"
-for list in "$here"/packaging/*.calls; do
-	[ -e "$list" ] || continue
-	# First line: "dir <plugin directory relative to XSS_ROOT>"; then call names.
-	dir=$(sed -n 's/^dir //p' "$list")
-	target="$destdir$root/$dir"
+paths=$("$bin" list-calls)
+[ -n "$paths" ] || { echo "install.sh: $bin list-calls printed nothing" >&2; exit 1; }
+printf '%s\n' "$paths" | while read -r path; do
+	target="$destdir$root/$(dirname "$path")"
 	mkdir -p "$target"
 	rel=$(realpath -m --relative-to="$target" "$destdir$prefix/bin/lvqcow")
-	grep -v '^dir ' "$list" | grep -v '^#' | while read -r call; do
-		[ -n "$call" ] || continue
-		ln -sfn "$rel" "$target/$call"
-	done
+	ln -sfn "$rel" "$target/$(basename "$path")"
 done

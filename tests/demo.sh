@@ -89,7 +89,42 @@ printf '\n\033[1m$ qemu-img check %s\033[0m\n' "$img"
 qemu-img check "$img"
 printf '\n\033[1m$ qemu-img map %s\033[0m\n' "$img"
 qemu-img map "$img"
+
+# Snapshots and clones make a tree of qcow2 images; destroying them and
+# running the garbage collector brings the volume's chain back to one.
+printf '\n\033[1m$ xe vdi-snapshot uuid=%s\033[0m\n' "$vdi"
+snap=$(xe vdi-snapshot uuid="$vdi")
+echo "$snap"
+printf '\n\033[1m$ xe vdi-clone uuid=%s\033[0m\n' "$vdi"
+clone=$(xe vdi-clone uuid="$vdi")
+echo "$clone"
+step vdi-list sr-uuid="$sr"
+tree() {
+	local f
+	printf '\n\033[1m$ qemu-img info (each image: its backing file)\033[0m\n'
+	for f in "$tmp/sr/images/"*.qcow2; do
+		printf '%s <- %s\n' "$(qemu-img info -U --output=json "$f" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin).get("backing-filename", "(base)"))')" \
+			"$(basename "$f")"
+	done
+}
+tree
+step vdi-destroy uuid="$snap"
+step vdi-destroy uuid="$clone"
+# Destroy started the collector detached; this waits for it and runs
+# whatever is left.
+printf '\n\033[1m$ lvqcow gc %s\033[0m\n' "$tmp/sr"
+"$tmp/root/usr/bin/lvqcow" gc "$tmp/sr"
+tree
+img=$(ls "$tmp/sr/images/"*.qcow2)
+printf '\n\033[1m$ qemu-io -f qcow2 -r -U -c "read -P 0xa5 1M 4M" %s\033[0m\n' "$img"
+qemu-io -f qcow2 -r -U -c "read -P 0xa5 1M 4M" "$img" | tee "$tmp/readback"
+if grep -q "Pattern verification failed" "$tmp/readback"; then
+	echo "demo: data differs after the collector" >&2
+	exit 1
+fi
 step vdi-destroy uuid="$vdi"
+"$tmp/root/usr/bin/lvqcow" gc "$tmp/sr" >/dev/null
 step vdi-list sr-uuid="$sr"
 step sr-destroy uuid="$sr"
 printf '\n\033[1m$ ls -A %s\033[0m\n' "$tmp/sr"

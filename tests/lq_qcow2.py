@@ -22,6 +22,10 @@
     lq_qcow2.py leak-cluster IMAGE
         appends one cluster and gives it refcount 1 in its refcount block
         (which must exist), making a leak qemu-img also reports.
+    lq_qcow2.py ext-area IMAGE CASE
+        rewrites the header extension area of the v3 IMAGE (and its
+        backing name) as CASE: end-len, truncated, no-end-backing, fill,
+        dup-feature-table or many (see ext_case).
     lq_qcow2.py check-json < CHECK_JSON
         prints a checker's JSON report with sorted keys and without the
         file name, so two checkers' reports compare as strings.
@@ -176,6 +180,49 @@ def leak_cluster(path):
         f.write((1).to_bytes(w, "big"))
 
 
+EXT_BACKING_FMT, EXT_FEATURE_TABLE, EXT_OTHER = 0xe2792aca, 0x6803f857, 0x12345678
+
+
+def ext(kind, payload=b"", length=None):
+    """One extension: head, payload, padding (length may lie)."""
+    n = len(payload) if length is None else length
+    return kind.to_bytes(4, "big") + n.to_bytes(4, "big") + payload + bytes(-len(payload) % 8)
+
+
+def ext_case(case, room):
+    """(area bytes, gap before the backing name or None for no name)."""
+    if case == "end-len":        # an end marker whose length runs past the cluster
+        return ext(0, length=0xffffffff), None
+    if case == "truncated":      # 4 bytes left before the name: no room for a head
+        return ext(EXT_OTHER, b"12345678"), 4
+    if case == "no-end-backing":  # the name right after the last extension
+        return ext(EXT_BACKING_FMT, b"qcow2"), 0
+    if case == "fill":           # one extension up to the cluster's last byte
+        return ext(EXT_OTHER, bytes(room - 8)), None
+    if case == "dup-feature-table":
+        return ext(EXT_FEATURE_TABLE) * 2 + ext(0), None
+    if case == "many":           # as many different extensions as fit
+        return b"".join(ext(0x10000000 + i) for i in range(room // 8 - 1)) + ext(0), None
+    raise SystemExit("unknown case " + case)
+
+
+def ext_area(path, case):
+    name = b"base.qcow2"
+    with open(path, "r+b") as f:
+        head = f.read(104)
+        cs, hl = 1 << int.from_bytes(head[20:24], "big"), int.from_bytes(head[100:104], "big")
+        area, gap = ext_case(case, cs - hl)
+        f.seek(hl)
+        f.write(area + bytes(cs - hl - len(area)))
+        off = hl + len(area) + (gap or 0)
+        f.seek(8)
+        f.write((off if gap is not None else 0).to_bytes(8, "big"))
+        f.write((len(name) if gap is not None else 0).to_bytes(4, "big"))
+        if gap is not None:
+            f.seek(off)
+            f.write(name)
+
+
 def check_json():
     d = json.load(sys.stdin)
     d.pop("filename", None)
@@ -184,7 +231,7 @@ def check_json():
 
 COMMANDS = {"corrupt-cases": corrupt_cases, "fault-points": fault_points, "old-or-new": old_or_new,
             "be-field": be_field, "poke-be": poke_be, "flip-bit": flip_bit,
-            "leak-cluster": leak_cluster, "check-json": check_json}
+            "leak-cluster": leak_cluster, "ext-area": ext_area, "check-json": check_json}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -1,50 +1,55 @@
-/* The volume entry points of the multi-call binary: the one table that
- * ties each SR and Volume call name to its parameter schema and handler. */
+/* The SR and Volume calls of the volume plugins: one row per call (wire
+ * name, schema, handler, implied features; see lq/entry.h).  Schemas
+ * give the names and JSON types of the IDL, xen-api
+ * ocaml/xapi-storage/generator/lib/control.ml. */
 #include "lq/entry.h"
 #include "lq/rpc.h"
 #include "volume.h"
 
-#define CALL(id, schema, fn)                                                   \
-	static int run_##id(const struct entry_ctx *c)                         \
-	{                                                                      \
-		return rpc_main(c->argc, c->argv, c->plugin, schema, fn);      \
-	}
-
-CALL(sr_probe, sr_probe_schema, sr_probe)
-CALL(sr_create, sr_create_schema, sr_create)
-CALL(sr_attach, sr_attach_schema, sr_attach)
-CALL(sr_detach, sr_only_schema, sr_detach)
-CALL(sr_destroy, sr_only_schema, sr_destroy)
-CALL(sr_stat, sr_only_schema, sr_stat)
-CALL(sr_ls, sr_only_schema, sr_ls)
-CALL(sr_set_name, sr_set_name_schema, sr_set_name)
-CALL(sr_set_description, sr_set_description_schema, sr_set_description)
-CALL(vol_create, vol_create_schema, vol_create)
-CALL(vol_destroy, vol_key_schema, vol_destroy)
-CALL(vol_stat, vol_key_schema, vol_stat)
-CALL(vol_set, vol_set_schema, vol_set)
-CALL(vol_unset, vol_unset_schema, vol_unset)
-CALL(vol_set_name, vol_set_name_schema, vol_set_name)
-CALL(vol_set_description, vol_set_description_schema, vol_set_description)
-
-#define V (1u << ENTRY_VOLUME)
+#define V ENTRY_KIND(ENTRY_VOLUME)
+#define S(n) ENTRY_F(n, STRING)
+#define FEAT(f) { ENTRY_FEAT(VOLUME, f) }
 
 const struct entry volume_entries[] = {
-	{ "SR.probe", V, run_sr_probe },
-	{ "SR.create", V, run_sr_create },
-	{ "SR.attach", V, run_sr_attach },
-	{ "SR.detach", V, run_sr_detach },
-	{ "SR.destroy", V, run_sr_destroy },
-	{ "SR.stat", V, run_sr_stat },
-	{ "SR.ls", V, run_sr_ls },
-	{ "SR.set_name", V, run_sr_set_name },
-	{ "SR.set_description", V, run_sr_set_description },
-	{ "Volume.create", V, run_vol_create },
-	{ "Volume.destroy", V, run_vol_destroy },
-	{ "Volume.stat", V, run_vol_stat },
-	{ "Volume.set", V, run_vol_set },
-	{ "Volume.unset", V, run_vol_unset },
-	{ "Volume.set_name", V, run_vol_set_name },
-	{ "Volume.set_description", V, run_vol_set_description },
+	{ "SR.probe", NULL, V, ENTRY_SCHEMA(ENTRY_F("configuration", DICT)),
+	  sr_probe, FEAT("SR_PROBE") },
+	{ "SR.create", NULL, V,
+	  ENTRY_SCHEMA(S("uuid"), ENTRY_F("configuration", DICT), S("name"), S("description")),
+	  sr_create, FEAT("SR_CREATE") },
+	{ "SR.attach", NULL, V, ENTRY_SCHEMA(ENTRY_F("configuration", DICT)),
+	  sr_attach, FEAT("SR_ATTACH") },
+	{ "SR.detach", NULL, V, ENTRY_SCHEMA(S("sr")), sr_detach, FEAT("SR_DETACH") },
+	{ "SR.destroy", NULL, V, ENTRY_SCHEMA(S("sr")), sr_destroy, FEAT("SR_DELETE") },
+	{ "SR.stat", NULL, V, ENTRY_SCHEMA(S("sr")), sr_stat, FEAT("SR_UPDATE") },
+	{ "SR.ls", NULL, V, ENTRY_SCHEMA(S("sr")), sr_ls, FEAT("SR_SCAN") },
+	{ "SR.set_name", NULL, V, ENTRY_SCHEMA(S("sr"), S("new_name")),
+	  sr_set_name, ENTRY_NO_FEATURES },
+	{ "SR.set_description", NULL, V, ENTRY_SCHEMA(S("sr"), S("new_description")),
+	  sr_set_description, ENTRY_NO_FEATURES },
+	{ "Volume.create", NULL, V,
+	  ENTRY_SCHEMA(S("sr"), S("name"), S("description"), ENTRY_F("size", SIZE),
+		       ENTRY_F("sharable", BOOL)),
+	  vol_create, FEAT("VDI_CREATE") },
+	{ "Volume.destroy", NULL, V, ENTRY_SCHEMA(S("sr"), S("key")),
+	  vol_destroy, FEAT("VDI_DESTROY") },
+	{ "Volume.stat", NULL, V, ENTRY_SCHEMA(S("sr"), S("key")),
+	  vol_stat, FEAT("VDI_UPDATE") },
+	{ "Volume.set", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), S("k"), S("v")),
+	  vol_set, ENTRY_NO_FEATURES },
+	{ "Volume.unset", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), S("k")),
+	  vol_unset, ENTRY_NO_FEATURES },
+	{ "Volume.set_name", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), S("new_name")),
+	  vol_set_name, ENTRY_NO_FEATURES },
+	{ "Volume.set_description", NULL, V,
+	  ENTRY_SCHEMA(S("sr"), S("key"), S("new_description")),
+	  vol_set_description, ENTRY_NO_FEATURES },
+	{ "Volume.snapshot", NULL, V, ENTRY_SCHEMA(S("sr"), S("key")),
+	  vol_snapshot, FEAT("VDI_SNAPSHOT") },
+	{ "Volume.clone", NULL, V, ENTRY_SCHEMA(S("sr"), S("key")), vol_clone,
+	  { ENTRY_FEAT(VOLUME, "VDI_CLONE"), ENTRY_FEAT(VOLUME, "VDI_RESET_ON_BOOT/2") } },
+	{ "Volume.resize", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), ENTRY_F("new_size", SIZE)),
+	  vol_resize, FEAT("VDI_RESIZE") },
+	{ "Volume.compose", NULL, V, ENTRY_SCHEMA(S("sr"), S("key"), S("key2")),
+	  vol_compose, FEAT("VDI_COMPOSE") },
 	{ 0 },
 };

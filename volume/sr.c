@@ -1,6 +1,5 @@
-/* The SR interface of the volume plugins: one handler per call, each
- * with the schema of its parameters (names and JSON types of the IDL,
- * xen-api ocaml/xapi-storage/generator/lib/control.ml). */
+/* The SR interface of the volume plugins: one handler per call (their
+ * names and schemas are rows of volume/entries.c). */
 #include <json-c/json.h>
 #include <stdlib.h>
 
@@ -8,20 +7,6 @@
 #include "lq/ops.h"
 #include "lq/rpc.h"
 #include "volume.h"
-
-const struct rpc_field sr_probe_schema[] = {
-	{ "dbg", RPC_STRING }, { "configuration", RPC_DICT }, { NULL, 0 } };
-const struct rpc_field sr_create_schema[] = {
-	{ "dbg", RPC_STRING }, { "uuid", RPC_STRING }, { "configuration", RPC_DICT },
-	{ "name", RPC_STRING }, { "description", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field sr_attach_schema[] = {
-	{ "dbg", RPC_STRING }, { "configuration", RPC_DICT }, { NULL, 0 } };
-const struct rpc_field sr_only_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field sr_set_name_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "new_name", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field sr_set_description_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "new_description", RPC_STRING }, { NULL, 0 } };
 
 int sr_probe(const char *type, struct json_object *p, struct json_object **result)
 {

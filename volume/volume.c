@@ -5,24 +5,6 @@
 #include "lq/rpc.h"
 #include "volume.h"
 
-const struct rpc_field vol_create_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "name", RPC_STRING },
-	{ "description", RPC_STRING }, { "size", RPC_SIZE }, { "sharable", RPC_BOOL }, { NULL, 0 } };
-const struct rpc_field vol_key_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_set_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
-	{ "v", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_unset_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING }, { "k", RPC_STRING },
-	{ NULL, 0 } };
-const struct rpc_field vol_set_name_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
-	{ "new_name", RPC_STRING }, { NULL, 0 } };
-const struct rpc_field vol_set_description_schema[] = {
-	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "key", RPC_STRING },
-	{ "new_description", RPC_STRING }, { NULL, 0 } };
-
 int vol_create(const char *type, struct json_object *p, struct json_object **result)
 {
 	return ops_volume_create(type, rpc_str(p, "sr"), rpc_str(p, "name"),
@@ -61,4 +43,25 @@ int vol_set_description(const char *type, struct json_object *p, struct json_obj
 {
 	return ops_volume_set_description(type, rpc_str(p, "sr"), rpc_str(p, "key"),
 					  rpc_str(p, "new_description"));
+}
+
+int vol_snapshot(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_snapshot(type, rpc_str(p, "sr"), rpc_str(p, "key"), result);
+}
+
+int vol_clone(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_clone(type, rpc_str(p, "sr"), rpc_str(p, "key"), result);
+}
+
+int vol_resize(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_resize(type, rpc_str(p, "sr"), rpc_str(p, "key"),
+				 rpc_int64(p, "new_size"));
+}
+
+int vol_compose(const char *type, struct json_object *p, struct json_object **result)
+{
+	return ops_volume_compose(type, rpc_str(p, "sr"), rpc_str(p, "key"), rpc_str(p, "key2"));
 }

@@ -26,6 +26,12 @@ int ops_datapath_close(const char *uri);
  * no server runs.  sr is opened with the SR lock held. */
 struct ops_sr;
 int ops_datapath_reopen(struct ops_sr *sr, const char *key);
+/* Around a live change of the chain: pause the running server of key,
+ * if any (*paused says whether one was), and resume it afterwards.  A
+ * pause outlives the call; a server left paused by a killed call waits
+ * until the next change of its chain resumes it. */
+int ops_datapath_pause(struct ops_sr *sr, const char *key, bool *paused);
+int ops_datapath_resume(struct ops_sr *sr, const char *key);
 /* Whether volume key is attached on this host (Volume.destroy refuses). */
 bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */

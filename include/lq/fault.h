@@ -9,7 +9,10 @@
  *
  * To crash at every point of an operation in turn without knowing their
  * names: LVQCOW_FAULT_TRACE=1 prints "fault point N: name" for each point
- * reached, and LVQCOW_FAULT_AT=N kills (SIGKILL) at the Nth one. */
+ * reached, and LVQCOW_FAULT_AT=N kills (SIGKILL) at the Nth one.
+ * LVQCOW_FAULT_SKIP=PREFIX leaves the points whose names start with
+ * PREFIX out of that count (a test of one layer skips another's, already
+ * proven elsewhere, e.g. "meta-commit."). */
 #ifndef LQ_FAULT_H
 #define LQ_FAULT_H
 

@@ -160,6 +160,9 @@ int meta_volume_each(struct meta_sr *sr,
 /* The same for every committed node. */
 int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_node *, void *),
 		   void *arg);
+/* The same for every committed journal record. */
+int meta_journal_each(struct meta_sr *sr,
+		      int (*fn)(struct meta_sr *, struct meta_journal *, void *), void *arg);
 /* Full validation, O(objects): every record loads, every volume's node
  * and every parent exists, no cycles, refs and counts consistent. */
 int meta_check(struct meta_sr *sr);

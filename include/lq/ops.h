@@ -157,6 +157,36 @@ int ops_volume_create(const char *type, const char *sr, const char *name,
 		      const char *description, int64_t size, bool sharable,
 		      struct json_object **result);
 int ops_volume_destroy(const char *type, const char *sr, const char *key);
+/* A read-only volume holding the volume's data of this moment; the
+ * volume stays writable.  Live when the volume is being served. */
+int ops_volume_snapshot(const char *type, const char *sr, const char *key,
+			struct json_object **result);
+/* The same as a writable volume. */
+int ops_volume_clone(const char *type, const char *sr, const char *key,
+		     struct json_object **result);
+/* Put child's data on top of parent's: what child never wrote reads as
+ * parent does now (parent stays as it is).  xapi's VDI.compose. */
+int ops_volume_compose(const char *type, const char *sr, const char *child, const char *parent);
+/* Grow the volume to new_size (rounded up to 512 bytes); shrinking is
+ * refused (SR_BACKEND_FAILURE_79). */
+int ops_volume_resize(const char *type, const char *sr, const char *key, int64_t new_size);
+
+/* ---- Garbage collector (docs/gc.md) ----------------------------------- */
+enum {
+	OPS_GC_ONCE = 1 << 0,     /* one step, then return */
+	OPS_GC_IF_IDLE = 1 << 1,  /* return at once if a collector runs */
+};
+/* Run the SR's collector until nothing is left to do; the number of
+ * steps done, or -1. */
+int ops_gc_run(const char *type, const char *sr, unsigned flags);
+/* {"sr", "running", "journal", "last": what the collector did last}. */
+int ops_gc_status(const char *type, const char *sr, struct json_object **out);
+/* Start a detached collector for the SR (never fails the caller;
+ * LVQCOW_GC_AUTO=0 turns it off). */
+void ops_gc_kick(const struct ops_sr *sr);
+/* Make the collector let go of volume key's leaf before something else
+ * uses it (SR lock held; bounded wait). */
+int ops_gc_yield(struct ops_sr *sr, const char *key);
 int ops_volume_stat(const char *type, const char *sr, const char *key,
 		    struct json_object **result);
 int ops_volume_set(const char *type, const char *sr, const char *key,

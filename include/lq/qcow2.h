@@ -197,8 +197,21 @@ struct qcow2_check_result {
  * returns -1: failures to check are QCOW2_CHECK_ERROR with res->msg. */
 int qcow2_check(const char *path, int flags, struct qcow2_check_result *res);
 
-/* Progress of a long operation: done and total in bytes. */
-typedef void (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+/* Progress of a long operation: done and total in bytes.  Returning
+ * non-zero stops the operation, which then fails with ECANCELED. */
+typedef int (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+/* Copy what `from` holds on its own (data, and zeros that mask what lies
+ * below) into `into`, which the caller opened writable on its backing
+ * chain.  Normally `from` wins (a child committed into its parent, which
+ * grows to the child's size if needed); with QCOW2_MERGE_UNDER only where
+ * `into` holds nothing of its own (a parent streamed into its child).  A
+ * chain reading through both sees the same bytes throughout, so a merge
+ * may run under readers, be interrupted and be rerun.  *bytes (if not
+ * NULL): the data bytes copied, or with QCOW2_MERGE_DRY_RUN that would
+ * be, nothing written. */
+enum { QCOW2_MERGE_UNDER = 1 << 0, QCOW2_MERGE_DRY_RUN = 1 << 1 };
+int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,
+		qcow2_progress_fn progress, void *opaque, uint64_t *bytes);
 /* Commit the top image at child_path into its backing file (which must be
  * qcow2 and writable here).  flags: QCOW2_OPEN_ANY_BACKING to allow an
  * absolute or ".." backing name (as for qcow2_open).  The child is left unchanged; re-running after

@@ -1,6 +1,7 @@
 /* meta/list: whole-SR walks: the volume listing (SR.ls) and the full
  * consistency check (SR.attach).  Both read the whole index with one
  * read, then the records in block order, reusing one parser context. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct scan {
 struct each {
 	int (*volume)(struct meta_sr *, struct meta_volume *, struct meta_node *, void *);
 	int (*node)(struct meta_sr *, struct meta_node *, void *);
+	int (*journal)(struct meta_sr *, struct meta_journal *, void *);
 	void *arg;
 	const struct meta_entry *nodes; /* node entries by uuid (volume walk) */
 	size_t nnodes;
@@ -145,6 +147,34 @@ static int each_node(struct meta_sr *sr, const struct meta_entry *e, struct each
 	return rc;
 }
 
+static int each_journal(struct meta_sr *sr, const struct meta_entry *e, struct each *w)
+{
+	struct meta_journal *j = calloc(1, sizeof *j);
+	int rc;
+
+	if (!j)
+		return err_set(ENOMEM, "out of memory");
+	rc = read_obj(sr->area, e, (union meta_obj){ .jnl = j });
+	if (rc == 0)
+		rc = w->journal(sr, j, w->arg);
+	meta_journal_free(j);
+	return rc;
+}
+
+static int each_one(struct meta_sr *sr, enum meta_kind kind, const struct meta_entry *e,
+		    struct each *w)
+{
+	switch (kind) {
+	case MK_VOLUME:
+		return each_volume(sr, e, w);
+	case MK_NODE:
+		return each_node(sr, e, w);
+	default:
+		assert(kind == MK_JOURNAL);
+		return each_journal(sr, e, w);
+	}
+}
+
 /* Move the entries of kind to the front of s->e; returns their number. */
 static size_t gather(struct scan *s, enum meta_kind kind)
 {
@@ -177,7 +207,7 @@ static int each_kind(struct meta_sr *sr, enum meta_kind kind, struct each *w)
 	n = gather(&rest, kind);
 	qsort(rest.e, n, sizeof *rest.e, by_block);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = kind == MK_VOLUME ? each_volume(sr, &rest.e[i], w) : each_node(sr, &rest.e[i], w);
+		rc = each_one(sr, kind, &rest.e[i], w);
 	free(s.e);
 	return rc;
 }
@@ -197,6 +227,14 @@ int meta_node_each(struct meta_sr *sr, int (*fn)(struct meta_sr *, struct meta_n
 	struct each w = { .node = fn, .arg = arg };
 
 	return each_kind(sr, MK_NODE, &w);
+}
+
+int meta_journal_each(struct meta_sr *sr,
+		      int (*fn)(struct meta_sr *, struct meta_journal *, void *), void *arg)
+{
+	struct each w = { .journal = fn, .arg = arg };
+
+	return each_kind(sr, MK_JOURNAL, &w);
 }
 
 /* ---- meta_check ---- */

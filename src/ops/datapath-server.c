@@ -267,3 +267,35 @@ int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 		return err_set(EINVAL, "bad image path for reopen");
 	return send_reopen(&d, cmd);
 }
+
+/* Live changes of a chain (snapshot, clone, resize): pause the volume's
+ * server before the metadata commit, so that nothing reaches the old
+ * leaf once the commit has made it immutable.  *paused false (and 0)
+ * when no server runs. */
+int ops_datapath_pause(struct ops_sr *sr, const char *key, bool *paused)
+{
+	struct dp d = { .sr = sr };
+	char reply[PATH_MAX + 64];
+
+	*paused = false;
+	if (ops_dp_paths(&d, key) < 0)
+		return -1;
+	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
+		return err_errnum() == ETIMEDOUT ? -1 : 0;
+	if (strstr(reply, "/overlay.qcow2"))
+		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	if (nbd_control_call(d.ctl, "pause", reply, sizeof reply) < 0)
+		return -1;
+	*paused = true;
+	return 0;
+}
+
+int ops_datapath_resume(struct ops_sr *sr, const char *key)
+{
+	struct dp d = { .sr = sr };
+	char reply[256];
+
+	if (ops_dp_paths(&d, key) < 0)
+		return -1;
+	return nbd_control_call(d.ctl, "resume", reply, sizeof reply);
+}

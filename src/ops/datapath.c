@@ -48,7 +48,9 @@ static int start_server(struct dp *d)
 
 	if (!cp)
 		return err_set(ENOMEM, "out of memory");
-	if (ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0)
+	/* The collector may be coalescing the leaf of a detached volume. */
+	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
+	    ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0)
 		return -1;
 	if (!act.persistent) {
 		if (cp->n == NBD_MAX_CHAIN)

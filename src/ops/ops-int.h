@@ -16,6 +16,26 @@ struct meta_volume;
  * metadata record can hold (a record is at most META_REC_MAX). */
 #define OPS_STR_MAX META_STR_MAX
 
+/* Deepest chain a volume may have (its leaf and every parent). */
+#define OPS_CHAIN_MAX 30
+
+/* A requested virtual size, rounded up to 512 bytes, within what the
+ * engine supports (else SR_BACKEND_FAILURE_79). */
+int ops_check_size(int64_t size, uint64_t *rounded);
+/* relink.c: make node's image header name its metadata parent; a
+ * journal record (committed with a parent change) to do it after a crash. */
+#define OPS_RELINK_OP "relink"
+struct meta_journal;
+int ops_node_relink(struct ops_sr *sr, const char *uuid);
+int ops_relink_journal(struct ops_sr *sr, const char *uuid);
+int ops_relink_replay(struct ops_sr *sr, const struct meta_journal *j);
+
+/* journal.c: finish the changes a crash interrupted (SR lock held). */
+int ops_sr_journal_replay(struct ops_sr *sr);
+/* volume_resize.c: finish one interrupted resize. */
+#define OPS_RESIZE_OP "resize"
+int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j);
+
 /* Refuse strings beyond OPS_STR_MAX (Invalid_argument). */
 int ops_check_str(const char *what, const char *s);
 /* Volume_does_not_exist unless key names a volume of the SR. */

@@ -130,8 +130,11 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 &&
 		   check_config_uuid(config, h) == 0 &&
 		   meta_check(h->meta) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
-		/* The sweep is housekeeping: its failure must not fail attach. */
-		int n = ops_sr_sweep(h);
+		/* Both are housekeeping: their failure must not fail attach. */
+		int n = ops_sr_journal_replay(h);
+		if (n < 0)
+			log_warn("SR %s: journal replay: %s", h->sr, err_last()->msg);
+		n = ops_sr_sweep(h);
 		if (n > 0)
 			log_info("SR %s: set aside %d unreferenced images in quarantine", h->sr, n);
 		else if (n < 0)

@@ -27,7 +27,7 @@
  * virtual size as qemu presents it. */
 #define OPS_SIZE_ALIGN 512
 
-static int check_size(int64_t size, uint64_t *rounded)
+int ops_check_size(int64_t size, uint64_t *rounded)
 {
 	if (size < 0)
 		return err_xapi(XERR_INVALID_SIZE, "size %lld is negative", (long long)size);
@@ -121,7 +121,7 @@ int ops_volume_create(const char *type, const char *sr_str, const char *name,
 	struct ops_sr *sr;
 	int rc;
 
-	if (check_size(size, &a.size) < 0 || ops_check_str("name", name) < 0 ||
+	if (ops_check_size(size, &a.size) < 0 || ops_check_str("name", name) < 0 ||
 	    ops_check_str("description", description) < 0 ||
 	    ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
 		return -1;
@@ -199,6 +199,7 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	remove_images(sr, images, n);
 	ops_activation_forget(sr, key);
 	log_info("SR %s: destroyed volume %s", sr->sr, key);
+	ops_gc_kick(sr);
 	return 0;
 }
 

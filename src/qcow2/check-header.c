@@ -104,27 +104,17 @@ static int take_bitmaps_ext(struct chk *c, const uint8_t *d, uint32_t len)
 	return 0;
 }
 
-/* Extensions run from header_length to the backing name (or the cluster's
- * end); only the bitmaps one matters to the check. */
-static int parse_exts(struct chk *c, const uint8_t *b, uint64_t len)
+/* One extension from the walk (qemu's rules: repeats allowed, the last
+ * one wins); only the backing format's length and the bitmaps matter to
+ * the check. */
+static int take_ext(void *arg, uint32_t type, const uint8_t *d, uint32_t len)
 {
-	uint64_t end = c->h.backing_file_offset ? c->h.backing_file_offset : c->cs;
-	uint64_t off = c->h.header_length;
+	struct chk *c = arg;
 
-	end = MIN(end, len);
-	while (off + 8 <= end) {
-		uint32_t type = be32_get(b + off), elen = be32_get(b + off + 4);
-		if (type == QCOW2_EXT_END)
-			return 0;
-		off += 8;
-		if (elen > end - off)
-			return err_corrupt("header extension 0x%08x too large", type);
-		if (type == QCOW2_EXT_BACKING_FMT && elen >= 16)
-			return err_corrupt("backing format name too long");
-		if (type == QCOW2_EXT_BITMAPS && take_bitmaps_ext(c, b + off, elen) < 0)
-			return -1;
-		off += ((uint64_t)elen + 7) & ~UINT64_C(7);
-	}
+	if (type == QCOW2_EXT_BACKING_FMT && len >= 16)
+		return err_corrupt("backing format name too long");
+	if (type == QCOW2_EXT_BITMAPS)
+		return take_bitmaps_ext(c, d, len);
 	return 0;
 }
 
@@ -141,5 +131,5 @@ int chk_header_decode(struct chk *c, const uint8_t *b, uint64_t len)
 	c->l2_entries = c->cs / ((h->incompatible_features & QCOW2_INCOMPAT_EXTL2) ? 16 : 8);
 	if (check_tables(c) < 0)
 		return -1;
-	return parse_exts(c, b, len);
+	return qcow2_hdrext_walk(b, len, h, 0, take_ext, c);
 }

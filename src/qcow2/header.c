@@ -2,7 +2,8 @@
  *
  * Decoding applies the open-time checks of the format (magic, version,
  * cluster size, header length, feature bits, table alignment and bounds,
- * overlaps of the fixed tables) before any other code looks at the image.
+ * overlaps of the fixed tables) before any other code looks at the image;
+ * hdrext.c walks the extension area, with the engine's strict rules.
  * Header extensions are kept in file order with their bytes verbatim, so
  * a rewrite of the first cluster loses nothing it does not understand.
  * The backing format and the hidden flag are decoded into fields; the
@@ -165,14 +166,30 @@ static int check_tables(struct qcow2_header *h, uint64_t file_size)
 	return 0;
 }
 
-static int add_ext(struct qcow2_header *h, uint32_t type, const uint8_t *data, uint32_t len)
+/* Room for one more extension; the array doubles, as a first cluster of
+ * 2 MiB holds up to 256 Ki extensions. */
+static int reserve_ext(struct qcow2_header *h)
 {
-	struct qcow2_ext *e = realloc(h->exts, (h->nb_exts + 1) * sizeof *e);
+	int cap = h->exts_cap ? 2 * h->exts_cap : 8;
+	struct qcow2_ext *e;
 
+	if (h->nb_exts < h->exts_cap)
+		return 0;
+	e = realloc(h->exts, (size_t)cap * sizeof *e);
 	if (!e)
 		return err_set(ENOMEM, "out of memory");
 	h->exts = e;
-	e += h->nb_exts;
+	h->exts_cap = cap;
+	return 0;
+}
+
+static int add_ext(struct qcow2_header *h, uint32_t type, const uint8_t *data, uint32_t len)
+{
+	struct qcow2_ext *e;
+
+	if (reserve_ext(h) < 0)
+		return -1;
+	e = &h->exts[h->nb_exts];
 	e->type = type;
 	e->len = len;
 	e->data = malloc(len ? len : 1);
@@ -183,18 +200,12 @@ static int add_ext(struct qcow2_header *h, uint32_t type, const uint8_t *data, u
 	return 0;
 }
 
-static bool has_ext(const struct qcow2_header *h, uint32_t type)
+/* One extension from the walk; repeats were refused by the walk itself.
+ * The backing format becomes a field; everything else is kept verbatim. */
+static int take_ext(void *arg, uint32_t type, const uint8_t *d, uint32_t len)
 {
-	for (int i = 0; i < h->nb_exts; i++)
-		if (h->exts[i].type == type)
-			return true;
-	return false;
-}
+	struct qcow2_header *h = arg;
 
-static int take_ext(struct qcow2_header *h, uint32_t type, const uint8_t *d, uint32_t len)
-{
-	if ((type == QCOW2_EXT_BACKING_FMT && h->backing_fmt[0]) || has_ext(h, type))
-		return err_corrupt("duplicate qcow2 header extension 0x%08x", type);
 	if (type == QCOW2_EXT_BACKING_FMT) {
 		if (len == 0 || len >= sizeof h->backing_fmt || memchr(d, 0, len))
 			return err_corrupt("invalid backing format extension (%u bytes)", len);
@@ -209,28 +220,6 @@ static int take_ext(struct qcow2_header *h, uint32_t type, const uint8_t *d, uin
 		h->has_hidden_ext = true;
 	}
 	return add_ext(h, type, d, len);
-}
-
-static int parse_exts(const uint8_t *b, uint64_t len, struct qcow2_header *h)
-{
-	uint64_t cs = 1ull << h->cluster_bits;
-	uint64_t end = h->backing_file_offset ? h->backing_file_offset : MIN(cs, len);
-	uint64_t off = h->header_length;
-
-	while (off + 8 <= end) {
-		uint32_t type = be32_get(b + off), elen = be32_get(b + off + 4);
-
-		if (type == QCOW2_EXT_END)
-			return 0;
-		off += 8;
-		if (elen > end - off)
-			return err_corrupt("qcow2 header extension 0x%08x too large (%u bytes)",
-					   type, elen);
-		if (take_ext(h, type, b + off, elen) < 0)
-			return -1;
-		off += ((uint64_t)elen + 7) & ~7ull;
-	}
-	return 0;
 }
 
 static void read_backing_name(const uint8_t *b, struct qcow2_header *h)
@@ -270,7 +259,8 @@ int qcow2_header_decode(const uint8_t *buf, uint64_t len, uint64_t file_size,
 	memset(h, 0, sizeof *h);
 	if (check_version(buf, len, h) < 0 || check_lengths(len, h) < 0 ||
 	    check_features(buf, h) < 0 || check_tables(h, file_size) < 0 ||
-	    keep_extra_fields(buf, h) < 0 || parse_exts(buf, len, h) < 0) {
+	    keep_extra_fields(buf, h) < 0 ||
+	    qcow2_hdrext_walk(buf, len, h, QCOW2_HDREXT_STRICT, take_ext, h) < 0) {
 		qcow2_header_free(h);
 		return -1;
 	}
@@ -286,6 +276,7 @@ void qcow2_header_free(struct qcow2_header *h)
 	free(h->extra_fields);
 	h->exts = NULL;
 	h->nb_exts = 0;
+	h->exts_cap = 0;
 	h->extra_fields = NULL;
 	h->extra_fields_len = 0;
 }
@@ -308,6 +299,7 @@ int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src)
 	*dst = *src;
 	dst->exts = NULL;
 	dst->nb_exts = 0;
+	dst->exts_cap = 0;
 	dst->extra_fields = NULL;
 	if (src->extra_fields_len) {
 		dst->extra_fields = malloc(src->extra_fields_len);

@@ -136,13 +136,13 @@ int qcow2_l2_table_scan(struct qcow2_image *img, uint64_t l1i, const uint8_t **t
 	return 0;
 }
 
-int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap)
+int qcow2_l2_lookup(struct qcow2_image *img, uint64_t vc, uint64_t *entry, uint64_t *bitmap)
 {
 	uint8_t *t;
-	uint64_t i = gc & (img->l2_entries - 1);
+	uint64_t i = vc & (img->l2_entries - 1);
 
 	*entry = *bitmap = 0;
-	if (qcow2_l2_table(img, gc >> img->l2_bits, &t) < 0)
+	if (qcow2_l2_table(img, vc >> img->l2_bits, &t) < 0)
 		return -1;
 	if (t) {
 		*entry = qcow2_l2_get(img, t, i);
@@ -154,15 +154,7 @@ int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint6
 static void l1_dirty(struct qcow2_image *img, uint64_t l1i)
 {
 	qcow2_meta_stale(img);
-	uint32_t i = (uint32_t)l1i;
-
-	if (img->l1_dirty_lo >= img->l1_dirty_hi) {
-		img->l1_dirty_lo = i;
-		img->l1_dirty_hi = i + 1;
-		return;
-	}
-	img->l1_dirty_lo = MIN(img->l1_dirty_lo, i);
-	img->l1_dirty_hi = MAX(img->l1_dirty_hi, i + 1);
+	qcow2_dirty_widen(&img->l1_dirty_lo, &img->l1_dirty_hi, l1i);
 }
 
 /* A shared L2 table (refcount > 1) is copied: the copy references every

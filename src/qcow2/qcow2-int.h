@@ -105,6 +105,7 @@ struct qcow2_header {
 	uint32_t extra_fields_len;
 	struct qcow2_ext *exts;         /* in file order, END excluded */
 	int nb_exts;
+	int exts_cap;                   /* allocated length of exts */
 	char backing_file[1024];        /* NUL-terminated copy */
 	char backing_fmt[32];
 	bool hidden;
@@ -133,6 +134,21 @@ uint64_t qcow2_size_to_l1(const struct qcow2_header *h, uint64_t size);
 int qcow2_header_set_hidden(struct qcow2_header *h, bool hidden);
 /* Deep copy (extensions and extra fields duplicated). */
 int qcow2_header_copy(struct qcow2_header *dst, const struct qcow2_header *src);
+
+/* ------------------------------------------------------------------ */
+/* hdrext.c: the walk over the header extensions, from h->header_length
+ * to the backing name or the end of the first cluster (h needs its fixed
+ * fields, header_length and cluster_bits decoded and within the cluster).
+ * buf holds len bytes from file offset 0; bytes past them read as zeros.
+ * Calls fn for each extension before the end marker, in file order, but
+ * only once the whole area has passed the bounds checks; returns -1
+ * (recorded: EUCLEAN) when it does not, or fn's -1. */
+typedef int (*qcow2_hdrext_fn)(void *arg, uint32_t type, const uint8_t *data, uint32_t len);
+/* The engine's rules on top of qemu's: no repeated type, padding inside
+ * the area, and an end marker unless a backing name follows. */
+#define QCOW2_HDREXT_STRICT 1u
+int qcow2_hdrext_walk(const uint8_t *buf, uint64_t len, const struct qcow2_header *h,
+		      unsigned flags, qcow2_hdrext_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* io.c: whole-buffer I/O on a descriptor (EINTR and short transfers
@@ -213,7 +229,7 @@ struct qcow2_image {
 	uint64_t csize_mask, coff_mask;
 
 	uint64_t *l1;                /* host order, l1_size entries */
-	uint32_t l1_dirty_lo, l1_dirty_hi; /* [lo, hi) entries to write back */
+	uint64_t l1_dirty_lo, l1_dirty_hi; /* [lo, hi) entries to write back */
 
 	uint64_t *reftable;          /* host order, rt_entries entries */
 	uint64_t rt_entries;
@@ -237,6 +253,19 @@ struct qcow2_image {
 	bool meta_ok;
 	bool broken;                 /* corruption found while writing: never write again */
 };
+
+/* Widen the range [*lo, *hi) of table entries to write back (empty when
+ * lo >= hi) to cover entry i: the L1 and the refcount table keep one each. */
+static inline void qcow2_dirty_widen(uint64_t *lo, uint64_t *hi, uint64_t i)
+{
+	if (*lo >= *hi) {
+		*lo = i;
+		*hi = i + 1;
+		return;
+	}
+	*lo = i < *lo ? i : *lo;
+	*hi = i + 1 > *hi ? i + 1 : *hi;
+}
 
 /* Host clusters [start, end) holding metadata. */
 struct qcow2_meta_range {
@@ -316,8 +345,9 @@ int qcow2_l2_unit_kind(struct qcow2_image *img, uint64_t e, uint64_t bm, unsigne
 int qcow2_l1_offset(struct qcow2_image *img, uint64_t l1i, uint64_t *off);
 /* The L2 table of l1 index i, or NULL (*tbl) when unallocated. */
 int qcow2_l2_table(struct qcow2_image *img, uint64_t l1i, uint8_t **tbl);
-/* The L2 entry (and extended bitmap) of guest cluster gc. */
-int qcow2_l2_lookup(struct qcow2_image *img, uint64_t gc, uint64_t *entry, uint64_t *bitmap);
+/* The L2 entry (and extended bitmap) of guest cluster vc (the virtual
+ * cluster index: "gc" is the garbage collector's word). */
+int qcow2_l2_lookup(struct qcow2_image *img, uint64_t vc, uint64_t *entry, uint64_t *bitmap);
 /* The same for whole-image scans: a cached table if there is one, else
  * straight from a read-only mapping of the file (no copy, no eviction).
  * Valid until the lock is dropped or the next call. */
@@ -374,7 +404,7 @@ int qcow2_header_write(struct qcow2_image *img, const struct qcow2_header *nh);
  * reads are zeros (a backing file shorter than its child). */
 int qcow2_read_below(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off);
 /* The guest content of one whole cluster as seen through an L2 entry. */
-int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uint8_t *buf);
+int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t vc, uint8_t *buf);
 int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out);
 
 /* ------------------------------------------------------------------ */

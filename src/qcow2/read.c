@@ -47,10 +47,10 @@ static bool add_seg(struct plan *p, enum qcow2_map_kind k, uint64_t goff, uint64
 /* Plan the units of one cluster that fall in [off, end). */
 static int plan_cluster(struct qcow2_image *img, struct plan *p, uint64_t off, uint64_t end)
 {
-	uint64_t gc = off >> img->cbits, e, bm, ubits = img->cbits - (img->extl2 ? 5 : 0);
-	uint64_t cend = MIN(end, (gc + 1) << img->cbits);
+	uint64_t vc = off >> img->cbits, e, bm, ubits = img->cbits - (img->extl2 ? 5 : 0);
+	uint64_t cend = MIN(end, (vc + 1) << img->cbits);
 
-	if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
+	if (qcow2_l2_lookup(img, vc, &e, &bm) < 0)
 		return -1;
 	while (off < cend) {
 		unsigned sc = (unsigned)((off >> ubits) & (qcow2_units(img) - 1));
@@ -192,7 +192,7 @@ int qcow2_pread(struct qcow2_image *img, void *buf, uint64_t len, uint64_t off)
 	return qcow2_read_below(img, buf, len, off);
 }
 
-int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uint8_t *buf)
+int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t vc, uint8_t *buf)
 {
 	uint64_t host;
 
@@ -202,7 +202,7 @@ int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t gc, uin
 			memset(buf, 0, img->cs);
 			return 0;
 		}
-		return qcow2_read_below(img->backing, buf, img->cs, gc << img->cbits);
+		return qcow2_read_below(img->backing, buf, img->cs, vc << img->cbits);
 	case QCOW2_C_ZERO_PLAIN:
 	case QCOW2_C_ZERO_ALLOC:
 		memset(buf, 0, img->cs);

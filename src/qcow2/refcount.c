@@ -85,13 +85,7 @@ int qcow2_refcount_get(struct qcow2_image *img, uint64_t cluster, uint64_t *rc)
 static void rt_dirty(struct qcow2_image *img, uint64_t t)
 {
 	qcow2_meta_stale(img);
-	if (img->rt_dirty_lo >= img->rt_dirty_hi) {
-		img->rt_dirty_lo = t;
-		img->rt_dirty_hi = t + 1;
-		return;
-	}
-	img->rt_dirty_lo = MIN(img->rt_dirty_lo, t);
-	img->rt_dirty_hi = MAX(img->rt_dirty_hi, t + 1);
+	qcow2_dirty_widen(&img->rt_dirty_lo, &img->rt_dirty_hi, t);
 }
 
 /* A new, empty refcount block for table index t at cluster at. */

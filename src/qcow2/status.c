@@ -142,6 +142,17 @@ static int map_run(struct qcow2_image *img, uint64_t off, uint64_t len, bool sca
 	return r < 0 ? -1 : 0;
 }
 
+static int map_run_locked(struct qcow2_image *img, uint64_t off, uint64_t len, bool scan,
+			  struct qcow2_map_entry *m)
+{
+	int r;
+
+	pthread_mutex_lock(&img->lock);
+	r = map_run(img, off, len, scan, m);
+	pthread_mutex_unlock(&img->lock);
+	return r;
+}
+
 int qcow2_map(struct qcow2_image *img, uint64_t off, uint64_t len,
 	      struct qcow2_map_entry *ent, int max)
 {
@@ -166,12 +177,8 @@ static int status_run(struct qcow2_image *img, uint64_t off, uint64_t len, unsig
 {
 	struct qcow2_map_entry m;
 	struct qcow2_image *b = img->backing;
-	int r;
 
-	pthread_mutex_lock(&img->lock);
-	r = map_run(img, off, len, false, &m);
-	pthread_mutex_unlock(&img->lock);
-	if (r < 0)
+	if (map_run_locked(img, off, len, false, &m) < 0)
 		return -1;
 	*n = m.len;
 	*flags = 0;
@@ -230,12 +237,8 @@ static int chain_run(struct qcow2_image *img, uint64_t off, uint64_t len, int de
 {
 	struct qcow2_map_entry m;
 	struct qcow2_image *b = img->backing;
-	int r;
 
-	pthread_mutex_lock(&img->lock);
-	r = map_run(img, off, len, true, &m);
-	pthread_mutex_unlock(&img->lock);
-	if (r < 0)
+	if (map_run_locked(img, off, len, true, &m) < 0)
 		return -1;
 	chain_from_map(img, &m, depth, x);
 	if (m.kind != QCOW2_MAP_UNALLOCATED)

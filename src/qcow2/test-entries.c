@@ -118,12 +118,32 @@ static void test_classify(void **state)
 	}
 }
 
+/* The write-back range of a table: empty, then grown on either side. */
+static void test_dirty_widen(void **state)
+{
+	uint64_t lo = 0, hi = 0;
+
+	(void)state;
+	qcow2_dirty_widen(&lo, &hi, 7);
+	assert_true(lo == 7 && hi == 8);
+	qcow2_dirty_widen(&lo, &hi, 3);
+	assert_true(lo == 3 && hi == 8);
+	qcow2_dirty_widen(&lo, &hi, 5);
+	assert_true(lo == 3 && hi == 8);
+	qcow2_dirty_widen(&lo, &hi, 20);
+	assert_true(lo == 3 && hi == 21);
+	lo = hi = 0;                      /* written back: empty again */
+	qcow2_dirty_widen(&lo, &hi, 0);
+	assert_true(lo == 0 && hi == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rc_model),
 		cmocka_unit_test(test_rc_layout),
 		cmocka_unit_test_setup(test_classify, setup),
+		cmocka_unit_test(test_dirty_widen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,9 +58,9 @@ static int plan_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, 
 
 	*ns = 0;
 	while (off < end) {
-		uint64_t gc = off >> img->cbits, n = MIN(end, (gc + 1) << img->cbits) - off;
+		uint64_t vc = off >> img->cbits, n = MIN(end, (vc + 1) << img->cbits) - off;
 
-		if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
+		if (qcow2_l2_lookup(img, vc, &e, &bm) < 0)
 			return -1;
 		if (!owned(e, qcow2_l2_classify(img, e, bm, 0, &host)))
 			return 0;
@@ -104,63 +104,63 @@ static int try_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, u
 struct span {
 	uint8_t *t;                 /* writable L2 table */
 	uint64_t l2_off;
-	uint64_t gc0;               /* guest cluster of entry 0 of t */
+	uint64_t vc0;               /* guest cluster of entry 0 of t */
 	const uint8_t *buf;         /* request */
 	uint64_t off, len;
 };
 
 /* [cg, cg+cs) fully written by the request (up to the virtual end). */
-static bool covers(const struct qcow2_image *img, const struct span *sp, uint64_t gc)
+static bool covers(const struct qcow2_image *img, const struct span *sp, uint64_t vc)
 {
-	uint64_t cg = gc << img->cbits, ce = MIN(cg + img->cs, img->h.size);
+	uint64_t cg = vc << img->cbits, ce = MIN(cg + img->cs, img->h.size);
 
 	return cg >= sp->off && ce <= sp->off + sp->len;
 }
 
-/* Old guest content of cluster gc overlaid with the request's part. */
-static int merge_cluster(struct qcow2_image *img, const struct span *sp, uint64_t gc,
+/* Old guest content of cluster vc overlaid with the request's part. */
+static int merge_cluster(struct qcow2_image *img, const struct span *sp, uint64_t vc,
 			 uint64_t entry, uint8_t *out)
 {
-	uint64_t cg = gc << img->cbits, lo = MAX(cg, sp->off);
+	uint64_t cg = vc << img->cbits, lo = MAX(cg, sp->off);
 	uint64_t hi = MIN(cg + img->cs, sp->off + sp->len);
 
-	if (covers(img, sp, gc))
+	if (covers(img, sp, vc))
 		memset(out, 0, img->cs);
-	else if (qcow2_read_cluster(img, entry, gc, out) < 0)
+	else if (qcow2_read_cluster(img, entry, vc, out) < 0)
 		return -1;
 	memcpy(out + (lo - cg), sp->buf + (lo - sp->off), hi - lo);
 	return 0;
 }
 
-static const uint8_t *direct(const struct qcow2_image *img, const struct span *sp, uint64_t gc)
+static const uint8_t *direct(const struct qcow2_image *img, const struct span *sp, uint64_t vc)
 {
-	uint64_t cg = gc << img->cbits;
+	uint64_t cg = vc << img->cbits;
 
 	if (cg + img->cs > sp->off + sp->len)
 		return NULL; /* the buffer ends inside this cluster */
-	return covers(img, sp, gc) ? sp->buf + (cg - sp->off) : NULL;
+	return covers(img, sp, vc) ? sp->buf + (cg - sp->off) : NULL;
 }
 
-/* Write clusters [gc, gc+n) of the run to host (contiguous). */
-static int write_run_data(struct qcow2_image *img, const struct span *sp, uint64_t gc,
+/* Write clusters [vc, vc+n) of the run to host (contiguous). */
+static int write_run_data(struct qcow2_image *img, const struct span *sp, uint64_t vc,
 			  uint64_t n, uint64_t host)
 {
 	CLEANUP_FREE uint8_t *tmp = NULL;
 	uint64_t k = 0;
 
 	while (k < n) {
-		const uint8_t *d = direct(img, sp, gc + k);
+		const uint8_t *d = direct(img, sp, vc + k);
 		uint64_t m = 1;
 
 		if (d) {
-			while (k + m < n && direct(img, sp, gc + k + m))
+			while (k + m < n && direct(img, sp, vc + k + m))
 				m++;
 		} else {
-			uint64_t i = gc + k - sp->gc0;
+			uint64_t i = vc + k - sp->vc0;
 
 			if (!tmp && !(tmp = malloc(img->cs)))
 				return err_set(ENOMEM, "out of memory");
-			if (merge_cluster(img, sp, gc + k, qcow2_l2_get(img, sp->t, i), tmp) < 0)
+			if (merge_cluster(img, sp, vc + k, qcow2_l2_get(img, sp->t, i), tmp) < 0)
 				return -1;
 			d = tmp;
 		}
@@ -191,7 +191,7 @@ static int new_run(struct qcow2_image *img, const struct span *sp, uint64_t i, u
 
 	if (qcow2_alloc_clusters(img, n, &host) < 0)
 		return -1;
-	if (write_run_data(img, sp, sp->gc0 + i, n, host) < 0) {
+	if (write_run_data(img, sp, sp->vc0 + i, n, host) < 0) {
 		qcow2_free_deferred(img, host >> img->cbits, n);
 		return -1;
 	}
@@ -220,7 +220,7 @@ static int need(struct qcow2_image *img, const struct span *sp, uint64_t i, uint
 static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 		    uint64_t host, bool zero_fill)
 {
-	uint64_t gc = sp->gc0 + i, cg = gc << img->cbits, lo = MAX(cg, sp->off);
+	uint64_t vc = sp->vc0 + i, cg = vc << img->cbits, lo = MAX(cg, sp->off);
 	uint64_t hi = MIN(cg + img->cs, sp->off + sp->len);
 	CLEANUP_FREE uint8_t *tmp = NULL;
 
@@ -231,7 +231,7 @@ static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 	tmp = malloc(img->cs);
 	if (!tmp)
 		return err_set(ENOMEM, "out of memory");
-	if (merge_cluster(img, sp, gc, QCOW2_OFLAG_ZERO, tmp) < 0 ||
+	if (merge_cluster(img, sp, vc, QCOW2_OFLAG_ZERO, tmp) < 0 ||
 	    qcow2_io_write(img->fd, tmp, img->cs, host) < 0)
 		return -1;
 	return relink(img, sp, i, host | QCOW2_OFLAG_COPIED);
@@ -278,15 +278,15 @@ static int write_span(struct qcow2_image *img, struct span *sp, uint64_t i, uint
 int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len, uint64_t off)
 {
 	while (len) {
-		uint64_t gc = off >> img->cbits, l1i = gc >> img->l2_bits;
+		uint64_t vc = off >> img->cbits, l1i = vc >> img->l2_bits;
 		uint64_t tend = (l1i + 1) << (img->l2_bits + img->cbits);
 		uint64_t n = MIN(len, tend - off), last = (off + n - 1) >> img->cbits;
-		struct span sp = { .gc0 = l1i << img->l2_bits, .buf = buf, .off = off, .len = n };
+		struct span sp = { .vc0 = l1i << img->l2_bits, .buf = buf, .off = off, .len = n };
 
 		if (qcow2_l2_writable(img, l1i, &sp.t) < 0)
 			return -1;
 		sp.l2_off = img->l1[l1i] & QCOW2_L1E_OFFSET_MASK;
-		if (write_span(img, &sp, gc - sp.gc0, last + 1 - sp.gc0) < 0)
+		if (write_span(img, &sp, vc - sp.vc0, last + 1 - sp.vc0) < 0)
 			return -1;
 		buf += n;
 		off += n;

@@ -35,12 +35,12 @@ bool qcow2_backing_absent(const struct qcow2_image *img, uint64_t off, uint64_t 
 	return off >= qcow2_vsize(img->backing);
 }
 
-static void plan_zero(const struct qcow2_image *img, uint64_t e, uint64_t gc, enum zmode m,
+static void plan_zero(const struct qcow2_image *img, uint64_t e, uint64_t vc, enum zmode m,
 		      struct zplan *p)
 {
 	uint64_t host;
 	enum qcow2_ctype t = qcow2_l2_classify(img, e, 0, 0, &host);
-	bool absent = qcow2_backing_absent(img, gc << img->cbits, img->cs);
+	bool absent = qcow2_backing_absent(img, vc << img->cbits, img->cs);
 	bool own = (t == QCOW2_C_NORMAL || t == QCOW2_C_ZERO_ALLOC) && (e & QCOW2_OFLAG_COPIED);
 
 	*p = (struct zplan){ 0 };
@@ -80,9 +80,9 @@ static int write_zeros(struct qcow2_image *img, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int set_entry(struct qcow2_image *img, uint64_t gc, uint64_t old, uint64_t neu)
+static int set_entry(struct qcow2_image *img, uint64_t vc, uint64_t old, uint64_t neu)
 {
-	uint64_t l1i = gc >> img->l2_bits, i = gc & (img->l2_entries - 1), host;
+	uint64_t l1i = vc >> img->l2_bits, i = vc & (img->l2_entries - 1), host;
 	enum qcow2_ctype t = qcow2_l2_classify(img, old, 0, 0, &host);
 	uint8_t *tbl;
 
@@ -96,35 +96,35 @@ static int set_entry(struct qcow2_image *img, uint64_t gc, uint64_t old, uint64_
 	return qcow2_free_l2_entry(img, old);
 }
 
-static int zero_cluster(struct qcow2_image *img, uint64_t gc, enum zmode m)
+static int zero_cluster(struct qcow2_image *img, uint64_t vc, enum zmode m)
 {
 	uint64_t e, bm, host;
 	struct zplan p;
 
-	if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
+	if (qcow2_l2_lookup(img, vc, &e, &bm) < 0)
 		return -1;
 	if (qcow2_l2_classify(img, e, 0, 0, &host) == QCOW2_C_INVALID)
 		return qcow2_err_corrupt(img, "%s: invalid L2 entry 0x%llx", img->path, (unsigned long long)e);
-	plan_zero(img, e, gc, m, &p);
+	plan_zero(img, e, vc, m, &p);
 	if (p.skip)
 		return 0;
 	if (p.write_zeros)
-		return write_zeros(img, gc << img->cbits,
-				   MIN(img->cs, img->h.size - (gc << img->cbits)));
-	return set_entry(img, gc, e, p.neu);
+		return write_zeros(img, vc << img->cbits,
+				   MIN(img->cs, img->h.size - (vc << img->cbits)));
+	return set_entry(img, vc, e, p.neu);
 }
 
 /* A partial cluster: already zero, or written with zeros. */
 static int zero_part(struct qcow2_image *img, uint64_t off, uint64_t len)
 {
-	uint64_t e, bm, host, gc = off >> img->cbits;
+	uint64_t e, bm, host, vc = off >> img->cbits;
 	enum qcow2_ctype t;
 
-	if (qcow2_l2_lookup(img, gc, &e, &bm) < 0)
+	if (qcow2_l2_lookup(img, vc, &e, &bm) < 0)
 		return -1;
 	t = qcow2_l2_classify(img, e, 0, 0, &host);
 	if (t == QCOW2_C_ZERO_PLAIN || t == QCOW2_C_ZERO_ALLOC ||
-	    (t == QCOW2_C_UNALLOCATED && qcow2_backing_absent(img, gc << img->cbits, img->cs)))
+	    (t == QCOW2_C_UNALLOCATED && qcow2_backing_absent(img, vc << img->cbits, img->cs)))
 		return 0;
 	return write_zeros(img, off, len);
 }
@@ -134,12 +134,12 @@ static int zero_range(struct qcow2_image *img, uint64_t off, uint64_t len, enum 
 	uint64_t end = off + len;
 
 	while (off < end) {
-		uint64_t gc = off >> img->cbits, cg = gc << img->cbits;
+		uint64_t vc = off >> img->cbits, cg = vc << img->cbits;
 		uint64_t cend = MIN(cg + img->cs, img->h.size), n = MIN(end, cend) - off;
 		int r;
 
 		if (off == cg && off + n == cend)
-			r = zero_cluster(img, gc, m);
+			r = zero_cluster(img, vc, m);
 		else
 			r = m == Z_DISCARD ? 0 : zero_part(img, off, n);
 		if (r < 0)

@@ -25,7 +25,11 @@ static void fault_count_point(const char *name)
 	const char *at = getenv("LVQCOW_FAULT_AT");
 	long n;
 
+	const char *skip = getenv("LVQCOW_FAULT_SKIP");
+
 	if (!at && !getenv("LVQCOW_FAULT_TRACE"))
+		return;
+	if (skip && *skip && !strncmp(name, skip, strlen(skip)))
 		return;
 	n = atomic_fetch_add(&fault_count, 1) + 1;
 	if (getenv("LVQCOW_FAULT_TRACE"))

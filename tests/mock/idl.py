@@ -58,6 +58,7 @@ RESULTS = {
     "Volume.create": VOLUME, "Volume.snapshot": VOLUME, "Volume.clone": VOLUME,
     "Volume.destroy": UNIT, "Volume.set_name": UNIT, "Volume.set_description": UNIT,
     "Volume.set": UNIT, "Volume.unset": UNIT, "Volume.resize": UNIT, "Volume.stat": VOLUME,
+    "Volume.compose": UNIT,
     "Datapath.open": UNIT, "Datapath.attach": BACKEND, "Datapath.activate": UNIT,
     "Datapath.activate_readonly": UNIT, "Datapath.deactivate": UNIT,
     "Datapath.detach": UNIT, "Datapath.close": UNIT,

@@ -29,6 +29,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import uuid as uuidlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -350,6 +351,30 @@ class Xe:
         self.vcall(rec, "Volume.destroy", sr=rec["sr"], key=v["key"])
         del self.state["vdis"][u]
         self.save()
+
+    def new_vdi(self, sr_uuid, vol):
+        vu = vol.get("uuid", vol["key"])
+        self.state["vdis"][vu] = {"sr": sr_uuid, "key": vol["key"]}
+        self.save()
+        print(vu)
+
+    def vdi_snapshot(self, a):
+        """As xapi: Volume.snapshot, then the snapshot's keys."""
+        u, v, rec = self.vdi(a)
+        vol = self.vcall(rec, "Volume.snapshot", sr=rec["sr"], key=v["key"])
+        for k, val in (("snapshot_time", time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime())),
+                       ("is_a_snapshot", "true"), ("snapshot_of", v["key"])):
+            self.vcall(rec, "Volume.set", sr=rec["sr"], key=vol["key"], k=k, v=val)
+        self.new_vdi(v["sr"], vol)
+
+    def vdi_clone(self, a):
+        u, v, rec = self.vdi(a)
+        self.new_vdi(v["sr"], self.vcall(rec, "Volume.clone", sr=rec["sr"], key=v["key"]))
+
+    def vdi_resize(self, a):
+        u, v, rec = self.vdi(a)
+        self.vcall(rec, "Volume.resize", sr=rec["sr"], key=v["key"], new_size=int(a["disk-size"]))
+        self.vcall(rec, "Volume.stat", sr=rec["sr"], key=v["key"])
 
     # Datapath commands: the datapath plugin is chosen by URI scheme.
     def datapath(self, a):

@@ -1,0 +1,79 @@
+/* gc-int.h: the garbage collector's private parts (see docs/gc.md). */
+#ifndef LQ_GC_INT_H
+#define LQ_GC_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lq/uuid.h"
+
+struct ops_sr;
+
+/* gc-tree.c: the whole tree of an SR as one scan read it. */
+struct gc_node {
+	char uuid[UUID_STR_LEN];
+	char parent[UUID_STR_LEN];  /* "" for a base image */
+	char image[256];
+	bool hidden;
+	uint64_t refs, vsize;
+	size_t nchildren;
+};
+
+struct gc_vol {
+	char key[UUID_STR_LEN];
+	char node[UUID_STR_LEN];
+	bool read_write;
+};
+
+struct gc_tree {
+	struct gc_node *node;       /* sorted by uuid */
+	size_t nnodes;
+	struct gc_vol *vol;
+	size_t nvols;
+};
+
+int gc_tree_load(struct ops_sr *sr, struct gc_tree *t);
+void gc_tree_free(struct gc_tree *t);
+/* The node of uuid, or NULL. */
+struct gc_node *gc_tree_node(const struct gc_tree *t, const char *uuid);
+/* The volume whose leaf is node, or NULL. */
+struct gc_vol *gc_tree_vol_at(const struct gc_tree *t, const char *node);
+/* Is node an ancestor of (or equal to) the node of uuid? */
+bool gc_tree_below(const struct gc_tree *t, const char *node, const char *uuid);
+
+/* gc-step.c: the work. */
+enum gc_kind { GC_NONE, GC_REMOVE, GC_COALESCE };
+struct gc_step {
+	enum gc_kind kind;
+	char node[UUID_STR_LEN];    /* removed, or the child of the pair */
+	char parent[UUID_STR_LEN];  /* the parent of the pair */
+	char volume[UUID_STR_LEN];  /* the volume whose writable leaf is node */
+};
+int gc_step_next(struct ops_sr *sr, const struct gc_tree *t, struct gc_step *s);
+/* Runs one step; the SR lock is taken and dropped inside. */
+int gc_step_run(const char *type, const char *sr, const struct gc_step *s);
+/* The journal record of a switched step: finish it (SR lock held). */
+#define GC_JOURNAL_OP "gc-remove-image"
+struct meta_journal;
+int gc_journal_finish(struct ops_sr *sr, const struct meta_journal *j);
+
+/* gc-claim.c: a leaf being coalesced is claimed, so that Datapath.attach
+ * (and resize) can make the collector let go of it first. */
+struct gc_claim {
+	int fd;
+	char path[4096];
+};
+int gc_claim_take(struct ops_sr *sr, const char *key, struct gc_claim *c);
+/* Stop writing: the collector keeps the file only to see a cancel. */
+void gc_claim_unlock(struct gc_claim *c);
+bool gc_claim_cancelled(const struct gc_claim *c);
+void gc_claim_drop(struct gc_claim *c);
+
+/* gc-status.c: what the collector is doing, for --status. */
+int gc_runtime_path(const char *sr_uuid, const char *name, char *buf, size_t n);
+void gc_status_set(const char *sr_uuid, const char *state, const struct gc_step *s, uint64_t done,
+		   uint64_t total);
+
+#endif

@@ -1,0 +1,161 @@
+/* ops/volume_resize: Volume.resize (grow only) and the replay of an
+ * interrupted one.
+ *
+ * The image and the metadata cannot change in one step, so the change is
+ * journaled: commit a "resize" record {node, size}; grow the leaf image;
+ * commit the node's new size with the record removed.  Killed anywhere,
+ * the record is still there and SR.attach finishes the job (growing is
+ * idempotent: an image already at the size is left alone), so the image
+ * and the metadata agree again.  Parents keep their size: reads past a
+ * backing image's end are zeros. */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lq/checked.h"
+#include "lq/datapath.h"
+#include "lq/err.h"
+#include "lq/fault.h"
+#include "lq/log.h"
+#include "lq/meta.h"
+#include "lq/qcow2.h"
+#include "lq/store.h"
+#include "lq/uuid.h"
+#include "ops-int.h"
+
+
+/* Grow the image to at least size; an image already there is left. */
+static int resize_image(struct ops_sr *sr, const struct meta_node *n, uint64_t size)
+{
+	char path[PATH_MAX];
+	struct qcow2_image *img;
+	struct qcow2_info info;
+	int rc;
+
+	if (store_image_path(sr->store, n->image, path, sizeof path) < 0 ||
+	    qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &img) < 0)
+		return -1;
+	rc = qcow2_get_info(img, &info);
+	if (rc == 0 && info.virtual_size < size)
+		rc = qcow2_resize(img, size);
+	if (qcow2_close(img) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int resize_journal(struct ops_sr *sr, const char *node, uint64_t size, char id[UUID_STR_LEN])
+{
+	struct meta_journal *j;
+	char num[24];
+
+	snprintf(num, sizeof num, "%" PRIu64, size);
+	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, OPS_RESIZE_OP)) ||
+	    meta_journal_set_arg(j, "node", node) < 0 || meta_journal_set_arg(j, "size", num) < 0)
+		return -1;
+	return ops_sr_commit(sr);
+}
+
+/* The image is grown; record it and drop the journal in one commit. */
+static int resize_finish(struct ops_sr *sr, struct meta_node *n, uint64_t size, const char *id)
+{
+	if (size > n->virtual_size)
+		n->virtual_size = size;
+	if (meta_journal_remove(sr->meta, id) < 0)
+		return -1;
+	return ops_sr_commit(sr);
+}
+
+static int check_grow(const struct meta_volume *v, const struct meta_node *n, int64_t new_size,
+		      uint64_t *size)
+{
+	if (!v->read_write)
+		return err_xapi(XERR_INVALID, "volume %s is read-only", v->key);
+	if (ops_check_size(new_size, size) < 0)
+		return -1;
+	if (*size < n->virtual_size)
+		return err_xapi(XERR_INVALID_SIZE, "volume %s is %" PRIu64 " bytes; shrinking it to %"
+				PRIu64 " is not supported", v->key, n->virtual_size, *size);
+	return 0;
+}
+
+static int resize_locked(struct ops_sr *sr, const char *key, int64_t new_size)
+{
+	char id[UUID_STR_LEN];
+	struct meta_volume *v;
+	struct meta_node *n;
+	uint64_t size;
+	bool paused = false;
+	int rc;
+
+	if (ops_find_volume(sr, key, &v) < 0 || meta_node_find(sr->meta, v->node, &n) < 0 ||
+	    check_grow(v, n, new_size, &size) < 0)
+		return -1;
+	if (size == n->virtual_size)
+		return 0;
+	if (ops_gc_yield(sr, key) < 0 || ops_datapath_pause(sr, key, &paused) < 0)
+		return -1;
+	rc = resize_journal(sr, n->uuid, size, id);
+	if (rc == 0) {
+		fault_point("volume-resize.journaled");
+		rc = resize_image(sr, n, size);
+	}
+	if (rc == 0) {
+		fault_point("volume-resize.image-grown");
+		rc = resize_finish(sr, n, size, id);
+	}
+	/* The server rereads the grown image (or, after a failure, the
+	 * unchanged one) before it serves again. */
+	if (paused && ops_datapath_reopen(sr, key) < 0)
+		rc = -1;
+	if (paused && ops_datapath_resume(sr, key) < 0)
+		rc = -1;
+	if (rc == 0)
+		log_info("SR %s: volume %s grown to %" PRIu64 " bytes", sr->sr, key, size);
+	return rc;
+}
+
+int ops_volume_resize(const char *type, const char *sr_str, const char *key, int64_t new_size)
+{
+	struct ops_sr *sr;
+	int rc;
+
+	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	rc = resize_locked(sr, key, new_size);
+	ops_sr_close(sr);
+	return rc;
+}
+
+/* ---- replay at SR.attach ---------------------------------------------- */
+
+int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j)
+{
+	const char *node = NULL, *num = NULL;
+	struct meta_node *n;
+	char *end;
+	uint64_t size;
+
+	for (size_t i = 0; i < j->nargs; i++) {
+		if (!strcmp(j->args[i].k, "node"))
+			node = j->args[i].v;
+		else if (!strcmp(j->args[i].k, "size"))
+			num = j->args[i].v;
+	}
+	if (!node || !num || !*num || (size = strtoull(num, &end, 10), *end) ||
+	    size > QCOW2_MAX_VIRTUAL_SIZE)
+		return err_corrupt("SR %s: journal record %s: bad resize arguments", sr->sr, j->id);
+	if (meta_node_find(sr->meta, node, &n) < 0) {
+		if (err_errnum() != ENOENT)
+			return -1;
+		return meta_journal_remove(sr->meta, j->id); /* the node went since */
+	}
+	if (resize_image(sr, n, size) < 0)
+		return -1;
+	if (size > n->virtual_size)
+		n->virtual_size = size;
+	log_info("SR %s: finished an interrupted resize of node %s to %" PRIu64 " bytes", sr->sr,
+		 node, size);
+	return meta_journal_remove(sr->meta, j->id);
+}
