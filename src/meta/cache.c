@@ -129,9 +129,10 @@ int meta_open_new(int fd, const char *uuid, struct meta_sr **out)
 	return 0;
 }
 
-/* Read the run of entry e and parse it into o. */
-static int load_run(struct meta_area *a, const struct meta_entry *e, union meta_obj o,
-		    struct meta_rec *rec)
+/* Read the run of entry e and parse it into o; with rec, note where it
+ * is and what it held (commit writes only what changed). */
+int meta_obj_read(struct meta_area *a, const struct meta_entry *e, union meta_obj o,
+		  struct meta_rec *rec)
 {
 	unsigned char *buf = malloc((size_t)e->nblocks * META_BLOCK);
 	int rc;
@@ -142,7 +143,7 @@ static int load_run(struct meta_area *a, const struct meta_entry *e, union meta_
 	if (rc == 0)
 		rc = rec_parse(a, buf, (size_t)e->nblocks * META_BLOCK, (enum meta_kind)e->kind,
 			       e->uuid, o);
-	if (rc == 0) {
+	if (rc == 0 && rec) {
 		rec->first = e->first;
 		rec->nblocks = e->nblocks;
 		rec->len = get32(buf + 24);
@@ -170,7 +171,7 @@ int meta_open(int fd, bool writable, struct meta_sr **out)
 	if (new_cache(fd, writable, &sr) < 0)
 		return -1;
 	o.sr = sr;
-	if (sr_entry(sr, &e) < 0 || load_run(sr->area, &e, o, &sr->rec) < 0) {
+	if (sr_entry(sr, &e) < 0 || meta_obj_read(sr->area, &e, o, &sr->rec) < 0) {
 		meta_free(sr);
 		return -1;
 	}
@@ -222,7 +223,7 @@ static int load_entry(struct meta_sr *sr, const struct meta_entry *e, union meta
 	if (!o.vol)
 		return err_set(ENOMEM, "out of memory");
 	rec = rec_of((enum meta_kind)e->kind, o);
-	if (load_run(sr->area, e, o, rec) < 0 ||
+	if (meta_obj_read(sr->area, e, o, rec) < 0 ||
 	    meta_set_str(&rec->link, link_of((enum meta_kind)e->kind, o)) < 0) {
 		obj_free((enum meta_kind)e->kind, o);
 		return -1;

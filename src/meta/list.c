@@ -76,20 +76,6 @@ out:
 	return rc;
 }
 
-static int read_obj(struct meta_area *a, const struct meta_entry *e, union meta_obj o)
-{
-	unsigned char *buf = malloc((size_t)e->nblocks * META_BLOCK);
-	int rc;
-
-	if (!buf)
-		return err_set(ENOMEM, "out of memory");
-	rc = area_read_run(a, e->first, e->nblocks, buf);
-	if (rc == 0)
-		rc = rec_parse(a, buf, (size_t)e->nblocks * META_BLOCK, (enum meta_kind)e->kind,
-			       e->uuid, o);
-	free(buf);
-	return rc;
-}
 
 /* The volume's leaf from the node entries already in memory: no index
  * lookup and nothing cached, so a listing costs the same per volume at
@@ -107,7 +93,7 @@ static int leaf_of(struct meta_sr *sr, const struct meta_volume *v, const struct
 		return 0;
 	if (!(*out = calloc(1, sizeof **out)))
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, (union meta_obj){ .node = *out });
+	rc = meta_obj_read(sr->area, e, (union meta_obj){ .node = *out }, NULL);
 	if (rc < 0) {
 		meta_node_free(*out);
 		*out = NULL;
@@ -123,7 +109,7 @@ static int each_volume(struct meta_sr *sr, const struct meta_entry *e, struct ea
 
 	if (!v)
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, (union meta_obj){ .vol = v });
+	rc = meta_obj_read(sr->area, e, (union meta_obj){ .vol = v }, NULL);
 	if (rc == 0)
 		rc = leaf_of(sr, v, w, &leaf);
 	if (rc == 0)
@@ -140,7 +126,7 @@ static int each_node(struct meta_sr *sr, const struct meta_entry *e, struct each
 
 	if (!n)
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, (union meta_obj){ .node = n });
+	rc = meta_obj_read(sr->area, e, (union meta_obj){ .node = n }, NULL);
 	if (rc == 0)
 		rc = w->node(sr, n, w->arg);
 	meta_node_free(n);
@@ -154,7 +140,7 @@ static int each_journal(struct meta_sr *sr, const struct meta_entry *e, struct e
 
 	if (!j)
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, (union meta_obj){ .jnl = j });
+	rc = meta_obj_read(sr->area, e, (union meta_obj){ .jnl = j }, NULL);
 	if (rc == 0)
 		rc = w->journal(sr, j, w->arg);
 	meta_journal_free(j);
@@ -309,7 +295,7 @@ static int ck_object(struct meta_sr *sr, struct ck *c, size_t i)
 			  : e->kind == MK_NODE ? sizeof *o.node : sizeof *o.jnl);
 	if (!o.vol)
 		return err_set(ENOMEM, "out of memory");
-	rc = read_obj(sr->area, e, o);
+	rc = meta_obj_read(sr->area, e, o, NULL);
 	if (e->kind == MK_NODE) {
 		c->node[i] = o.node;
 		return rc;

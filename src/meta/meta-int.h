@@ -164,6 +164,8 @@ void rec_seal(unsigned char *run, size_t len);
 void meta_volume_free(struct meta_volume *v);
 void meta_node_free(struct meta_node *n);
 void meta_journal_free(struct meta_journal *j);
+int meta_obj_read(struct meta_area *a, const struct meta_entry *e, union meta_obj o,
+		  struct meta_rec *rec);
 int cache_load(struct meta_sr *sr, enum meta_kind kind, const char *uuid, union meta_obj *out);
 
 #endif
