@@ -4,6 +4,7 @@
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
 #   make bench-img / bench-nbd
+#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 
@@ -42,7 +43,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-sh check-asan fuzz fuzz-long \
-	bench-img bench-nbd demo install clean
+	bench-img bench-nbd bench-gc demo install clean
 
 all: $(BUILD)/lvqcow
 
@@ -105,6 +106,9 @@ bench-img: deps all
 
 bench-nbd: deps all
 	./bench/nbd.sh "$(BUILD)"
+
+bench-gc: deps all
+	./bench/gc.sh "$(BUILD)"
 
 demo: deps all
 	./tests/demo.sh "$(BUILD)"
