@@ -7,6 +7,7 @@
 #                   every fault point of the tree operations, metadata
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
+#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 
@@ -45,7 +46,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
-	bench-img bench-nbd bench-meta demo install clean
+	bench-img bench-nbd bench-meta bench-gc demo install clean
 
 all: $(BUILD)/lvqcow
 
@@ -115,6 +116,9 @@ bench-nbd: deps all
 
 bench-meta: deps all
 	./bench/meta.sh "$(BUILD)"
+
+bench-gc: deps all
+	./bench/gc.sh "$(BUILD)"
 
 demo: deps all
 	./tests/demo.sh "$(BUILD)"

@@ -18,5 +18,7 @@ int cli_list_calls(int argc, char **argv);
 int cli_img_check(int argc, char **argv);
 int cli_img_measure(int argc, char **argv);
 int cli_img_commit(int argc, char **argv);
+/* img-coalesce.c: lvqcow img coalesce */
+int cli_img_coalesce(int argc, char **argv);
 
 #endif

@@ -32,6 +32,8 @@ static const struct cli_command img_commands[] = {
 	{ "check", "[-r leaks|all] [--output json] FILE", cli_img_check },
 	{ "measure", "see lvqcow img measure --help", cli_img_measure },
 	{ "commit", "see lvqcow img commit --help", cli_img_commit },
+	{ "coalesce", "[--direction up|down|auto] [-q] CHILD   CHILD and its backing\n"
+		      "\t\tfile become one image, copying the fewer bytes (auto)", cli_img_coalesce },
 	{ "help", "this text", img_help },
 	{ NULL, NULL, NULL },
 };

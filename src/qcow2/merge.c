@@ -144,6 +144,19 @@ static int merge_all(struct merge *m)
 	return 0;
 }
 
+/* Beyond its old end `into` read zeros; once grown, that range would
+ * read its backing file instead (when that is longer), so it is zeroed
+ * first, as qemu does when it grows an image over a backing file. */
+static int merge_grow(struct merge *m, uint64_t old, uint64_t size)
+{
+	fault_point("commit-resize");
+	if (qcow2_resize(m->into, size) < 0)
+		return -1;
+	if (m->into->h.backing_file[0] == '\0')
+		return 0;
+	return qcow2_pzero(m->into, old, size - old, QCOW2_ZERO_MAY_UNMAP);
+}
+
 /* Normally `into` grows to hold all of `from`; under it, what lies past
  * `into`'s end is invisible through it and is not copied. */
 static int merge_size(struct merge *m)
@@ -159,8 +172,7 @@ static int merge_size(struct merge *m)
 		return 0;
 	log_info("merge: growing the target from %llu to %llu bytes", (unsigned long long)into,
 		 (unsigned long long)from);
-	fault_point("commit-resize");
-	return qcow2_resize(m->into, from);
+	return merge_grow(m, into, from);
 }
 
 int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,
