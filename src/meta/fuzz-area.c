@@ -454,9 +454,10 @@ static void walk_chain(struct meta_sr *sr, const char *leaf)
 			return;
 }
 
-static int on_volume(struct meta_sr *sr, struct meta_volume *v, void *arg)
+static int on_volume(struct meta_sr *sr, struct meta_volume *v, struct meta_node *leaf, void *arg)
 {
 	assert(v->key && v->node);
+	assert(!leaf || !strcmp(leaf->uuid, v->node));
 	walk_chain(sr, v->node);
 	(*(int *)arg)++;
 	return 0;
