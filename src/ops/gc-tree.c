@@ -68,6 +68,8 @@ struct gc_node *gc_tree_node(const struct gc_tree *t, const char *uuid)
 {
 	struct gc_node key;
 
+	if (!t->nnodes)
+		return NULL;
 	snprintf(key.uuid, sizeof key.uuid, "%s", uuid);
 	return bsearch(&key, t->node, t->nnodes, sizeof *t->node, by_uuid);
 }
@@ -76,6 +78,8 @@ struct gc_vol *gc_tree_vol_at(const struct gc_tree *t, const char *node)
 {
 	struct gc_vol key;
 
+	if (!t->nvols)
+		return NULL;
 	snprintf(key.node, sizeof key.node, "%s", node);
 	return bsearch(&key, t->vol, t->nvols, sizeof *t->vol, by_node);
 }
@@ -109,8 +113,12 @@ int gc_tree_load(struct ops_sr *sr, struct gc_tree *t)
 		gc_tree_free(t);
 		return -1;
 	}
-	qsort(t->node, t->nnodes, sizeof *t->node, by_uuid);
-	qsort(t->vol, t->nvols, sizeof *t->vol, by_node);
+	/* qsort and bsearch take no NULL array, even empty: an SR may
+	 * have no nodes. */
+	if (t->nnodes)
+		qsort(t->node, t->nnodes, sizeof *t->node, by_uuid);
+	if (t->nvols)
+		qsort(t->vol, t->nvols, sizeof *t->vol, by_node);
 	count_children(t);
 	return 0;
 }
