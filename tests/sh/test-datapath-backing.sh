@@ -8,14 +8,15 @@ kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_qui
 at_exit kill_servers
 head_of() { env PYTHONPATH="$LQ_TESTS" python3 "$LQ_TESTS/nbd_hostile.py" head "$@"; }
 head -c 4096 /dev/zero >zeros
-printf 'OUTSIDE-SECRET-%.0s' $(seq 300) | head -c 4096 >outside
+printf 'OUTSIDE-SECRET-%.0s' $(seq 300) >outside
+truncate -s 4096 outside
 
 SRU=$(new_sr sr)
 for backing in /etc/passwd:raw ../../outside:raw "$PWD/outside:raw"; do
 	name=${backing%:*} fmt=${backing##*:}
 	note "header names $name ($fmt)"
 	VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((4 << 20)))
-	img=$(ls -t sr/images/*.qcow2 | head -1)
+	img=$(ls -t sr/images/*.qcow2 | sed -n 1p)
 	qemu-img rebase -q -u -f qcow2 -b "$name" -F "$fmt" "$img"
 	be=$(xe vdi-attach uuid="$VU" domain=0)
 	nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')

@@ -21,7 +21,7 @@ dcall Plugin.diagnostics '{"dbg":"t"}' >/dev/null
 
 SRU=$(new_sr sr)
 VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$size)
-img=$(find "$PWD/sr" -name '*.qcow2' | head -1)
+img=$(find "$PWD/sr" -name '*.qcow2' | sed -n 1p)
 [ -f "$img" ] || die "no image file for the volume"
 
 note "attach returns the backend; attaching again reuses the server"
