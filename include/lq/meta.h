@@ -142,6 +142,8 @@ int meta_volume_set_key(struct meta_volume *v, const char *k, const char *val);
 void meta_volume_unset_key(struct meta_volume *v, const char *k);
 const char *meta_volume_get_key(const struct meta_volume *v, const char *k);
 int meta_journal_set_arg(struct meta_journal *j, const char *k, const char *v);
+/* NULL when the record has no such argument. */
+const char *meta_journal_get_arg(const struct meta_journal *j, const char *k);
 
 /* Child nodes plus volumes whose leaf it is, pending changes included. */
 int meta_node_refs(struct meta_sr *sr, const char *uuid, uint64_t *n);

@@ -501,6 +501,13 @@ int meta_journal_set_arg(struct meta_journal *j, const char *k, const char *v)
 	return kv_set(&j->args, &j->nargs, k, v);
 }
 
+const char *meta_journal_get_arg(const struct meta_journal *j, const char *k)
+{
+	struct meta_kv *e = kv_find(j->args, j->nargs, k);
+
+	return e ? e->v : NULL;
+}
+
 /* Change of uuid's refs by the cached, uncommitted links. */
 static int64_t pending_delta(const struct meta_sr *sr, const char *uuid)
 {

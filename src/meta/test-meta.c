@@ -158,6 +158,32 @@ static void test_round_trip(void **s UNUSED)
 	close(fd);
 }
 
+/* Journal arguments survive a commit and are found by key; a second
+ * set of a key replaces its value. */
+static void test_journal_args(void **s UNUSED)
+{
+	int fd = sample();
+	struct meta_sr *sr = open_rw(fd);
+	struct meta_journal *j;
+	char id[UUID_STR_LEN];
+
+	assert_int_equal(uuid_generate(id), 0);
+	assert_non_null(j = meta_journal_add(sr, id, "op"));
+	assert_int_equal(meta_journal_set_arg(j, "node", N0), 0);
+	assert_int_equal(meta_journal_set_arg(j, "size", "1"), 0);
+	assert_int_equal(meta_journal_set_arg(j, "size", "2"), 0);
+	assert_int_equal(meta_commit(sr), 0);
+	meta_free(sr);
+	sr = open_rw(fd);
+	assert_int_equal(meta_journal_find(sr, id, &j), 0);
+	assert_string_equal(meta_journal_get_arg(j, "node"), N0);
+	assert_string_equal(meta_journal_get_arg(j, "size"), "2");
+	assert_null(meta_journal_get_arg(j, "image"));
+	assert_int_equal(j->nargs, 2);
+	meta_free(sr);
+	close(fd);
+}
+
 /* Destroy-style walk: refs drop as links go, pending changes included. */
 static void test_refs(void **s UNUSED)
 {
@@ -918,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_full),
 		cmocka_unit_test(test_hostile_records),
 		cmocka_unit_test(test_xml_safe),
+		cmocka_unit_test(test_journal_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

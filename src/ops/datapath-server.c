@@ -240,25 +240,40 @@ static int send_reopen(const struct dp *d, const char *cmd)
 	return nbd_control_call(d->ctl, "resume", reply, sizeof reply);
 }
 
+/* Is a server running for d, one a chain change may move?  0 and
+ * *running; -1 when its control socket does not answer in time, or when
+ * it serves a non-persistent overlay (whose backing name still points at
+ * the old leaf). */
+static int probe_movable(const struct dp *d, const char *key, bool *running)
+{
+	char reply[PATH_MAX + 64];
+
+	*running = false;
+	if (nbd_control_call(d->ctl, "status", reply, sizeof reply) < 0)
+		return err_errnum() == ETIMEDOUT ? -1 : 0;
+	if (strstr(reply, "/overlay.qcow2"))
+		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	*running = true;
+	return 0;
+}
+
 /* The chain under a running server changed (snapshot, coalesce): move
  * the server onto the volume's chain as the metadata now names it.
- * Nothing to do when no server runs.  A non-persistent overlay is
- * refused: its backing name still points at the old leaf. */
+ * Nothing to do when no server runs. */
 int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 {
 	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
 	CLEANUP_FREE char *cmd = NULL;
 	struct dp d = { .sr = sr };
-	char reply[PATH_MAX + 64];
+	bool running;
 
 	if (!c)
 		return err_set(ENOMEM, "out of memory");
-	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0)
+	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0 ||
+	    probe_movable(&d, key, &running) < 0)
 		return -1;
-	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
-		return err_errnum() == ETIMEDOUT ? -1 : 0;
-	if (strstr(reply, "/overlay.qcow2"))
-		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	if (!running)
+		return 0;
 	if (ops_dp_chain(&d, c) < 0)
 		return -1;
 	if (!(cmd = reopen_cmd(&d, c)))
@@ -275,15 +290,14 @@ int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 int ops_datapath_pause(struct ops_sr *sr, const char *key, bool *paused)
 {
 	struct dp d = { .sr = sr };
-	char reply[PATH_MAX + 64];
+	char reply[64];
+	bool running;
 
 	*paused = false;
-	if (ops_dp_paths(&d, key) < 0)
+	if (ops_dp_paths(&d, key) < 0 || probe_movable(&d, key, &running) < 0)
 		return -1;
-	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
-		return err_errnum() == ETIMEDOUT ? -1 : 0;
-	if (strstr(reply, "/overlay.qcow2"))
-		return err_set(EBUSY, "volume %s is served non-persistently", key);
+	if (!running)
+		return 0;
 	if (nbd_control_call(d.ctl, "pause", reply, sizeof reply) < 0)
 		return -1;
 	*paused = true;

@@ -244,11 +244,9 @@ static int pair_copy(struct pair *pr)
 
 static int journal_removal(struct ops_sr *sr, const struct meta_node *gone, const char *fix)
 {
-	char id[UUID_STR_LEN];
-	struct meta_journal *j;
+	struct meta_journal *j = ops_journal_new(sr, GC_JOURNAL_OP);
 
-	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, GC_JOURNAL_OP)) ||
-	    meta_journal_set_arg(j, "node", gone->uuid) < 0 ||
+	if (!j || meta_journal_set_arg(j, "node", gone->uuid) < 0 ||
 	    meta_journal_set_arg(j, "image", gone->image) < 0 ||
 	    meta_journal_set_arg(j, "fix", fix) < 0)
 		return -1;
@@ -341,19 +339,13 @@ static void relink_below(struct ops_sr *sr, const struct gc_tree *t, const char 
 	}
 }
 
-static const char *arg_of(const struct meta_journal *j, const char *k)
-{
-	for (size_t i = 0; i < j->nargs; i++)
-		if (!strcmp(j->args[i].k, k))
-			return j->args[i].v;
-	return NULL;
-}
-
 /* Finish a switched step: servers and headers, then the image, then the
  * record.  Every part is idempotent. */
 static int finish_removal(struct ops_sr *sr, const struct meta_journal *j)
 {
-	const char *node = arg_of(j, "node"), *image = arg_of(j, "image"), *fix = arg_of(j, "fix");
+	const char *node = meta_journal_get_arg(j, "node");
+	const char *image = meta_journal_get_arg(j, "image");
+	const char *fix = meta_journal_get_arg(j, "fix");
 	struct gc_tree t;
 	bool known;
 

@@ -13,6 +13,16 @@
 #include "gc-int.h"
 #include "ops-int.h"
 
+/* A new record of op with a fresh id, cached until the next commit. */
+struct meta_journal *ops_journal_new(struct ops_sr *sr, const char *op)
+{
+	char id[UUID_STR_LEN];
+
+	if (uuid_generate(id) < 0)
+		return NULL;
+	return meta_journal_add(sr->meta, id, op);
+}
+
 static int replay_one(struct meta_sr *m, struct meta_journal *j, void *arg)
 {
 	struct ops_sr *sr = arg;

@@ -30,7 +30,9 @@ int ops_node_relink(struct ops_sr *sr, const char *uuid);
 int ops_relink_journal(struct ops_sr *sr, const char *uuid);
 int ops_relink_replay(struct ops_sr *sr, const struct meta_journal *j);
 
-/* journal.c: finish the changes a crash interrupted (SR lock held). */
+/* journal.c: a new journal record (NULL on error); finish the changes
+ * a crash interrupted (SR lock held). */
+struct meta_journal *ops_journal_new(struct ops_sr *sr, const char *op);
 int ops_sr_journal_replay(struct ops_sr *sr);
 /* volume_resize.c: finish one interrupted resize. */
 #define OPS_RESIZE_OP "resize"

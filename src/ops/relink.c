@@ -41,23 +41,16 @@ int ops_node_relink(struct ops_sr *sr, const char *uuid)
 
 int ops_relink_journal(struct ops_sr *sr, const char *uuid)
 {
-	char id[UUID_STR_LEN];
-	struct meta_journal *j;
+	struct meta_journal *j = ops_journal_new(sr, OPS_RELINK_OP);
 
-	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, OPS_RELINK_OP)) ||
-	    meta_journal_set_arg(j, "node", uuid) < 0)
-		return -1;
-	return 0;
+	return j ? meta_journal_set_arg(j, "node", uuid) : -1;
 }
 
 int ops_relink_replay(struct ops_sr *sr, const struct meta_journal *j)
 {
-	const char *node = NULL;
+	const char *node = meta_journal_get_arg(j, "node");
 	struct meta_node *n;
 
-	for (size_t i = 0; i < j->nargs; i++)
-		if (!strcmp(j->args[i].k, "node"))
-			node = j->args[i].v;
 	if (!node)
 		return err_corrupt("SR %s: journal record %s: no node", sr->sr, j->id);
 	if (meta_node_find(sr->meta, node, &n) < 0) {

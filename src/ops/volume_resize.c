@@ -51,9 +51,10 @@ static int resize_journal(struct ops_sr *sr, const char *node, uint64_t size, ch
 	char num[24];
 
 	snprintf(num, sizeof num, "%" PRIu64, size);
-	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, OPS_RESIZE_OP)) ||
-	    meta_journal_set_arg(j, "node", node) < 0 || meta_journal_set_arg(j, "size", num) < 0)
+	if (!(j = ops_journal_new(sr, OPS_RESIZE_OP)) || meta_journal_set_arg(j, "node", node) < 0 ||
+	    meta_journal_set_arg(j, "size", num) < 0)
 		return -1;
+	snprintf(id, UUID_STR_LEN, "%s", j->id);
 	return ops_sr_commit(sr);
 }
 
@@ -132,17 +133,11 @@ int ops_volume_resize(const char *type, const char *sr_str, const char *key, int
 
 int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j)
 {
-	const char *node = NULL, *num = NULL;
+	const char *node = meta_journal_get_arg(j, "node"), *num = meta_journal_get_arg(j, "size");
 	struct meta_node *n;
 	char *end;
 	uint64_t size;
 
-	for (size_t i = 0; i < j->nargs; i++) {
-		if (!strcmp(j->args[i].k, "node"))
-			node = j->args[i].v;
-		else if (!strcmp(j->args[i].k, "size"))
-			num = j->args[i].v;
-	}
 	if (!node || !num || !*num || (size = strtoull(num, &end, 10), *end) ||
 	    size > QCOW2_MAX_VIRTUAL_SIZE)
 		return err_corrupt("SR %s: journal record %s: bad resize arguments", sr->sr, j->id);
