@@ -18,6 +18,7 @@ static const struct cli_command cli_commands[] = {
 	{ "img", "qcow2 image tools (lvqcow img help)", cli_img },
 	{ "serve", "NBD server for one volume's chain", cli_serve },
 	{ "gc", "garbage collector of an SR (lvqcow gc --help)", cli_gc },
+	{ "resume", "resume a volume's server a dead call left paused", cli_resume },
 	{ "list-calls", "the SMAPIv3 calls and features of each plugin", cli_list_calls },
 	{ NULL, NULL, NULL },
 };

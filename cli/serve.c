@@ -19,13 +19,18 @@ struct serve_args {
 	const char *backing[NBD_MAX_CHAIN];
 	bool foreground;
 	const char *log;
+	const char *sr_type, *sr;
+	char *rescue[8];
 };
 
 static int serve_usage(FILE *f)
 {
 	fprintf(f, "usage: lvqcow serve --socket PATH --export NAME [--control PATH]\n"
 		   "         [--readonly] [--pidfile FILE] [--foreground] [--log FILE]\n"
-		   "         [--threads N] [--format qcow2|raw] [--backing PATH]... IMAGE\n");
+		   "         [--threads N] [--format qcow2|raw] [--backing PATH]...\n"
+		   "         [--sr-type TYPE --sr SR] IMAGE\n"
+		   "With --sr, a pause nobody ends within LVQCOW_NBD_PAUSE_LIMIT seconds\n"
+		   "runs \"lvqcow resume --type TYPE SR EXPORT\".\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -37,6 +42,22 @@ static int parse_format(const char *s, enum nbd_format *f)
 		*f = NBD_FORMAT_RAW;
 	else
 		return -1;
+	return 0;
+}
+
+/* The server's volume belongs to an SR: an overdue pause is ended by
+ * "lvqcow resume", which knows the SR's metadata. */
+static int set_rescue(struct serve_args *a)
+{
+	char **r = a->rescue;
+
+	if (!a->sr != !a->sr_type)
+		return -1;
+	if (!a->sr)
+		return 0;
+	r[0] = "lvqcow", r[1] = "resume", r[2] = "--type", r[3] = (char *)a->sr_type;
+	r[4] = "--", r[5] = (char *)a->sr, r[6] = (char *)a->o.export_name, r[7] = NULL;
+	a->o.on_stuck = r;
 	return 0;
 }
 
@@ -53,6 +74,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "threads", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "backing", required_argument, NULL, 'b' },
+		{ "sr-type", required_argument, NULL, 'T' },
+		{ "sr", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -77,6 +100,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 				return -1;
 			a->backing[a->o.nbacking++] = optarg;
 			break;
+		case 'T': a->sr_type = optarg; break;
+		case 'S': a->sr = optarg; break;
 		case 'h': exit(serve_usage(stdout));
 		default: return -1;
 		}
@@ -86,7 +111,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		return -1;
 	a->o.image = argv[optind];
 	a->o.backing = a->backing;
-	return 0;
+	return set_rescue(a);
 }
 
 static void redirect_stdio(const char *log)

@@ -28,10 +28,14 @@ struct ops_sr;
 int ops_datapath_reopen(struct ops_sr *sr, const char *key);
 /* Around a live change of the chain: pause the running server of key,
  * if any (*paused says whether one was), and resume it afterwards.  A
- * pause outlives the call; a server left paused by a killed call waits
- * until the next change of its chain resumes it. */
+ * pause outlives the call; a server left paused by a killed call runs
+ * "lvqcow resume" (ops_datapath_rescue) once the pause is overdue. */
 int ops_datapath_pause(struct ops_sr *sr, const char *key, bool *paused);
 int ops_datapath_resume(struct ops_sr *sr, const char *key);
+/* Under the SR lock no call is between its pause and its resume, so a
+ * paused server of key is left over: move it onto the chain the
+ * metadata names and resume it.  *resumed false if it was not paused. */
+int ops_datapath_rescue(const char *type, const char *sr, const char *key, bool *resumed);
 /* Whether volume key is attached on this host (Volume.destroy refuses). */
 bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */

@@ -34,6 +34,10 @@ struct nbd_server_opts {
 	bool readonly;
 	int threads;              /* workers; 0: default */
 	int ready_fd;             /* gets "ok\n" or "error: ...\n" once ready; -1: none */
+	/* argv of /proc/self/exe run when a pause outlasts its limit (a
+	 * call that paused the server died); it must move the server onto
+	 * the right chain and resume it.  NULL: none. */
+	char *const *on_stuck;
 };
 
 /* Serves until stopped; 0 on a clean stop, -1 (err recorded) otherwise. */

@@ -29,6 +29,7 @@ void nbd_bounds_load(struct nbd_bounds *b)
 	b->handshake_ms = seconds_ms("LVQCOW_NBD_HANDSHAKE_TIMEOUT", 10);
 	b->send_ms = seconds_ms("LVQCOW_NBD_SEND_TIMEOUT", 30);
 	b->control_idle_ms = seconds_ms("LVQCOW_CONTROL_IDLE_TIMEOUT", 10);
+	b->pause_limit_ms = seconds_ms("LVQCOW_NBD_PAUSE_LIMIT", 20);
 	b->max_bytes = (uint64_t)tunable("LVQCOW_NBD_MAX_MEMORY_MIB", 512, 64, 65536) << 20;
 	b->log_max = (uint64_t)tunable("LVQCOW_NBD_LOG_MAX_KIB", 1024, 16, 1 << 20) << 10;
 }

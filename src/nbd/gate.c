@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lq/clock.h"
 #include "lq/err.h"
 #include "lq/log.h"
 #include "nbd-int.h"
@@ -17,12 +18,15 @@ struct nbd_backend *nbd_gate_enter(struct nbd_server *s)
 	pthread_mutex_lock(&s->lock);
 	while (s->paused && !s->stopping)
 		pthread_cond_wait(&s->cond, &s->lock);
-	be = s->be;
+	/* Stopping while paused: the chain held may by now belong to a
+	 * snapshot, so what waited is refused, never served from it. */
+	be = s->paused ? NULL : s->be;
 	if (be)
 		s->inflight++;
 	pthread_mutex_unlock(&s->lock);
 	if (!be)
-		err_set(EIO, "the image could not be reopened");
+		err_set(EIO, s->paused ? "the server stopped while paused"
+				       : "the image could not be reopened");
 	return be;
 }
 
@@ -41,6 +45,8 @@ int nbd_gate_pause(struct nbd_server *s)
 	struct nbd_backend *be;
 
 	pthread_mutex_lock(&s->lock);
+	if (!s->paused)
+		s->paused_at = clock_now_ms();
 	s->paused = true;
 	while (s->inflight)
 		pthread_cond_wait(&s->cond, &s->lock);

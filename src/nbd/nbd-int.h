@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "lq/be.h"
@@ -81,6 +82,7 @@ struct nbd_bounds {
 	int handshake_ms;           /* a connection must finish its handshake */
 	int send_ms;                /* a peer must take a whole reply */
 	int control_idle_ms;        /* a control client must send a command */
+	int pause_limit_ms;         /* a pause lasts before the rescue runs */
 	uint64_t max_bytes;         /* request payloads in flight, all clients */
 	uint64_t log_max;           /* the log file, before it is rotated */
 };
@@ -178,6 +180,8 @@ struct nbd_server {
 	uint64_t start_size;        /* no reopen goes below it */
 	unsigned inflight;          /* requests inside the gate */
 	bool paused, stopping;
+	int64_t paused_at;          /* when the current pause began */
+	pid_t rescuer;              /* the running opts.on_stuck command, or 0 */
 	unsigned nconns, ncontrol;
 	struct nbd_conn *conns;
 	uint64_t served;            /* requests completed, for status */
@@ -203,6 +207,10 @@ void nbd_budget_charge(struct nbd_server *s, uint64_t bytes);
 void nbd_budget_give(struct nbd_server *s, uint64_t bytes);
 /* Whether a request failure may be logged now (at most a few a second). */
 bool nbd_log_allowed(struct nbd_server *s);
+
+/* watch.c: runs opts.on_stuck when a pause outlasts pause_limit_ms, and
+ * reaps it (called from the accept loop's tick). */
+void nbd_pause_watch(struct nbd_server *s);
 
 /* gate.c */
 /* Blocks while paused; NULL (errno ESHUTDOWN/EIO) when there is no image. */

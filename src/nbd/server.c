@@ -169,6 +169,7 @@ static void accept_loop(struct nbd_server *s)
 
 	for (;;) {
 		nbd_conn_reap_handshakes(s);
+		nbd_pause_watch(s);
 		rotate_log(s);
 		if (poll(p, 4, NBD_TICK_MS) < 0) {
 			if (errno == EINTR)
@@ -234,7 +235,6 @@ static int drain_and_close(struct nbd_server *s)
 
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
-	s->paused = false;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	close_listeners(s);

@@ -67,9 +67,9 @@ static void exec_server(const struct dp *d, const char *image, const struct dp_c
 	char *argv[16 + 2 * NBD_MAX_CHAIN] = {
 		"lvqcow", "serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
 		"--export", (char *)d->vol.key, "--pidfile", (char *)d->pid,
-		"--log", (char *)d->log,
+		"--log", (char *)d->log, "--sr-type", (char *)d->sr->type, "--sr", d->sr->sr,
 	};
-	int k = 12;
+	int k = 16;
 
 	if (readonly)
 		argv[k++] = "--readonly";
@@ -230,13 +230,9 @@ static int send_reopen(const struct dp *d, const char *cmd)
 {
 	char reply[PATH_MAX + 64];
 
-	if (nbd_control_call(d->ctl, "pause", reply, sizeof reply) < 0)
+	if (nbd_control_call(d->ctl, "pause", reply, sizeof reply) < 0 ||
+	    nbd_control_call(d->ctl, cmd, reply, sizeof reply) < 0)
 		return -1;
-	if (nbd_control_call(d->ctl, cmd, reply, sizeof reply) < 0) {
-		struct err_record e = *err_last();
-		nbd_control_call(d->ctl, "resume", reply, sizeof reply);
-		return err_set(e.errnum, "%s", e.msg);
-	}
 	return nbd_control_call(d->ctl, "resume", reply, sizeof reply);
 }
 
@@ -259,7 +255,9 @@ static int probe_movable(const struct dp *d, const char *key, bool *running)
 
 /* The chain under a running server changed (snapshot, coalesce): move
  * the server onto the volume's chain as the metadata now names it.
- * Nothing to do when no server runs. */
+ * Nothing to do when no server runs.  If the move fails the server
+ * stays paused: the caller knows whether its old chain may still be
+ * written (after a snapshot it may not). */
 int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 {
 	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
@@ -312,4 +310,36 @@ int ops_datapath_resume(struct ops_sr *sr, const char *key)
 	if (ops_dp_paths(&d, key) < 0)
 		return -1;
 	return nbd_control_call(d.ctl, "resume", reply, sizeof reply);
+}
+
+static int rescue_locked(struct ops_sr *sr, const char *key, bool *resumed)
+{
+	struct dp d = { .sr = sr };
+	char reply[PATH_MAX + 64];
+
+	if (ops_dp_paths(&d, key) < 0)
+		return -1;
+	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
+		return err_errnum() == ETIMEDOUT ? -1 : 0;
+	if (!strstr(reply, " state=paused "))
+		return 0;
+	if (ops_datapath_reopen(sr, key) < 0)
+		return -1;
+	*resumed = true;
+	log_warn("SR %s: volume %s: a server left paused was moved onto its chain and resumed",
+		 sr->sr, key);
+	return 0;
+}
+
+int ops_datapath_rescue(const char *type, const char *sr_str, const char *key, bool *resumed)
+{
+	struct ops_sr *sr;
+	int rc;
+
+	*resumed = false;
+	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	rc = rescue_locked(sr, key, resumed);
+	ops_sr_close(sr);
+	return rc;
 }
