@@ -8,7 +8,7 @@ caps=$(xe plugin-query type=fileqcow)
 for c in SR_ATTACH SR_CREATE SR_DELETE SR_DETACH SR_PROBE SR_SCAN SR_UPDATE VDI_CREATE VDI_DELETE VDI_UPDATE; do
 	json_get "$caps" 'j["capabilities"]' | grep -q "\"$c\"" || die "capability $c missing"
 done
-for c in VDI_SNAPSHOT VDI_CLONE VDI_RESIZE; do
+for c in VDI_SNAPSHOT VDI_CLONE VDI_RESIZE VDI_RESIZE_ONLINE; do
 	json_get "$caps" 'j["capabilities"]' | grep -q "$c" || die "$c not advertised"
 done
 mkdir sr
