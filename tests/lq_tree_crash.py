@@ -1,4 +1,4 @@
-"""lq_tree_crash: fault injection for snapshot, clone, resize and the
+"""lq_tree_crash: fault injection for snapshot, clone, resize, destroy and the
 garbage collector.  Each operation is killed (SIGKILL through
 LVQCOW_FAULT_AT) at every fault point it reaches, in turn; then the SR is
 re-attached (journal replay, orphan sweep) and the collector run to the
@@ -7,7 +7,7 @@ finished operation gives, every image must be clean for qemu-img check,
 the metadata must pass SR.attach's check, and no node may be left that
 nothing uses.
 
-    lq_tree_crash.py DIR [OPS...]    OPS: snapshot clone resize gc-up gc-down
+    lq_tree_crash.py DIR [OPS...]    OPS: snapshot clone resize destroy gc-up gc-down
 Prints the number of points exercised per operation, then OK.
 """
 import os
@@ -131,6 +131,44 @@ def image_size(sr, key):
     return xss.json.loads(out)["virtual-size"]
 
 
+def destroy_scenario(sr):
+    """V (written after) on S's node on nothing: destroying S leaves its
+    node to V's chain; destroying V removes V's leaf only."""
+    key = base_volume(sr)
+    snap = call("Volume.snapshot", sr=sr, key=key)["key"]
+    t.write(sr, key, MIB, t.pattern(9, 64 * 1024))
+    return key, snap
+
+
+def destroy(sr):
+    """Volume.destroy of a snapshot and of a writable leaf in a tree,
+    killed at every point: the destroyed volume is there and whole, or
+    gone; the other reads as before; nothing is left over."""
+    key, snap = destroy_scenario(sr)
+    n = call_points("Volume.destroy", sr=sr, key=snap)
+    call("Volume.destroy", sr=sr, key=key)
+    total = 0
+    for target in (0, 1):
+        for i in until_done(n):
+            vols = destroy_scenario(sr)
+            gone, kept = vols[target], vols[1 - target]
+            want_gone, want_kept = t.content(sr, gone), t.content(sr, kept)
+            killed = killed_call(i, "Volume.destroy", sr=sr, key=gone)
+            recover(sr)
+            left = volumes(sr)
+            eq("destroy at %d: the other volume" % i, want_kept, t.content(sr, kept))
+            if gone in left:
+                check("destroy at %d: not finished only when killed" % i, killed)
+                eq("destroy at %d: the volume, not destroyed" % i, want_gone, t.content(sr, gone))
+                call("Volume.destroy", sr=sr, key=gone)
+            call("Volume.destroy", sr=sr, key=kept)
+            eq("destroy at %d: no node left" % i, 0, len(t.nodes(sr)))
+            if not killed:
+                break
+        total += i - 1
+    return total
+
+
 def gc_scenario(sr):
     """V on C on B on A: S2 reads B; S1 (on A) is gone, so B+A is a
     non-leaf pair; destroying S2 later makes C+B a leaf pair."""
@@ -176,6 +214,8 @@ def run(path, ops):
             n = tree_op(sr, "Volume." + op)
         elif op == "resize":
             n = resize(sr)
+        elif op == "destroy":
+            n = destroy(sr)
         else:
             n = gc_dir(sr, op.split("-")[1])
         print("%s: %d fault points exercised" % (op, n))
@@ -186,5 +226,5 @@ def run(path, ops):
 
 if __name__ == "__main__":
     path = os.path.realpath(sys.argv[1])
-    ops = sys.argv[2:] or ["snapshot", "clone", "resize", "gc-up", "gc-down"]
+    ops = sys.argv[2:] or ["snapshot", "clone", "resize", "destroy", "gc-up", "gc-down"]
     main(lambda: run(path, ops))
