@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,22 @@ static void exec_server(const struct dp *d, const char *image, const struct dp_c
 	_exit(127);
 }
 
+static int open_server_by_pidfile(const struct dp *d);
+
 int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
 			bool readonly)
 {
-	int status;
-	pid_t pid = fork();
+	int status, pfd = open_server_by_pidfile(d);
+	pid_t pid;
 
-	if (pid < 0)
+	/* Never a second writer on the chain. */
+	if (pfd >= 0) {
+		close(pfd);
+		return err_set(EBUSY, "volume %s: its NBD server (pid file %s) is alive but does "
+			       "not answer on its control socket; Datapath.detach stops it",
+			       d->vol.key, d->pid);
+	}
+	if ((pid = fork()) < 0)
 		return err_sys("fork: %m");
 	if (pid == 0)
 		exec_server(d, image, c, readonly);
@@ -105,24 +115,6 @@ int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_c
 	return 0;
 }
 
-/* A handle on the proven server process: its pid may be reused once
- * it is gone, a pidfd never.  The proof is repeated after the pidfd is
- * taken, so the pidfd cannot name a process that took over the pid. */
-static int open_server(const struct dp *d)
-{
-	pid_t pid = nbd_server_pid(d->ctl);
-	int pfd;
-
-	if (!pid)
-		return -1;
-	pfd = pidfd_open(pid, 0);
-	if (pfd >= 0 && nbd_server_pid(d->ctl) != pid) {
-		close(pfd);
-		pfd = -1;
-	}
-	return pfd;
-}
-
 /* True once the process has exited (the pidfd becomes readable). */
 static bool wait_exit(int pfd, int timeout_ms)
 {
@@ -132,6 +124,90 @@ static bool wait_exit(int pfd, int timeout_ms)
 	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
 	return r > 0;
+}
+
+/* Does argv (NUL-separated, n bytes) run "serve --control ctl"? */
+static bool argv_serves(const char *argv, size_t n, const char *ctl)
+{
+	const char *end = argv + n, *prev = NULL;
+	bool serve = false;
+
+	for (const char *a = argv; a < end; prev = a, a += strlen(a) + 1) {
+		if (prev == argv && !strcmp(a, "serve"))
+			serve = true;
+		if (serve && prev && !strcmp(prev, "--control") && !strcmp(a, ctl))
+			return true;
+	}
+	return false;
+}
+
+static bool cmdline_serves(pid_t pid, const char *ctl)
+{
+	char path[64], buf[16384];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return argv_serves(buf, (size_t)n, ctl);
+}
+
+static pid_t pidfile_pid(const char *path)
+{
+	char buf[32], *end;
+	ssize_t n;
+	long pid;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, &end, 10);
+	return end != buf && (*end == '\n' || !*end) && pid > 1 && pid < INT32_MAX ? (pid_t)pid : 0;
+}
+
+/* The second proof, for a server whose control socket does not answer
+ * (its file removed, its backlog full): the pid file's process runs
+ * "lvqcow serve" with this volume's control path.  The command line is
+ * read while a pidfd holds the process and counts only if the process is
+ * still alive after the read, so the pid cannot have been reused in
+ * between. */
+static int open_server_by_pidfile(const struct dp *d)
+{
+	pid_t pid = pidfile_pid(d->pid);
+	int pfd = pid ? pidfd_open(pid, 0) : -1;
+
+	if (pfd >= 0 && (!cmdline_serves(pid, d->ctl) || wait_exit(pfd, 0))) {
+		close(pfd);
+		pfd = -1;
+	}
+	return pfd;
+}
+
+/* A handle on the proven server process: its pid may be reused once
+ * it is gone, a pidfd never.  The proof is repeated after the pidfd is
+ * taken, so the pidfd cannot name a process that took over the pid. */
+static int open_server(const struct dp *d)
+{
+	pid_t pid = nbd_server_pid(d->ctl);
+	int pfd;
+
+	if (!pid)
+		return open_server_by_pidfile(d);
+	pfd = pidfd_open(pid, 0);
+	if (pfd >= 0 && nbd_server_pid(d->ctl) != pid) {
+		close(pfd);
+		pfd = -1;
+	}
+	return pfd;
 }
 
 /* The files of a server that is gone; the next server replaces stale

@@ -1,0 +1,45 @@
+#!/bin/bash
+# A server alive but unreachable on its control socket (its socket file
+# gone): attach refuses to start a second server on the same chain, and
+# detach still stops it, proven by its pid file and command line, never
+# by the pid alone.
+. "$LQ_TOP/tests/lib.sh"
+kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(head -1 "$p")"; done; true; }
+at_exit kill_servers
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+servers_of() { pgrep -f -- "--control $1( |\$)" | wc -l; }
+export LVQCOW_CONTROL_TIMEOUT=1 LVQCOW_NBD_STOP_TIMEOUT=3
+
+SRU=$(new_sr sr)
+VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((16 << 20)))
+be=$(xe vdi-attach uuid="$VU" domain=0)
+nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')
+[[ $nbd =~ ^nbd:unix:(.*)/sock:exportname=(.*)$ ]] || die "bad NBD URI $nbd"
+dir=${BASH_REMATCH[1]}
+pid=$(cat "$dir/pid")
+mv "$dir/ctl" "$dir/ctl.away"
+
+note "attach does not start a second server"
+rc=$(rc_of xe vdi-attach uuid="$VU" domain=1)
+[ "$rc" = 1 ] || die "attach beside an unreachable server: status $rc"
+[ "$(servers_of "$dir/ctl")" = 1 ] || die "$(servers_of "$dir/ctl") servers for one volume"
+alive "$pid" || die "the server died"
+
+note "detach stops the unreachable server"
+xe vdi-detach uuid="$VU" domain=0 || die "detach"
+for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
+! alive "$pid" || die "the unreachable server $pid still runs after detach"
+[ ! -e "$dir/pid" ] || die "pid file left behind"
+
+note "a pid file naming another program's process proves nothing"
+xe vdi-attach uuid="$VU" domain=0 >/dev/null
+pid=$(cat "$dir/pid")
+mv "$dir/ctl" "$dir/ctl.away"
+sleep 300 &
+stranger=$!
+at_exit kill_quiet $stranger
+echo $stranger >"$dir/pid"
+xe vdi-detach uuid="$VU" domain=0 || die "detach"
+alive $stranger || die "detach killed an unrelated process"
+kill_quiet "$pid"
+echo ok
