@@ -202,3 +202,28 @@ same_view() {
 
 # kill_quiet PID...: signal processes that may already be gone.
 kill_quiet() { kill "$@" 2>/dev/null || true; }
+
+# kill_servers: stop every NBD server the test's datapath started (an
+# at_exit handler; SIGCONT first, since a test may have stopped one).
+kill_servers() {
+	local p
+	for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do
+		[ -e "$p" ] || continue
+		kill_quiet -CONT "$(head -1 "$p")"
+		kill_quiet "$(head -1 "$p")"
+	done
+	true
+}
+
+# alive PID: running or stopped, not a zombie (nothing may reap here).
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# attached_dir VDI-UUID: attach the volume to domain 0 and print the run
+# directory of its server (sock, ctl, pid).
+attached_dir() {
+	local be nbd
+	be=$(xe vdi-attach uuid="$1" domain=0)
+	nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')
+	[[ $nbd =~ ^nbd:unix:(.*)/sock:exportname=(.*)$ ]] || die "bad NBD URI $nbd"
+	echo "${BASH_REMATCH[1]}"
+}

@@ -4,10 +4,11 @@ Snapshot (and resize) pause the attached volume's server around their
 change.  Killed in between, nothing resumes it; the server must notice
 the overdue pause and run "lvqcow resume", which moves it onto the chain
 the metadata names.  For each kill point:
-  - the server is paused right after the kill (the scenario is real);
-  - a write sent meanwhile is answered, within the pause limit plus the
-    rescue's time, and lands in the volume's leaf as the metadata has it:
-    a snapshot committed before the kill keeps the old data;
+  - a write sent meanwhile is answered, and lands in the volume's leaf
+    as the metadata has it: a snapshot committed before the kill keeps
+    the old data;
+  - the server's log shows that it ran the rescue for an overdue pause
+    (so the write did wait for it: nothing else resumes the server);
   - qemu-img check is clean and the collector leaves one image per node.
 
     lq_stuck.py DIR
@@ -65,17 +66,21 @@ def attach(sr, key, uri):
     return nbd.split(":", 2)[2].split(":exportname=")
 
 
+def rescues(key):
+    with open(os.path.join(os.environ["LVQCOW_RUNDIR"], "nbd", key, "log")) as f:
+        return f.read().count("running the rescue")
+
+
 def rescued_write(sock, export, key, what):
-    """The server is paused; a write must still be answered once the
-    rescue has run."""
-    check("%s: server paused after the kill" % what, " state=paused " in status(key), status(key))
+    """The server is left paused; a write must still be answered once
+    the rescue has run."""
     c = n.Client(sock, export)
     c.sock.settimeout(60)
     t0 = time.monotonic()
     c.pwrite(0, b"B" * BLOCK)
     waited = time.monotonic() - t0
-    print("%s: a write waited %.2f s for the rescue (pause limit %d s)" % (what, waited, LIMIT_S))
-    check("%s: answered after the pause limit" % what, waited >= LIMIT_S * 0.5, waited)
+    print("%s: a write waited %.2f s (pause limit %d s)" % (what, waited, LIMIT_S))
+    check("%s: the server ran its rescue (a new server per case)" % what, rescues(key) >= 1)
     check("%s: server running again" % what, " state=running " in status(key), status(key))
     got = c.pread(0, BLOCK)
     c.sock.close()

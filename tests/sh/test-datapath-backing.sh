@@ -4,7 +4,6 @@
 # (/etc/passwd as raw, or a relative path out of the SR) is served with
 # its own content only — zeros where it has none — never that file's.
 . "$LQ_TOP/tests/lib.sh"
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(cat "$p")"; done; true; }
 at_exit kill_servers
 head_of() { env PYTHONPATH="$LQ_TESTS" python3 "$LQ_TESTS/nbd_hostile.py" head "$@"; }
 head -c 4096 /dev/zero >zeros

@@ -3,9 +3,7 @@
 # detach cleans up even when the volume's SR is gone, and a huge domain
 # string is refused without breaking later attaches and detaches.
 . "$LQ_TOP/tests/lib.sh"
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(cat "$p")"; done; true; }
 at_exit kill_servers
-alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # wait_dead PID: up to 10 s.
 wait_dead() { local i; for ((i = 0; i < 100; i++)); do alive "$1" || return 0; sleep 0.1; done; die "process $1 still alive"; }
 

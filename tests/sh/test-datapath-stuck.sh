@@ -6,18 +6,12 @@
 . "$LQ_TOP/tests/lib.sh"
 # txe SECONDS ARGS...: xe, killed (status 124) after SECONDS.
 txe() { timeout "$1" python3 "$LQ_TESTS/mock/xss.py" xe "${@:2}"; }
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet -CONT "$(head -1 "$p")" && kill_quiet "$(head -1 "$p")"; done; true; }
 at_exit kill_servers
-# alive PID: running or stopped, not a zombie (nothing may reap here).
-alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 export LVQCOW_CONTROL_TIMEOUT=1 LVQCOW_NBD_STOP_TIMEOUT=3
 
 SRU=$(new_sr sr)
 VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((16 << 20)))
-be=$(xe vdi-attach uuid="$VU" domain=0)
-nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')
-[[ $nbd =~ ^nbd:unix:(.*)/sock:exportname=(.*)$ ]] || die "bad NBD URI $nbd"
-dir=${BASH_REMATCH[1]}
+dir=$(attached_dir "$VU")
 
 note "12 idle control clients do not lock the plugin out"
 python3 "$LQ_TESTS/nbd_hold.py" "$dir/ctl" 12 60 >held.txt &

@@ -4,18 +4,13 @@
 # detach still stops it, proven by its pid file and command line, never
 # by the pid alone.
 . "$LQ_TOP/tests/lib.sh"
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(head -1 "$p")"; done; true; }
 at_exit kill_servers
-alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 servers_of() { pgrep -f -- "--control $1( |\$)" | wc -l; }
 export LVQCOW_CONTROL_TIMEOUT=1 LVQCOW_NBD_STOP_TIMEOUT=3
 
 SRU=$(new_sr sr)
 VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((16 << 20)))
-be=$(xe vdi-attach uuid="$VU" domain=0)
-nbd=$(json_get "$be" '[i[1]["uri"] for i in j["implementations"] if i[0] == "Nbd"][0]')
-[[ $nbd =~ ^nbd:unix:(.*)/sock:exportname=(.*)$ ]] || die "bad NBD URI $nbd"
-dir=${BASH_REMATCH[1]}
+dir=$(attached_dir "$VU")
 pid=$(cat "$dir/pid")
 mv "$dir/ctl" "$dir/ctl.away"
 

@@ -8,7 +8,6 @@
 command -v nbdcopy >/dev/null || skip "nbdcopy not installed"
 dcall() { xss call "$LQ_DATAPATH" "$@"; }
 # Whatever a failure leaves running is stopped on exit.
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(cat "$p")"; done; true; }
 at_exit kill_servers
 size=$((64 << 20))
 

@@ -4,6 +4,5 @@
 # runs "lvqcow resume" once the pause is overdue, so a guest's write is
 # answered, on the chain the metadata names.
 source "$LQ_TOP/tests/lib.sh"
-kill_servers() { for p in "$LVQCOW_RUNDIR"/nbd/*/pid; do [ -e "$p" ] && kill_quiet "$(cat "$p")"; done; true; }
 at_exit kill_servers
 python3 "$LQ_TESTS/lq_stuck.py" "$PWD/sr"
