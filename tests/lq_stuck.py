@@ -22,7 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock"))
 import lq_tree as t  # noqa: E402
 import nbd_raw as n  # noqa: E402
-from lq_ctl import control  # noqa: E402
 from lqtest import call, eq, check, main  # noqa: E402
 import xss  # noqa: E402
 
