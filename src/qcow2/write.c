@@ -295,13 +295,19 @@ int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len
 	return 0;
 }
 
+/* An image found corrupt while open takes no more writes. */
+static int refuse_broken(const struct qcow2_image *img)
+{
+	return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
+}
+
 /* Exclusive section entry for anything that may allocate or free. */
 int qcow2_begin_change(struct qcow2_image *img)
 {
 	qcow2_lock_excl(img);
 	if (img->broken) {
 		qcow2_unlock(img);
-		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
+		return refuse_broken(img);
 	}
 	if (img->need_rebuild && qcow2_refcount_rebuild(img) < 0) {
 		qcow2_unlock(img);
@@ -323,7 +329,7 @@ int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len)
 	if (!img->rw)
 		return err_set(EROFS, "%s: image opened read-only", img->path);
 	if (img->broken)
-		return err_set(EROFS, "%s: image marked corrupt while writing", img->path);
+		return refuse_broken(img);
 	return qcow2_check_range(img, off, len);
 }
 
