@@ -10,7 +10,8 @@ proves nothing); after SR.detach/SR.attach (the replay) and a collector
 run, every image must check clean for qemu-img (no leak either), every
 volume read as before, and the journal be empty.  Volume.resize killed
 before its new L1 table is switched in leaks that table; the replay
-frees it too.
+frees it too.  A leaf attached after the kill and before any replay is
+never repaired while attached: the record waits for the detach.
 
     lq_gc_leaks.py DIR
 Prints OK, or the first failure and exits 1.
@@ -28,15 +29,17 @@ from lqtest import call, eq, check, main  # noqa: E402
 import xss  # noqa: E402
 
 MIB = t.MIB
+DATAPATH = os.path.join(os.environ["LQ_XSS_ROOT"], "datapath", "lvqcow")
 
 
 def qcheck(path):
-    return subprocess.run(["qemu-img", "check", "-q", path], stdout=subprocess.DEVNULL,
+    return subprocess.run(["qemu-img", "check", "-U", "-q", path], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode
 
 
 def leaked(sr):
-    """The images qemu-img check finds leaks in (status 3)."""
+    """The images qemu-img check finds leaks in (status 3); -U: a server
+    may hold one."""
     d = os.path.join(sr, "images")
     return [i for i in sorted(os.listdir(d)) if qcheck(os.path.join(d, i)) == 3]
 
@@ -86,6 +89,34 @@ def copy_killed(sr, scenario, direction):
     call("Volume.destroy", sr=sr, key=key)
 
 
+def dp(method, **params):
+    return xss.call(DATAPATH, method, dict(params, dbg="leaks"))
+
+
+def attached_leaf(sr):
+    """A copy down into a leaf killed, then the leaf attached before any
+    replay: the replay leaves the leaf alone (its leak stays, the record
+    too) until the volume is detached; the next replay frees it."""
+    key = leaf_pair(sr)
+    want = t.content(sr, key)
+    check("attached: killed", killed_gc(sr, "down", "qcow2.l2-write"))
+    leaf = os.path.basename(t.leaf_image(sr, key))
+    check("attached: the leaf leaks", leaf in leaked(sr))
+    uri = call("Volume.stat", sr=sr, key=key)["uri"][0]
+    dp("Datapath.attach", uri=uri, domain="0")
+    subprocess.run([t.LQ, "gc", sr], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    eq("attached: the record waits", 1, journal(sr))
+    check("attached: the served leaf was not repaired", leaf in leaked(sr))
+    dp("Datapath.detach", uri=uri, domain="0")
+    subprocess.run([t.LQ, "gc", sr], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    eq("detached: journal", 0, journal(sr))
+    t.check_images(sr)
+    eq("detached: content", want, t.content(sr, key))
+    call("Volume.destroy", sr=sr, key=key)
+
+
 def resize_killed(sr):
     key = tc.base_volume(sr)
     want = {key: t.content(sr, key)}
@@ -107,8 +138,8 @@ def run(path):
         copy_killed(sr, leaf_pair, direction)
         copy_killed(sr, tc.gc_scenario, direction)
     resize_killed(sr)
+    attached_leaf(sr)
     eq("SR empty again", [], list(tc.volumes(sr)))
-    print("OK")
 
 
 if __name__ == "__main__":
