@@ -75,7 +75,9 @@ int img_resize(int argc, char **argv)
 
 	if (argc != 3 || img_parse_size(argv[2], &size) < 0)
 		return img_usage("resize", "expected FILE SIZE");
-	img = img_open("resize", argv[1], QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING);
+	/* With its chain: the grown range is zeroed only where a longer
+	 * backing file would show through. */
+	img = img_open("resize", argv[1], QCOW2_OPEN_RDWR);
 	if (!img)
 		return 1;
 	return img_close("resize", img, qcow2_resize(img, size) < 0 ? img_fail("resize") : 0);

@@ -129,7 +129,12 @@ int qcow2_map_chain(struct qcow2_image *img, uint64_t off, uint64_t len,
 int qcow2_set_hidden(struct qcow2_image *img, bool hidden);
 /* Rebase-unsafe: rewrite the backing name and format only. */
 int qcow2_set_backing(struct qcow2_image *img, const char *backing, const char *fmt);
-/* Grow the virtual size (the L1 table grows as needed); shrinking fails. */
+/* Grow the virtual size (the L1 table grows as needed); shrinking fails.
+ * The grown range reads zeros, as it did before, even where the backing
+ * file is longer (zero entries up to the backing file's end; all of the
+ * range when the backing file is named but not open, so open the chain
+ * to keep that cheap); the new size is published last, so a crash
+ * leaves the old size or the new one with the range already zero. */
 int qcow2_resize(struct qcow2_image *img, uint64_t new_size);
 
 struct qcow2_info {

@@ -59,6 +59,32 @@ int gc_step_run(const char *type, const char *sr, const struct gc_step *s);
 struct meta_journal;
 int gc_journal_finish(struct ops_sr *sr, const struct meta_journal *j);
 
+/* gc-run.c: may a copy's target be repaired now?  1 when no collector
+ * of the SR (uuid) can be copying: this process is it, or its lock was
+ * free and is now held in *fd (close it when done; -1 if not taken);
+ * 0 when another process's collector holds it; -1 on error. */
+int gc_lock_idle(const char *uuid, int *fd);
+
+/* gc-copy.c: a coalesce's copy is journaled before it starts (the pair's
+ * two nodes), so that clusters a killed copy leaked in its target are
+ * freed by the replay.  See docs/gc.md, "Leaked clusters". */
+#define GC_COPY_OP "gc-copy"
+struct meta_node;
+/* Add the record (committed with the caller's next commit). */
+int gc_copy_journal(struct ops_sr *sr, const struct meta_node *n, const struct meta_node *p,
+		    char id[UUID_STR_LEN]);
+/* The replay: free the leaks of both images where that is safe, drop the
+ * record; left in place while another collector runs or a server writes
+ * one of the images. */
+int gc_copy_replay(struct ops_sr *sr, const struct meta_journal *j);
+/* A copy that failed without a crash: the same, but the record is
+ * always dropped (SR lock held; committed by the caller). */
+int gc_copy_abandon(struct ops_sr *sr, const char *id);
+/* Free the leaked clusters of node's image if nothing may be writing it
+ * (a hidden node, or the leaf of a volume that is not attached, and no
+ * other collector running); *busy when that is why it was not done. */
+int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy);
+
 /* gc-claim.c: a leaf being coalesced is claimed, so that Datapath.attach
  * (and resize) can make the collector let go of it first. */
 struct gc_claim {

@@ -71,6 +71,22 @@ static int gc_lock(const char *uuid, bool wait)
 	return fd;
 }
 
+/* The SR (uuid) whose collector lock this process holds, or "". */
+static char gc_held[UUID_STR_LEN];
+
+int gc_lock_idle(const char *uuid, int *fd)
+{
+	int r;
+
+	*fd = -1;
+	if (!strcmp(gc_held, uuid))
+		return 1;
+	if ((r = gc_lock(uuid, false)) <= 0)
+		return r;
+	*fd = r;
+	return 1;
+}
+
 static int gc_choose(const char *type, const char *sr_str, struct gc_step *s)
 {
 	struct ops_sr *sr;
@@ -140,7 +156,9 @@ int ops_gc_run(const char *type, const char *sr_str, unsigned flags)
 		log_info("SR %s: gc: another collector is running", sr_str);
 		return 0;
 	}
+	snprintf(gc_held, sizeof gc_held, "%s", uuid);
 	rc = gc_loop(type, sr_str, uuid, flags);
+	gc_held[0] = '\0';
 	close(fd);
 	return rc;
 }

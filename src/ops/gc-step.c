@@ -124,6 +124,7 @@ struct pair {
 	uint64_t bytes;             /* what the chosen direction copies */
 	uint64_t free_bytes;        /* free in the store when chosen */
 	struct gc_claim claim;
+	char copy_id[UUID_STR_LEN]; /* the copy's journal record, once committed */
 };
 
 static int pair_paths(struct ops_sr *sr, struct pair *pr, const struct meta_node *n,
@@ -400,6 +401,43 @@ static int run_remove(struct ops_sr *sr, const struct gc_step *s)
 	return commit_and_finish(sr);
 }
 
+/* Before the first write into either image: a copy killed from here on
+ * leaves a record for the replay to free what it leaked (gc-copy.c). */
+static int journal_copy(struct ops_sr *sr, struct pair *pr, const struct meta_node *n,
+			const struct meta_node *p)
+{
+	char id[UUID_STR_LEN];
+
+	if (gc_copy_journal(sr, n, p, id) < 0 || ops_sr_commit(sr) < 0)
+		return -1;
+	snprintf(pr->copy_id, sizeof pr->copy_id, "%s", id);
+	return 0;
+}
+
+/* The copy's record goes in the switch's commit: from then on the copy
+ * is complete and the target leaks nothing. */
+static int drop_copy_record(struct ops_sr *sr, const struct pair *pr)
+{
+	if (meta_journal_remove(sr->meta, pr->copy_id) == 0 || err_errnum() == ENOENT)
+		return 0;
+	return -1;
+}
+
+/* A step that failed after its copy was journaled (ECANCELED, ESTALE, an
+ * I/O error): the record is settled now, the step's own error kept. */
+static void settle_copy(const char *type, const char *sr_str, const struct pair *pr)
+{
+	struct err_record saved = *err_last();
+	struct ops_sr *sr = NULL;
+
+	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0 ||
+	    gc_copy_abandon(sr, pr->copy_id) < 0 || ops_sr_commit(sr) < 0)
+		log_warn("SR %s: gc: the journal record of an abandoned copy: %s", sr_str,
+			 err_last()->msg);
+	ops_sr_close(sr);
+	err_restore(&saved);
+}
+
 static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 {
 	uint64_t total;
@@ -417,6 +455,8 @@ static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 		rc = store_space(sr->store, &pr->free_bytes, &total);
 	if (rc == 0 && pr->s.volume[0])
 		rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
+	if (rc == 0)
+		rc = journal_copy(sr, pr, n, p);
 	ops_sr_close(sr);
 	return rc;
 }
@@ -433,6 +473,8 @@ static int pair_switch(struct ops_sr *sr, struct pair *pr)
 		return -1;
 	rc = pr->down ? switch_down(sr, n, p) : switch_up(sr, &t, n, p);
 	gc_tree_free(&t);
+	if (rc == 0)
+		rc = drop_copy_record(sr, pr);
 	return rc < 0 ? -1 : commit_and_finish(sr);
 }
 
@@ -457,7 +499,9 @@ static int run_coalesce(const char *type, const char *sr_str, const struct gc_st
 	}
 	if (rc == 0)
 		rc = pair_switch(sr, &pr);
-	ops_sr_close(sr);
+	ops_sr_close(sr); /* a switch that failed half-way is not committed */
+	if (rc < 0 && pr.copy_id[0])
+		settle_copy(type, sr_str, &pr);
 	gc_claim_drop(&pr.claim);
 	free(pr.below);
 	return rc;

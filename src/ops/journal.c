@@ -31,6 +31,8 @@ static int replay_one(struct meta_sr *m, struct meta_journal *j, void *arg)
 		return ops_resize_replay(sr, j);
 	if (!strcmp(j->op, GC_JOURNAL_OP))
 		return gc_journal_finish(sr, j);
+	if (!strcmp(j->op, GC_COPY_OP))
+		return gc_copy_replay(sr, j);
 	if (!strcmp(j->op, OPS_RELINK_OP))
 		return ops_relink_replay(sr, j);
 	log_warn("SR %s: journal record %s of unknown operation '%.64s' left alone", sr->sr,

@@ -20,22 +20,55 @@
 #include "lq/fault.h"
 #include "lq/log.h"
 #include "lq/meta.h"
+#include "lq/nbd.h"
 #include "lq/qcow2.h"
 #include "lq/store.h"
 #include "lq/uuid.h"
+#include "gc-int.h"
 #include "ops-int.h"
 
+
+/* The leaf opened writable on the chain the metadata names: the engine
+ * zeroes the grown range only where a parent would show through (none
+ * does while parents are never larger than their children), which it can
+ * tell only with the parents open. */
+static int open_leaf(struct ops_sr *sr, const struct meta_node *n, struct qcow2_image **img)
+{
+	char path[PATH_MAX], (*below)[PATH_MAX] = calloc(NBD_MAX_CHAIN, PATH_MAX);
+	struct qcow2_backing b[NBD_MAX_CHAIN];
+	const struct meta_node *cur = n;
+	struct meta_node *up;
+	size_t k = 0;
+	int rc = -1;
+
+	if (!below)
+		return err_set(ENOMEM, "out of memory");
+	if (store_image_path(sr->store, n->image, path, sizeof path) < 0)
+		goto out;
+	for (; cur->parent; cur = up, k++) {
+		if (k == NBD_MAX_CHAIN) {
+			err_set(EINVAL, "node %s: chain deeper than %d", n->uuid, NBD_MAX_CHAIN);
+			goto out;
+		}
+		if (meta_node_find(sr->meta, cur->parent, &up) < 0 ||
+		    store_image_path(sr->store, up->image, below[k], PATH_MAX) < 0)
+			goto out;
+		b[k] = (struct qcow2_backing){ .path = below[k] };
+	}
+	rc = qcow2_open_chain(path, b, k, QCOW2_OPEN_RDWR, img);
+out:
+	free(below);
+	return rc;
+}
 
 /* Grow the image to at least size; an image already there is left. */
 static int resize_image(struct ops_sr *sr, const struct meta_node *n, uint64_t size)
 {
-	char path[PATH_MAX];
 	struct qcow2_image *img;
 	struct qcow2_info info;
 	int rc;
 
-	if (store_image_path(sr->store, n->image, path, sizeof path) < 0 ||
-	    qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &img) < 0)
+	if (open_leaf(sr, n, &img) < 0)
 		return -1;
 	rc = qcow2_get_info(img, &info);
 	if (rc == 0 && info.virtual_size < size)
@@ -137,6 +170,7 @@ int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j)
 	struct meta_node *n;
 	char *end;
 	uint64_t size;
+	bool busy;
 
 	if (!node || !num || !*num || (size = strtoull(num, &end, 10), *end) ||
 	    size > QCOW2_MAX_VIRTUAL_SIZE)
@@ -146,7 +180,9 @@ int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j)
 			return -1;
 		return meta_journal_remove(sr->meta, j->id); /* the node went since */
 	}
-	if (resize_image(sr, n, size) < 0)
+	/* A grow killed half-way may have leaked its new L1 table: freed
+	 * here when nothing writes the leaf (see gc-copy.c). */
+	if (resize_image(sr, n, size) < 0 || gc_repair_leaks(sr, node, &busy) < 0)
 		return -1;
 	if (size > n->virtual_size)
 		n->virtual_size = size;

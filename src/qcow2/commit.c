@@ -1,7 +1,10 @@
 /* commit.c: qcow2_commit, the admin CLI's commit: write everything the
  * top image holds into the backing file its header names, leaving the
  * top unchanged.  The copy is qcow2_merge (merge.c); this file finds and
- * opens the pair.  The parent is opened writable without its own backing.
+ * opens the pair.  The parent is opened writable on its own backing
+ * chain, as qcow2_merge wants: a partial cluster written into it copies
+ * the rest from below, and growing it zeroes only what the grandparent
+ * could show.
  *
  * Crash safety: the child is never written, so until the caller relinks
  * and deletes it, it still masks the parent and the guest view does not
@@ -54,7 +57,7 @@ static int open_pair(struct commit *c, const char *child_path, int flags)
 	    qcow2_get_info(c->child, &info) < 0 ||
 	    parent_path(child_path, &info, flags, path, sizeof path) < 0)
 		return -1;
-	return qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &c->parent);
+	return qcow2_open(path, QCOW2_OPEN_RDWR | (flags & QCOW2_OPEN_ANY_BACKING), &c->parent);
 }
 
 int qcow2_commit(const char *child_path, int flags, qcow2_progress_fn progress, void *opaque)

@@ -4,8 +4,13 @@
  * Pending metadata is flushed first so the header never points at
  * anything not yet on disk.  Resize writes a new, larger L1 table
  * elsewhere, syncs it, then switches {l1_size, l1_table_offset} with one
- * 12-byte write, then the size: a crash leaves the old or the new L1
- * (plus a leaked cluster run at worst) and the old or the new size.
+ * 12-byte write; then, where the backing file is longer than the old
+ * size (and would show through the grown range), it writes zero entries
+ * for that range past the old end, flushed and synced; the size comes
+ * last.  A crash leaves the old or the new L1 (plus a leaked cluster run
+ * at worst), and the old size (the entries past it are invisible and
+ * written again by the next grow) or the new size over a range that
+ * already reads zeros: never the backing file's data there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +146,53 @@ static int set_size(struct qcow2_image *img, uint64_t size)
 	return 0;
 }
 
+/* The end of the grown range [old, size) the backing file could show
+ * through: up to its size (past it a chain reads zeros anyway), rounded
+ * to a cluster; all of it when the backing file is named but not open. */
+static uint64_t shadow_end(const struct qcow2_image *img, uint64_t size)
+{
+	uint64_t b;
+
+	if (!img->h.backing_file[0])
+		return 0;
+	if (!img->backing)
+		return size;
+	b = qcow2_vsize(img->backing);
+	return MIN(size, DIV_ROUND_UP(b, img->cs) * img->cs);
+}
+
+/* A last cluster cut by the old size is rewritten with zeros past the
+ * old end; its guest bytes before it come from below when it is not
+ * this image's, so the backing file must be open to copy them. */
+static int tail_ok(struct qcow2_image *img, uint64_t old)
+{
+	uint64_t e, bm, host;
+
+	if (IS_ALIGNED(old, img->cs) || img->backing)
+		return 0;
+	if (qcow2_l2_lookup(img, old >> img->cbits, &e, &bm) < 0)
+		return -1;
+	if (qcow2_l2_classify(img, e, bm, 0, &host) != QCOW2_C_UNALLOCATED)
+		return 0;
+	return err_set(EINVAL, "%s: growing over a backing file from a size inside a cluster "
+		       "needs the backing file open", img->path);
+}
+
+/* Zero what the backing file would show in [old, size), durably, while
+ * the header still says old: nothing reads there until set_size. */
+static int zero_grown(struct qcow2_image *img, uint64_t old, uint64_t size)
+{
+	uint64_t end = shadow_end(img, size);
+
+	if (end <= old)
+		return 0;
+	if (tail_ok(img, old) < 0 || qcow2_zero_grown_locked(img, old, end - old, size) < 0 ||
+	    qcow2_flush_locked(img) < 0)
+		return -1;
+	fault_point("qcow2.resize.zeroed");
+	return 0;
+}
+
 static int resize_locked(struct qcow2_image *img, uint64_t size)
 {
 	uint64_t need = qcow2_size_to_l1(&img->h, size);
@@ -151,6 +203,8 @@ static int resize_locked(struct qcow2_image *img, uint64_t size)
 		return err_set(EINVAL, "virtual size %llu too large for this cluster size",
 			       (unsigned long long)size);
 	if (need > img->h.l1_size && grow_l1(img, need) < 0)
+		return -1;
+	if (zero_grown(img, img->h.size, size) < 0)
 		return -1;
 	return set_size(img, size);
 }

@@ -144,17 +144,15 @@ static int merge_all(struct merge *m)
 	return 0;
 }
 
-/* Beyond its old end `into` read zeros; once grown, that range would
- * read its backing file instead (when that is longer), so it is zeroed
- * first, as qemu does when it grows an image over a backing file. */
-static int merge_grow(struct merge *m, uint64_t old, uint64_t size)
+/* Beyond its old end `into` read zeros, and so did `from` where it has
+ * nothing of its own.  qcow2_resize keeps it so: the grown range reads
+ * zeros even where the backing file is longer, in one step as far as a
+ * crash can tell (zero entries first, the size last), so a merge killed
+ * here and run again never lets the grandparent show through there. */
+static int merge_grow(struct merge *m, uint64_t size)
 {
 	fault_point("commit-resize");
-	if (qcow2_resize(m->into, size) < 0)
-		return -1;
-	if (m->into->h.backing_file[0] == '\0')
-		return 0;
-	return qcow2_pzero(m->into, old, size - old, QCOW2_ZERO_MAY_UNMAP);
+	return qcow2_resize(m->into, size);
 }
 
 /* Normally `into` grows to hold all of `from`; under it, what lies past
@@ -172,7 +170,7 @@ static int merge_size(struct merge *m)
 		return 0;
 	log_info("merge: growing the target from %llu to %llu bytes", (unsigned long long)into,
 		 (unsigned long long)from);
-	return merge_grow(m, into, from);
+	return merge_grow(m, from);
 }
 
 int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,

@@ -415,6 +415,10 @@ int qcow2_write_locked(struct qcow2_image *img, const uint8_t *buf, uint64_t len
  * (flushing first when many frees are pending) and returns r. */
 int qcow2_begin_change(struct qcow2_image *img);
 int qcow2_end_change(struct qcow2_image *img, int r);
+/* Zeros (zero flags, or written zeros on v2) for [off, off+len) of an
+ * image being grown to vend, past its current size: for the grow only,
+ * inside its exclusive section, before the new size is published. */
+int qcow2_zero_grown_locked(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t vend);
 /* Writable handle and guest range. */
 int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len);
 /* True when guest range [off, off+len) of the backing reads as zeros

@@ -10,6 +10,7 @@
  * clusters alone (their content stays defined); partial clusters are
  * left as they are.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +97,9 @@ static int set_entry(struct qcow2_image *img, uint64_t vc, uint64_t old, uint64_
 	return qcow2_free_l2_entry(img, old);
 }
 
-static int zero_cluster(struct qcow2_image *img, uint64_t vc, enum zmode m)
+/* end: the virtual end the last cluster is cut at (the size, or the new
+ * size of an image being grown). */
+static int zero_cluster(struct qcow2_image *img, uint64_t vc, uint64_t end, enum zmode m)
 {
 	uint64_t e, bm, host;
 	struct zplan p;
@@ -109,8 +112,7 @@ static int zero_cluster(struct qcow2_image *img, uint64_t vc, enum zmode m)
 	if (p.skip)
 		return 0;
 	if (p.write_zeros)
-		return write_zeros(img, vc << img->cbits,
-				   MIN(img->cs, img->h.size - (vc << img->cbits)));
+		return write_zeros(img, vc << img->cbits, MIN(img->cs, end - (vc << img->cbits)));
 	return set_entry(img, vc, e, p.neu);
 }
 
@@ -129,17 +131,18 @@ static int zero_part(struct qcow2_image *img, uint64_t off, uint64_t len)
 	return write_zeros(img, off, len);
 }
 
-static int zero_range(struct qcow2_image *img, uint64_t off, uint64_t len, enum zmode m)
+static int zero_range(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t vend,
+		      enum zmode m)
 {
 	uint64_t end = off + len;
 
 	while (off < end) {
 		uint64_t vc = off >> img->cbits, cg = vc << img->cbits;
-		uint64_t cend = MIN(cg + img->cs, img->h.size), n = MIN(end, cend) - off;
+		uint64_t cend = MIN(cg + img->cs, vend), n = MIN(end, cend) - off;
 		int r;
 
 		if (off == cg && off + n == cend)
-			r = zero_cluster(img, vc, m);
+			r = zero_cluster(img, vc, vend, m);
 		else
 			r = m == Z_DISCARD ? 0 : zero_part(img, off, n);
 		if (r < 0)
@@ -161,7 +164,15 @@ static int zero_common(struct qcow2_image *img, uint64_t off, uint64_t len, enum
 		return err_set(ENOTSUP, "%s: extended L2 images are read-only", img->path);
 	if (qcow2_begin_change(img) < 0)
 		return -1;
-	return qcow2_end_change(img, zero_range(img, off, len, m));
+	return qcow2_end_change(img, zero_range(img, off, len, img->h.size, m));
+}
+
+int qcow2_zero_grown_locked(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t vend)
+{
+	assert(off + len <= vend && vend > img->h.size);
+	if (img->extl2)
+		return err_set(ENOTSUP, "%s: extended L2 images are read-only", img->path);
+	return zero_range(img, off, len, vend, Z_UNMAP);
 }
 
 int qcow2_pzero(struct qcow2_image *img, uint64_t off, uint64_t len, int flags)
