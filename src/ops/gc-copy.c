@@ -35,12 +35,12 @@
 int gc_copy_journal(struct ops_sr *sr, const struct meta_node *n, const struct meta_node *p,
 		    char id[UUID_STR_LEN])
 {
-	struct meta_journal *j;
+	struct meta_journal *j = ops_journal_new(sr, GC_COPY_OP);
 
-	if (uuid_generate(id) < 0 || !(j = meta_journal_add(sr->meta, id, GC_COPY_OP)) ||
-	    meta_journal_set_arg(j, "node", n->uuid) < 0 ||
+	if (!j || meta_journal_set_arg(j, "node", n->uuid) < 0 ||
 	    meta_journal_set_arg(j, "parent", p->uuid) < 0)
 		return -1;
+	snprintf(id, UUID_STR_LEN, "%s", j->id);
 	return 0;
 }
 
@@ -123,17 +123,10 @@ int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy)
 	return 0;
 }
 
-static const char *arg_of(const struct meta_journal *j, const char *k)
-{
-	for (size_t i = 0; i < j->nargs; i++)
-		if (!strcmp(j->args[i].k, k))
-			return j->args[i].v;
-	return NULL;
-}
-
 static int repair_pair(struct ops_sr *sr, const struct meta_journal *j, bool *busy)
 {
-	const char *node = arg_of(j, "node"), *parent = arg_of(j, "parent");
+	const char *node = meta_journal_get_arg(j, "node");
+	const char *parent = meta_journal_get_arg(j, "parent");
 	bool b1 = false, b2 = false;
 
 	if (!node || !parent)
