@@ -18,6 +18,12 @@ CC ?= gcc
 PKGS := json-c libxml-2.0 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# liblvm2cmd is opened with dlopen by src/lvm only when an LVM command
+# runs, never linked: the NBD server must not load it (docs/lvm.md).
+# Its soname is read from the development symlink (liblvm2-dev).
+LVM2CMD_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=liblvm2cmd.so)" 2>/dev/null | \
+	awk '/SONAME/ {print $$2}')
+LVM2CMD_SONAME := $(if $(LVM2CMD_SONAME),$(LVM2CMD_SONAME),liblvm2cmd.so.2.03)
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 \
 	-Werror=implicit-function-declaration -Werror=vla -Wstrict-prototypes
@@ -27,7 +33,7 @@ OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-re
 LDSAN := -fsanitize=address,undefined
 endif
 CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
+	-Iinclude $(PKG_CFLAGS) -DLVM2CMD_SONAME='"$(LVM2CMD_SONAME)"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDSAN) $(LDFLAGS)
 
 LIB_SRCS := $(filter-out $(wildcard src/*/test-*.c src/*/fuzz-*.c),$(wildcard src/*/*.c))
@@ -74,7 +80,8 @@ $(ENTRY_UNIT_BINS): $(BUILD)/unit/%: %.c $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a
 
 # libFuzzer targets are always built with clang and the sanitizers.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS)
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS) \
+	-DLVM2CMD_SONAME='"$(LVM2CMD_SONAME)"'
 $(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl

@@ -18,6 +18,7 @@ static const struct cli_command cli_commands[] = {
 	{ "img", "qcow2 image tools (lvqcow img help)", cli_img },
 	{ "serve", "NBD server for one volume's chain", cli_serve },
 	{ "gc", "garbage collector of an SR (lvqcow gc --help)", cli_gc },
+	{ "lvm", "the LVM layer by hand (lvqcow lvm help)", cli_lvm },
 	{ "list-calls", "the SMAPIv3 calls and features of each plugin", cli_list_calls },
 	{ NULL, NULL, NULL },
 };
