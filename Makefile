@@ -3,6 +3,8 @@
 #   make check      dependencies, build, unit + shell tests, the same under
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
+#   make check-vm   the VM tests: a Debian kernel under qemu with a real
+#                   device-mapper runs tests/vm/guest/ (LVM activation)
 #   make check-long the snapshot-tree model run at 1000 operations, and
 #                   every fault point of the tree operations, metadata
 #                   commits included
@@ -51,7 +53,7 @@ ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
 UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
+.PHONY: all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
 	bench-img bench-nbd bench-meta bench-gc demo install clean
 
 all: $(BUILD)/lvqcow
@@ -107,6 +109,9 @@ fuzz-long: $(FUZZ_BINS)
 check-long: $(BUILD)/lvqcow
 	LQ_TREE_LONG_OPS=1000 ./tests/run.sh "$(BUILD)" tree-long
 	LVQCOW_TREE_CRASH_FULL=1 ./tests/run.sh "$(BUILD)" tree-crash
+
+check-vm: deps all
+	./tests/vm/run.sh "$(BUILD)"
 
 check: deps
 	$(MAKE) all
