@@ -51,7 +51,8 @@ struct lvm_output {
 };
 
 /* Run c in process.  0 on success (out holds what it printed, freed by
- * lvm_output_free); -1 with the failure classified and recorded. */
+ * lvm_output_free); -1 with the failure classified and recorded, and out
+ * empty. */
 int lvm_run(const struct lvm_cmd *c, struct lvm_output *out);
 void lvm_output_free(struct lvm_output *o);
 

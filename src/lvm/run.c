@@ -228,5 +228,7 @@ int lvm_run(const struct lvm_cmd *c, struct lvm_output *out)
 	log_debug("lvm: %s: rc %d, class %s", c->argv[0], rc, lvm_class_name(cls));
 	/* The object a command acts on is its last word. */
 	snprintf(line, sizeof line, "%s %s", c->argv[0], c->argv[c->argc - 1]);
-	return lvm_fail(cls, line, out->err);
+	lvm_fail(cls, line, out->err);
+	lvm_output_free(out);
+	return -1;
 }

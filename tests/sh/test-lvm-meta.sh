@@ -40,11 +40,19 @@ at_exit cleanup_vg "$VG2" "$SMALL"
 
 # ok ARGS...: lvqcow lvm must succeed; its stdout is kept in out.json.
 ok() { lq lvm "$@" >out.json 2>err.txt || { cat out.json err.txt >&2; die "lvqcow lvm $* failed"; }; }
+# refused ARGS...: lvqcow lvm must fail by itself (not by a signal, such
+# as a sanitizer's abort), its error JSON in out.json.
+refused() {
+	local rc=0
+	lq lvm "$@" >out.json 2>err.txt || rc=$?
+	[ $rc -ne 0 ] || die "expected failure: lvqcow lvm $*"
+	[ $rc -lt 128 ] || die "killed by signal $((rc - 128)): lvqcow lvm $*: $(tail -n 20 err.txt)"
+}
 # fails CODE PARAM0 ARGS...: lvqcow lvm must fail with that error.
 fails() {
 	local code=$1 p0=$2
 	shift 2
-	not lq lvm "$@" >out.json 2>err.txt
+	refused "$@"
 	assert_eq "error of lvm $*" "$code $p0" "$(jq -r '"\(.code) \(.params[0])"' out.json)"
 }
 seqno() { lvm vgs --noheadings -o vg_seqno "$1" 2>/dev/null | tr -d ' '; }
@@ -168,7 +176,7 @@ done
 assert_eq "metadata full error" Lvm_metadata_full "$full"
 
 note "removal: a VG holding LVs is refused, then everything goes"
-not lq lvm vg-remove "$VG" >out.json 2>err.txt
+refused vg-remove "$VG"
 grep -q "still holds 3 LVs" out.json || die "vg-remove refusal: $(cat out.json)"
 for lv in n-1 n-2b n-3; do ok lv-remove "$VG" "$lv"; done
 assert_eq "no LVs left" "" "$(lvm_lvs "$VG")"
