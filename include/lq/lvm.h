@@ -96,7 +96,7 @@ bool lvm_lv_name_ok(const char *vg, const char *lv);
 bool lvm_tag_ok(const char *tag);
 bool lvm_dev_path_ok(const char *dev);
 
-/* Class of the last failed command of this process (LVM_OK if none). */
+/* Class of this thread's last command (LVM_OK if it succeeded). */
 enum lvm_class lvm_last_class(void);
 const char *lvm_class_name(enum lvm_class c);
 
@@ -116,7 +116,9 @@ int lvm_pv_remove(const char *dev);
 
 /* LVs, by name.  Create makes an inactive, unzeroed LV of at least
  * bytes (LVM rounds up to whole extents); resize to at least bytes (no
- * command when the rounded size is already the LV's). */
+ * command when the rounded size is already the LV's), shrinking without
+ * asking: the caller knows what the LV holds.  Remove refuses an active
+ * LV. */
 int lvm_lv_create(const char *vg, const char *lv, uint64_t bytes, const char *tag);
 int lvm_lv_remove(const char *vg, const char *lv);
 int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes);

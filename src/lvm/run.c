@@ -53,7 +53,7 @@ struct lib {
 static pthread_mutex_t lvm_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct lib lib;
 static struct lvm_output *capture;   /* the running command's, under lvm_mutex */
-static enum lvm_class last_class;
+static _Thread_local enum lvm_class last_class;   /* like the err record */
 
 /* ---- capture ------------------------------------------------------ */
 
