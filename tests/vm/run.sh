@@ -24,9 +24,10 @@ timeout "${LQ_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel $accel -m 1024 -smp 1 
 	-append "console=ttyS0 panic=-1 quiet loglevel=3" \
 	-drive "file=$vm/pv.img,format=raw,if=virtio,cache=unsafe" \
 	-nographic -no-reboot -nic none -monitor none -serial stdio </dev/null >"$vm/guest.log" 2>&1 || rc=$?
-tr -d '\r' <"$vm/guest.log" | grep "^LQVM:" | sed 's/^LQVM: //' || true
+# The guest's own lines (the firmware's screen escapes may precede one).
+tr -d '\r' <"$vm/guest.log" | sed -n 's/.*LQVM: //p'
 echo "check-vm: qemu ran $(( $(date +%s) - start ))s (accel $accel, exit $rc); log: $vm/guest.log"
-summary=$(tr -d '\r' <"$vm/guest.log" | sed -n 's/^LQVM: guest: //p')
+summary=$(tr -d '\r' <"$vm/guest.log" | sed -n 's/.*LQVM: guest: //p')
 if [ -z "$summary" ]; then
 	echo "check-vm: the guest did not boot or did not finish; last lines:" >&2
 	tail -n 20 "$vm/guest.log" >&2
