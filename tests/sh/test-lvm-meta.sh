@@ -3,7 +3,8 @@
 # activation disabled (this kernel has no device-mapper): create a PV and
 # a VG with a large metadata area, LVs, resize, rename, tag, list and
 # remove them, and check each result against what the lvm binary reports.
-# Refused names change nothing (the VG's metadata sequence number stays);
+# Refused names change nothing (the VG's metadata sequence number stays),
+# nor does pvcreate on a device holding a signature;
 # each failure class gives its xapi error; stdout holds exactly the JSON
 # result whether it is a file or a pipe; an activation that LVM reports
 # but did not happen is an error.  Loop devices and the VG are removed
@@ -18,11 +19,15 @@ LOOP=$(losetup -f --show pv.img 2>/dev/null) || skip "losetup impossible here"
 at_exit losetup -d "$LOOP"
 SMALL=$(losetup -f --show small.img 2>/dev/null) || skip "losetup impossible here"
 at_exit losetup -d "$SMALL"
+truncate -s 16M swap.img
+mkswap swap.img >/dev/null 2>&1 || die "mkswap"
+SWAP=$(losetup -f --show swap.img 2>/dev/null) || skip "losetup impossible here"
+at_exit losetup -d "$SWAP"
 
 # An lvm.conf of our own: only our loop devices, no device-mapper.
 mkdir -p etc
 cat >etc/lvm.conf <<EOF
-devices { use_devicesfile = 0 global_filter = [ "a|^$LOOP\$|", "a|^$SMALL\$|", "r|.*|" ]
+devices { use_devicesfile = 0 global_filter = [ "a|^$LOOP\$|", "a|^$SMALL\$|", "a|^$SWAP\$|", "r|.*|" ]
           obtain_device_list_from_udev = 0 external_device_info_source = "none" }
 activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
 global { activation = 0 use_lvmlockd = 0 use_aio = 0 }
@@ -126,6 +131,13 @@ fails SR_BACKEND_FAILURE Lvm_exists lv-rename "$VG" n-1 n-3
 fails SR_BACKEND_FAILURE Lvm_device_refused pv-create "$LOOP" 8
 fails SR_BACKEND_FAILURE Internal_error activate "$VG" n-1 exclusive
 grep -q "activation disabled" out.json || die "activation error: $(cat out.json)"
+
+note "a device holding a signature is refused and left as it was"
+sum=$(sha256sum <swap.img)
+fails SR_BACKEND_FAILURE Lvm_device_refused pv-create "$SWAP" 8
+grep -q "wiping of swap" out.json || die "refusal: $(cat out.json)"
+assert_eq "swap device unchanged" "$sum" "$(sha256sum <swap.img)"
+[ -z "$(lvm pvs --noheadings "$SWAP" 2>/dev/null)" ] || die "$SWAP became a PV"
 
 note "names the plugin never generates are refused before any command"
 s0=$(seqno "$VG")
