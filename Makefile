@@ -10,6 +10,8 @@
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
 #   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
+#   make bench-lvm-host  LVM commands in process (src/lvm) and as the lvm
+#                   binary, metadata only, on a loop device
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 
@@ -54,7 +56,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
-	bench-img bench-nbd bench-meta bench-gc demo install clean
+	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo install clean
 
 all: $(BUILD)/lvqcow
 
@@ -128,6 +130,13 @@ bench-nbd: deps all
 
 bench-meta: deps all
 	./bench/meta.sh "$(BUILD)"
+
+$(BUILD)/bench/lvm-layer: bench/lvm-layer.c $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL)
+
+bench-lvm-host: deps all $(BUILD)/bench/lvm-layer
+	./bench/lvm-host.sh "$(BUILD)"
 
 bench-gc: deps all
 	./bench/gc.sh "$(BUILD)"
