@@ -3,11 +3,15 @@
 #   make check      dependencies, build, unit + shell tests, the same under
 #                   ASan/UBSan, and a short fuzz run
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
+#   make check-vm   the VM tests: a Debian kernel under qemu with a real
+#                   device-mapper runs tests/vm/guest/ (LVM activation)
 #   make check-long the snapshot-tree model run at 1000 operations, and
 #                   every fault point of the tree operations, metadata
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
 #   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
+#   make bench-lvm-host  LVM commands in process (src/lvm) and as the lvm
+#                   binary, metadata only, on a loop device
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 
@@ -18,6 +22,12 @@ CC ?= gcc
 PKGS := json-c libxml-2.0 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# liblvm2cmd is opened with dlopen by src/lvm only when an LVM command
+# runs, never linked: the NBD server must not load it (docs/lvm.md).
+# Its soname is read from the development symlink (liblvm2-dev).
+LVM2CMD_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=liblvm2cmd.so)" 2>/dev/null | \
+	awk '/SONAME/ {print $$2}')
+LVM2CMD_SONAME := $(if $(LVM2CMD_SONAME),$(LVM2CMD_SONAME),liblvm2cmd.so.2.03)
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 \
 	-Werror=implicit-function-declaration -Werror=vla -Wstrict-prototypes
@@ -27,7 +37,7 @@ OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-re
 LDSAN := -fsanitize=address,undefined
 endif
 CFLAGS_ALL = -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
+	-Iinclude $(PKG_CFLAGS) -DLVM2CMD_SONAME='"$(LVM2CMD_SONAME)"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDSAN) $(LDFLAGS)
 
 LIB_SRCS := $(filter-out $(wildcard src/*/test-*.c src/*/fuzz-*.c),$(wildcard src/*/*.c))
@@ -45,8 +55,8 @@ ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
 UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
-	bench-img bench-nbd bench-meta bench-gc demo install clean
+.PHONY: all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
+	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo install clean
 
 all: $(BUILD)/lvqcow
 
@@ -74,7 +84,8 @@ $(ENTRY_UNIT_BINS): $(BUILD)/unit/%: %.c $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a
 
 # libFuzzer targets are always built with clang and the sanitizers.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS)
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS) \
+	-DLVM2CMD_SONAME='"$(LVM2CMD_SONAME)"'
 $(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl
@@ -101,6 +112,9 @@ check-long: $(BUILD)/lvqcow
 	LQ_TREE_LONG_OPS=1000 ./tests/run.sh "$(BUILD)" tree-long
 	LVQCOW_TREE_CRASH_FULL=1 ./tests/run.sh "$(BUILD)" tree-crash
 
+check-vm: deps all
+	./tests/vm/run.sh "$(BUILD)"
+
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
@@ -116,6 +130,13 @@ bench-nbd: deps all
 
 bench-meta: deps all
 	./bench/meta.sh "$(BUILD)"
+
+$(BUILD)/bench/lvm-layer: bench/lvm-layer.c $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL)
+
+bench-lvm-host: deps all $(BUILD)/bench/lvm-layer
+	./bench/lvm-host.sh "$(BUILD)"
 
 bench-gc: deps all
 	./bench/gc.sh "$(BUILD)"

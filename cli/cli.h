@@ -12,6 +12,8 @@ int cli_img(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_gc(int argc, char **argv);
 int cli_resume(int argc, char **argv);
+/* lvm.c: lvqcow lvm */
+int cli_lvm(int argc, char **argv);
 /* calls.c: lvqcow list-calls */
 int cli_list_calls(int argc, char **argv);
 

@@ -19,6 +19,7 @@ static const struct cli_command cli_commands[] = {
 	{ "serve", "NBD server for one volume's chain", cli_serve },
 	{ "gc", "garbage collector of an SR (lvqcow gc --help)", cli_gc },
 	{ "resume", "resume a volume's server a dead call left paused", cli_resume },
+	{ "lvm", "the LVM layer by hand (lvqcow lvm help)", cli_lvm },
 	{ "list-calls", "the SMAPIv3 calls and features of each plugin", cli_list_calls },
 	{ NULL, NULL, NULL },
 };

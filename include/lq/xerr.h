@@ -18,9 +18,16 @@
 #define XERR_UNMARSHAL "UnmarshalException"
 #define XERR_TYPE "TypeError"
 #define XERR_INVALID "Invalid_argument"
+/* LVM failures by class (lq/lvm.h). */
+#define XERR_LVM_EXISTS "Lvm_exists"
+#define XERR_LVM_NOT_FOUND "Lvm_not_found"
+#define XERR_LVM_META_FULL "Lvm_metadata_full"
+#define XERR_LVM_LOCKED "Lvm_locked"
+#define XERR_LVM_DEVICE "Lvm_device_refused"
 /* XenAPI codes printed as they are, with fixed first params. */
 #define XERR_INVALID_SIZE "SR_BACKEND_FAILURE_79"  /* ["VDI Invalid size", detail] */
 #define XERR_VDI_IN_USE "SR_BACKEND_FAILURE_24"    /* ["VDIInUse", detail] */
+#define XERR_SR_NO_SPACE "SR_BACKEND_FAILURE_44"   /* ["There is insufficient space", detail] */
 #define XERR_SR_NOT_EMPTY "SR_NOT_EMPTY"           /* [] */
 
 #endif

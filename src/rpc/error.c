@@ -26,6 +26,7 @@ struct xapi_code {
 static const struct xapi_code xapi_codes[] = {
 	{ XERR_INVALID_SIZE, "VDI Invalid size", true },
 	{ XERR_VDI_IN_USE, "VDIInUse", true },
+	{ XERR_SR_NO_SPACE, "There is insufficient space", true },
 	{ XERR_SR_NOT_EMPTY, NULL, false },
 };
 
