@@ -7,7 +7,9 @@
 #                   every fault point of the tree operations, metadata
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
-#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
+#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase;
+#                   client stalls during live snapshots and coalesces,
+#                   Volume.create under a coalesce
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
 

@@ -19,7 +19,9 @@ Datapath.attach starts.  SCRATCH holds the SR.  SCENARIOS, any of:
      skipped, with a message, when `lvqcow gc --once` leaves the chain as
      deep as it was (the collector does not coalesce attached leaves);
   v  Volume.create while the collector coalesces a detached leaf with its
-     parent, each holding SIZE bytes of data, against Volume.create alone.
+     parent, each holding SIZE bytes of data, against Volume.create alone
+     and against Volume.create while `cp` + `sync -d` copies the parent's
+     image (the same bytes through the same disk, without lvqcow).
 
 Request latency is measured per request (send to reply); a request
 overlapping a call's window counts for that call, one entirely inside a
@@ -145,10 +147,12 @@ class Sr:
             cur = nodes[cur].getAttribute("parent")
         return out
 
+    def image(self, node):
+        nodes, _ = self._records()
+        return os.path.join(self.path, "images", nodes[node].getAttribute("image"))
+
     def leaf_image(self, key):
-        nodes, vols = self._records()
-        node = nodes[vols[key].getAttribute("node")]
-        return os.path.join(self.path, "images", node.getAttribute("image"))
+        return self.image(self.chain(key)[0])
 
 
 class Attached:
@@ -411,14 +415,32 @@ def creates(sr, n, tag, alive=None):
     return out
 
 
+DROPPED = False
+
+
 def drop_caches():
+    """sync, then drop the page cache when this host lets us (DROPPED)."""
+    global DROPPED
     subprocess.run(["sync"], check=True)
     try:
         with open("/proc/sys/vm/drop_caches", "w") as f:
             f.write("3\n")
-        return True
+        DROPPED = True
     except OSError:
-        return False
+        DROPPED = False
+
+
+def under(sr, argv, tag, stderr=subprocess.DEVNULL):
+    """Volume.create in a loop while argv runs, from a cold page cache:
+    (latencies, argv's wall seconds)."""
+    drop_caches()
+    start = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
+    time.sleep(0.05)                          # let it reach its copy
+    lat = creates(sr, 0, tag, alive=lambda: p.poll() is None)
+    if p.wait():
+        raise CallFailed("%s: exit %d" % (" ".join(argv), p.returncode))
+    return lat, time.perf_counter() - start
 
 
 def bench_create(sr):
@@ -429,30 +451,30 @@ def bench_create(sr):
     qemu_fill(sr.leaf_image(w["key"]), SIZE, SIZE, 2)
     sr.i.call("Volume.destroy", sr=sr.sr, key=s["key"])
     base = creates(sr, CREATES // 2, "before")
-    dropped = drop_caches()
+    copy = os.path.join(os.path.dirname(sr.path), "parent.copy")
+    cp_lat, cp_wall = under(sr, ["sh", "-c", 'cp "$0" "$1" && sync -d "$1"',
+                                 sr.image(sr.chain(w["key"])[1]), copy], "cp")
+    os.unlink(copy)
     log = open(os.path.join(os.path.dirname(sr.path), "gc-v.log"), "w+")
-    start = time.perf_counter()
-    gc = subprocess.Popen([sr.i.lq, "gc", sr.sr], stdout=subprocess.DEVNULL, stderr=log)
-    time.sleep(0.05)                          # let it reach the copy
-    during = creates(sr, 0, "during", alive=lambda: gc.poll() is None)
-    gc.wait()
-    gc_wall = time.perf_counter() - start
+    during, gc_wall = under(sr, [sr.i.lq, "gc", sr.sr], "during", stderr=log)
     base += creates(sr, CREATES - CREATES // 2, "after")
     log.seek(0)
     err = log.read()
     how = DIR_RE.search(err)
-    if gc.returncode or len(sr.chain(w["key"])) != 1:
+    if len(sr.chain(w["key"])) != 1:
         raise CallFailed("v: the collector did not coalesce: %s" % err[-500:])
     print("\n### (v) Volume.create while `lvqcow gc` coalesces a detached leaf of %d MiB over a "
           "parent of %d MiB\n" % (SIZE // MIB, SIZE // MIB))
-    print("collector: %s, %.1f s, caches dropped before it: %s\n" %
-          (how.group(0) if how else "?", gc_wall, "yes" if dropped else "no"))
+    print("collector: %s, %.1f s; cp + sync -d of the parent's image: %.1f s; page cache "
+          "dropped before each: %s\n" % (how.group(0) if how else "?", gc_wall, cp_wall,
+                                         "yes" if DROPPED else "no"))
     if len(during) < 3:
         print("only %d Volume.create calls fitted in the coalesce: raise BENCH_SIZE\n" % len(during))
     print("| %-30s | %5s | %9s | %9s | %8s | %8s |" %
           ("Volume.create", "calls", "median", "max", "median/x", "max/x"))
     print("|---|---|---|---|---|---|")
-    for name, lat in (("during the coalesce", during), ("no coalesce (before, after)", base)):
+    for name, lat in (("during the coalesce", during), ("during cp + sync of the parent", cp_lat),
+                      ("no coalesce (before, after)", base)):
         if lat:
             print("| %-30s | %5d | %6.1f ms | %6.1f ms | %8s | %8s |" %
                   (name, len(lat), ms(statistics.median(lat)), ms(max(lat)),
