@@ -156,13 +156,15 @@ class Sr:
 
 
 class Attached:
-    """A volume attached and activated; its NBD socket and export."""
+    """A volume attached and activated; its NBD socket and export.  Every
+    one still attached is detached when the bench ends (ATTACHED)."""
 
     def __init__(self, sr, name):
         self.sr = sr
         self.vol, _ = sr.create(name, LIVE_SIZE)
         self.uri = self.vol["uri"][0]
         be = sr.i.dp("Datapath.attach", self.uri)
+        ATTACHED.append(self)
         nbd = [i[1]["uri"] for i in be["implementations"] if i[0] == "Nbd"][0]
         self.sock, self.export = nbd.split(":", 2)[2].split(":exportname=")
         sr.i.dp("Datapath.activate", self.uri)
@@ -177,8 +179,21 @@ class Attached:
         c.close()
 
     def detach(self):
+        ATTACHED.remove(self)
         self.sr.i.dp("Datapath.deactivate", self.uri)
         self.sr.i.dp("Datapath.detach", self.uri)
+
+
+ATTACHED = []
+
+
+def detach_all():
+    """After a failure: no server may outlive the bench."""
+    for vol in list(ATTACHED):
+        try:
+            vol.detach()
+        except CallFailed as e:
+            note("detach after a failure: %s" % e)
 
 
 class Client(threading.Thread):
@@ -490,6 +505,13 @@ def main():
           "flight" % (root, subprocess.run(["df", "--output=fstype", scratch], stdout=subprocess.PIPE,
                                            text=True).stdout.split()[-1],
                       " ".join(open("/proc/loadavg").read().split()[:3]), CLIENT_SPAN // MIB))
+    try:
+        run(inst, scratch, scen)
+    finally:
+        detach_all()
+
+
+def run(inst, scratch, scen):
     # one SR each: a collector run of one scenario finds no work of another
     for k, f in enumerate(FLUSH_MODES):
         if "s" in scen:
