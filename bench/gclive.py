@@ -336,10 +336,9 @@ def one_switch(sr, vol, cl, want_leaf):
         note("gc --once coalesced a %s node where a %s was expected" %
              ("leaf" if leaf else "non-leaf", "leaf" if want_leaf else "non-leaf"))
     lat = cl.during(a, b)
-    worst = max(range(len(lat)), key=lambda k: lat[k])
     d = how.group(3) if how else "?"
     copied = int(how.group(1) if d == "up" else how.group(2)) if how else 0
-    return {"wall": wall, "lat": lat, "base": base, "worst": lat[worst], "dir": d, "bytes": copied}
+    return {"wall": wall, "lat": lat, "base": base, "worst": max(lat), "dir": d, "bytes": copied}
 
 
 def rebuild(sr, vol, depth, tag):
@@ -402,6 +401,9 @@ def bench_switch(sr, scen, flush_every):
                       "base <- leaf of an attached volume at depth 2 (it does not coalesce an "
                       "attached leaf)")
             else:
+                if not done:
+                    print("\n(l): `lvqcow gc --once` stopped coalescing the attached leaf after "
+                          "%d runs" % len(rows))
                 print_switch("(l) final switch of a live leaf coalesce: base <- leaf, the leaf "
                              "attached, %d MiB new in the leaf each run" % SWITCH_MIB, rows, flush_every)
                 verdict("leaf coalesce of an attached volume (whole gc --once)",
