@@ -9,7 +9,9 @@
 #                   every fault point of the tree operations, metadata
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
-#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
+#   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase;
+#                   client stalls during live snapshots and coalesces,
+#                   Volume.create under a coalesce
 #   make bench-lvm-host  LVM commands in process (src/lvm) and as the lvm
 #                   binary, metadata only, on a loop device
 #   make demo       the README's lifecycle demo

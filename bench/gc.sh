@@ -15,13 +15,25 @@
 # output).  Every figure is the median of RUNS (default 3) by wall time,
 # with CPU time (user + system) beside it.  qemu-img runs with -t
 # writeback (its default) and flushes at the end as lvqcow does; the copy
-# is `cp` followed by `sync -d` of the copy.  Results: docs/bench-gc.md.
+# is `cp` followed by `sync -d` of the copy.
+# Then, with BUILD installed the way tests/run.sh installs it and every call
+# run as xapi-storage-script runs it (bench/gclive.py):
+#   s) a client's NBD request latency during live snapshots;
+#   w) the same during `lvqcow gc --once` of a non-leaf node under the
+#      attached volume (the final switch pauses and moves its server);
+#   l) the same for a leaf coalesce of the attached volume (skipped with a
+#      message while the collector leaves attached leaves alone);
+#   v) Volume.create latency while a coalesce of BENCH_SIZE (default 1G)
+#      runs, against Volume.create alone.
+# SCEN picks scenarios (default abcswlv).  Results: docs/bench-gc.md.
 set -euo pipefail
 build=$(realpath "${1:-build}")
+here=$(cd "$(dirname "$0")" && pwd)
 LQ="$build/lvqcow"
 RUNS=${RUNS:-3}
 SIZE=${SIZE:-1G}
-SCEN=${SCEN:-abc}
+SCEN=${SCEN:-abcswlv}
+BENCH_SIZE=${BENCH_SIZE:-1G}
 work=$(mktemp -d /var/tmp/lq-bench-gc.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -170,3 +182,9 @@ echo "lvqcow $LQ, qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), $
 [[ $SCEN != *a* ]] || scenario a c.qcow2 p.qcow2
 [[ $SCEN != *b* ]] || scenario b c.qcow2 p.qcow2
 [[ $SCEN != *c* ]] || scenario c m.qcow2 b.qcow2
+if [[ $SCEN == *[swlv]* ]]; then
+	make -s -C "$here/.." install BUILD="$build" DESTDIR="$work/root" >/dev/null
+	mkdir "$work/live"
+	LVQCOW_RUNDIR=$work/live/run BENCH_SIZE=$(numfmt --from=iec "$BENCH_SIZE") \
+		python3 "$here/gclive.py" "$work/root" "$work/live" "$SCEN"
+fi

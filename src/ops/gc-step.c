@@ -324,12 +324,13 @@ static void move_server(struct ops_sr *sr, const struct gc_tree *t, const char *
 }
 
 /* Everything below `fix` (the surviving node) in tree t, read after the
- * switch: servers first, then the headers of nodes no server holds. */
+ * switch: first the headers of nodes no server writes, then the servers.
+ * A reopen checks every header of the new chain against it (down makes
+ * `fix` a root whose header still names the removed parent), and a
+ * hidden image's backing name can change under its readers: their view
+ * is the same either way. */
 static void relink_below(struct ops_sr *sr, const struct gc_tree *t, const char *fix)
 {
-	for (size_t i = 0; i < t->nvols; i++)
-		if (ops_datapath_attached(t->vol[i].key) && gc_tree_below(t, fix, t->vol[i].node))
-			move_server(sr, t, fix, &t->vol[i]);
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct gc_vol *v = gc_tree_vol_at(t, t->node[i].uuid);
 		if (!needs_fix(t, fix, t->node[i].uuid) ||
@@ -338,6 +339,9 @@ static void relink_below(struct ops_sr *sr, const struct gc_tree *t, const char 
 		if (ops_node_relink(sr, t->node[i].uuid) < 0)
 			warn_step(sr, "relink a header");
 	}
+	for (size_t i = 0; i < t->nvols; i++)
+		if (ops_datapath_attached(t->vol[i].key) && gc_tree_below(t, fix, t->vol[i].node))
+			move_server(sr, t, fix, &t->vol[i]);
 }
 
 /* Finish a switched step: servers and headers, then the image, then the
