@@ -27,6 +27,20 @@ static void test_escape(void **state __attribute__((unused)))
 	assert_string_equal(log_escape(out, 1, "abc"), "");
 }
 
+/* Call fields are quoted: '"' and non-ASCII bytes are escaped too, and a
+ * value that does not fit is cut at a whole escape and marked. */
+static void test_field(void **state __attribute__((unused)))
+{
+	char out[16];
+
+	assert_string_equal(log_field(out, sizeof out, "a\"b\n"), "a\\x22b\\n");
+	assert_string_equal(log_field(out, sizeof out, "\xc3\xa9"), "\\xc3\\xa9");
+	assert_string_equal(log_field(out, sizeof out, "0123456789ab"), "0123456789ab");
+	assert_string_equal(log_field(out, sizeof out, "0123456789abcdef"), "0123456789ab...");
+	assert_string_equal(log_field(out, 8, "ab\x01" "cdef"), "ab...");
+	assert_string_equal(log_field(out, 5, "abcdef"), "a...");
+}
+
 /* Run fn with stderr going to a file; returns what it wrote. */
 static char *capture(void (*fn)(void))
 {
@@ -108,6 +122,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_field),
 		cmocka_unit_test(test_one_line),
 		cmocka_unit_test(test_trace_switch),
 	};
