@@ -61,8 +61,12 @@ $(BUILD)/liblq.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a
-	$(CC) $(OPT) -o $@ $(ENTRY_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL)
+# The binary carries a zip archive at its end, so that a Python wrapper
+# loading a call's script with runpy runs the call (cli/py/__main__.py).
+$(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a cli/py/__main__.py scripts/append-pyzip.py
+	$(CC) $(OPT) -o $@.tmp $(ENTRY_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL)
+	python3 scripts/append-pyzip.py $@.tmp cli/py/__main__.py
+	mv -f $@.tmp $@
 
 $(BUILD)/unit/%: src/%.c $(BUILD)/liblq.a
 	@mkdir -p $(dir $@)
