@@ -10,10 +10,13 @@
 #   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
+#   make deb / make rpm   the packages, into $(PKG_OUT) (default build/pkg)
 
 BUILD ?= build
 PREFIX ?= /usr
 XSS_ROOT ?= $(PREFIX)/libexec/xapi-storage-script
+# 0: leave the plugin directories to the package scripts
+PLUGIN_DIRS ?= 1
 CC ?= gcc
 PKGS := json-c libxml-2.0 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -45,7 +48,7 @@ ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
 UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
+.PHONY: deb rpm all deps check check-unit check-sh check-asan check-long fuzz fuzz-long \
 	bench-img bench-nbd bench-meta bench-gc demo install clean
 
 all: $(BUILD)/lvqcow
@@ -84,7 +87,14 @@ $(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl
 
 install: $(BUILD)/lvqcow
-	./scripts/install.sh "$(BUILD)/lvqcow" "$(DESTDIR)" "$(PREFIX)" "$(XSS_ROOT)"
+	./scripts/install.sh "$(BUILD)/lvqcow" "$(DESTDIR)" "$(PREFIX)" "$(XSS_ROOT)" "$(PLUGIN_DIRS)"
+
+PKG_OUT ?= $(BUILD)/pkg
+deb:
+	./packaging/build.sh deb "$(PKG_OUT)"
+
+rpm:
+	./packaging/build.sh rpm "$(PKG_OUT)"
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "unit: $$t"; $$t; done
