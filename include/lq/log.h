@@ -13,10 +13,11 @@
  * string from outside (an SR path holding a newline) cannot forge or
  * split a line.  The functions keep errno unchanged.
  *
- * Syslog: every line also goes to the local syslog socket (/dev/log, or
- * LVQCOW_SYSLOG_SOCKET), facility daemon, tag "lvqcow", message
- * "<prog>: <level>: <text>", unless LVQCOW_SYSLOG=0.  Sending never
- * blocks; with no syslog daemon the lines are dropped.
+ * Syslog: every line but the trace lines also goes to the local syslog
+ * socket (/dev/log, or LVQCOW_SYSLOG_SOCKET), facility daemon, tag
+ * "lvqcow", message "<prog>: <level>: <text>", unless LVQCOW_SYSLOG=0.
+ * Sending never blocks for long; with no syslog daemon the lines are
+ * dropped.
  *
  * Call lines (syslog only; stderr is what xapi-storage-script expects and
  * stays as it was): the rpc layer logs each SMAPIv3 call once as it starts

@@ -22,6 +22,9 @@
 static const char *log_prog = "lvqcow";
 static bool log_syslog = true;
 
+/* A priority meaning "stderr only". */
+#define LOG_NO_SYSLOG (-1)
+
 /* How long a line waits for room in the syslog socket's queue. */
 #define LOG_SYSLOG_WAIT_MS 200
 
@@ -171,7 +174,7 @@ static void log_emit(int prio, const char *tag, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof line, fmt, ap);
 	log_escape(safe, sizeof safe, line);
 	fprintf(stderr, "%s[%d]: %s: %s\n", log_prog, (int)getpid(), tag, safe);
-	if (log_syslog) {
+	if (log_syslog && prio != LOG_NO_SYSLOG) {
 		snprintf(msg, sizeof msg, "%s: %s: %s", log_prog, tag, safe);
 		syslog_send(prio, msg);
 	}
@@ -191,7 +194,9 @@ LOG_FN(log_error, LOG_ERR, "error")
 LOG_FN(log_warn, LOG_WARNING, "warning")
 LOG_FN(log_info, LOG_INFO, "info")
 LOG_FN(log_debug_at, LOG_DEBUG, "debug")
-LOG_FN(log_trace_at, LOG_DEBUG, "trace")
+/* Per-request data-path lines stay on stderr (the server's log file): a
+ * socket and a datagram per NBD request would flood the host's log. */
+LOG_FN(log_trace_at, LOG_NO_SYSLOG, "trace")
 
 /* ---- the per-call lines ------------------------------------------------- */
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lq/log.h"
@@ -93,6 +95,39 @@ static void test_trace_switch(void **state __attribute__((unused)))
 	log_set_trace(true);
 }
 
+/* Syslog gets info lines as one datagram each, facility daemon, tag
+ * lvqcow; trace lines (one per NBD request) stay on stderr. */
+static void info_and_trace(void)
+{
+	log_trace("request %d", 8);
+	log_info("hello %s", "syslog");
+}
+
+static void test_syslog(void **state __attribute__((unused)))
+{
+	char dir[] = "/tmp/lq-test-log.XXXXXX", buf[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ssize_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/log", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	setenv("LVQCOW_SYSLOG_SOCKET", sa.sun_path, 1);
+	capture(info_and_trace);
+	unsetenv("LVQCOW_SYSLOG_SOCKET");
+	n = recv(fd, buf, sizeof buf - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "<30>", 4); /* LOG_DAEMON | LOG_INFO */
+	assert_non_null(strstr(buf, " lvqcow["));
+	assert_non_null(strstr(buf, ": info: hello syslog"));
+	assert_int_equal(recv(fd, buf, sizeof buf, 0), -1); /* no trace datagram */
+	close(fd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
 static void *ask(void *arg)
 {
 	for (int i = 0; i < 10000; i++)
@@ -125,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_field),
 		cmocka_unit_test(test_one_line),
 		cmocka_unit_test(test_trace_switch),
+		cmocka_unit_test(test_syslog),
 	};
 
 	setenv("LVQCOW_TRACE", "1", 1);

@@ -2,7 +2,8 @@
 # Packages: `make deb` and `make rpm` build from this tree; the .deb
 # installs into a scratch root (dpkg --root, maintainer scripts run with
 # DPKG_ROOT), where its plugin directories appear, each by one rename,
-# and an SR lifecycle runs against the installed binary and links; the
+# and the demo's lifecycle (tests/demo.sh) runs against the installed
+# binary and links; the
 # file lists of the .deb and the .rpm agree; purging leaves nothing.
 source "$LQ_TOP/tests/lib.sh"
 for tool in dpkg-buildpackage dh rpmbuild strace; do
@@ -54,27 +55,8 @@ head -c 4 "$R/usr/bin/lvqcow" | cmp -s - <(printf '\177ELF') || die "installed b
 python3 -c 'import sys, zipfile; sys.exit(zipfile.is_zipfile(sys.argv[1]) == False)' "$R/usr/bin/lvqcow" ||
 	die "the installed binary lost its zip archive (stripped?)"
 
-note "an SR lifecycle against the installed package"
-mkdir sr
-LQ_XSS_ROOT=$xss LQ_BIN=$R/usr/bin/lvqcow python3 - "$PWD/sr" <<'PY'
-import os, sys
-sys.path.insert(0, os.path.join(os.environ["LQ_TOP"], "tests", "mock"))
-from lqtest import call, eq, main
-
-def test():
-    cfg = call("SR.create", uuid="00000000-0000-4000-8000-0000000000bb",
-               configuration={"path": sys.argv[1]}, name="n", description="d")
-    sr = call("SR.attach", configuration=cfg)
-    v = call("Volume.create", sr=sr, name="v", description="", size=1 << 20, sharable=False)
-    eq("stat", 1 << 20, call("Volume.stat", sr=sr, key=v["key"])["virtual_size"])
-    s = call("Volume.snapshot", sr=sr, key=v["key"])
-    eq("ls", 2, len(call("SR.ls", sr=sr)))
-    call("Volume.destroy", sr=sr, key=s["key"])
-    call("Volume.destroy", sr=sr, key=v["key"])
-    call("SR.detach", sr=sr)
-
-main(test)
-PY
+note "the demo's lifecycle against the installed package"
+LQ_DEMO_ROOT=$R bash "$LQ_TOP/tests/demo.sh" >demo.log 2>&1 || { tail -n 40 demo.log; die "the demo failed on the package"; }
 
 note "the plugin directories appear by a rename, never empty"
 R2=$PWD/root2
