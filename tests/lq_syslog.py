@@ -162,6 +162,7 @@ def test():
     path = os.path.abspath("syslog.sock")
     log = Syslog(path)
     os.environ["LVQCOW_SYSLOG_SOCKET"] = path
+    os.environ.pop("LVQCOW_SYSLOG", None)  # the default: on (tests/run.sh turns it off)
     os.environ["LVQCOW_GC_AUTO"] = "0"
     sr, v = sequence(log, os.path.abspath("sr"))
     hostile(log, sr)
