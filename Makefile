@@ -16,10 +16,13 @@
 #                   binary, metadata only, on a loop device
 #   make demo       the README's lifecycle demo
 #   make install DESTDIR=D
+#   make deb / make rpm   the packages, into $(PKG_OUT) (default build/pkg)
 
 BUILD ?= build
 PREFIX ?= /usr
 XSS_ROOT ?= $(PREFIX)/libexec/xapi-storage-script
+# 0: leave the plugin directories to the package scripts
+PLUGIN_DIRS ?= 1
 CC ?= gcc
 PKGS := json-c libxml-2.0 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -57,7 +60,7 @@ ENTRY_UNIT_BINS := $(ENTRY_TEST_SRCS:%.c=$(BUILD)/unit/%)
 UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
+.PHONY: deb rpm all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
 	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo install clean
 
 all: $(BUILD)/lvqcow
@@ -73,8 +76,12 @@ $(BUILD)/liblq.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a
-	$(CC) $(OPT) -o $@ $(ENTRY_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL)
+# The binary carries a zip archive at its end, so that a Python wrapper
+# loading a call's script with runpy runs the call (cli/py/__main__.py).
+$(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a cli/py/__main__.py scripts/append-pyzip.py
+	$(CC) $(OPT) -o $@.tmp $(ENTRY_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL)
+	python3 scripts/append-pyzip.py $@.tmp cli/py/__main__.py
+	mv -f $@.tmp $@
 
 $(BUILD)/unit/%: src/%.c $(BUILD)/liblq.a
 	@mkdir -p $(dir $@)
@@ -93,7 +100,14 @@ $(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl
 
 install: $(BUILD)/lvqcow
-	./scripts/install.sh "$(BUILD)/lvqcow" "$(DESTDIR)" "$(PREFIX)" "$(XSS_ROOT)"
+	./scripts/install.sh "$(BUILD)/lvqcow" "$(DESTDIR)" "$(PREFIX)" "$(XSS_ROOT)" "$(PLUGIN_DIRS)"
+
+PKG_OUT ?= $(BUILD)/pkg
+deb:
+	./packaging/build.sh deb "$(PKG_OUT)"
+
+rpm:
+	./packaging/build.sh rpm "$(PKG_OUT)"
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "unit: $$t"; $$t; done

@@ -116,13 +116,13 @@ static void print_features(enum entry_kind k)
 		printf("%s\n", f[i]);
 }
 
-static int list_usage(void)
+static int list_usage(FILE *f)
 {
-	fprintf(stderr, "usage: lvqcow list-calls [--features] [volume|datapath]\n"
+	fprintf(f, "usage: lvqcow list-calls [--features] [volume|datapath]\n"
 			"  no kind: every installed path, <plugin dir>/<call name>\n"
 			"  a kind: the call names a plugin of that kind installs\n"
 			"  --features KIND: the features its Plugin.query declares\n");
-	return 1;
+	return f == stdout ? 0 : 1;
 }
 
 int cli_list_calls(int argc, char **argv)
@@ -130,12 +130,14 @@ int cli_list_calls(int argc, char **argv)
 	bool features = argc > 1 && !strcmp(argv[1], "--features");
 	int first = features ? 2 : 1, k;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return list_usage(stdout);
 	if (argc == 1) {
 		print_install();
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (argc != first + 1 || (k = entry_kind_parse(argv[first])) < 0)
-		return list_usage();
+		return list_usage(stderr);
 	if (features)
 		print_features((enum entry_kind)k);
 	else

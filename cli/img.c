@@ -2,6 +2,7 @@
  * engine.  One table row per subcommand; errors go to stderr with the
  * subcommand name and give a non-zero exit. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,9 @@ static const struct cli_command img_commands[] = {
 	{ "set-hidden", "FILE 0|1", img_set_hidden },
 	/* whole-image operations (img-ops.c) */
 	{ "check", "[-r leaks|all] [--output json] FILE", cli_img_check },
-	{ "measure", "see lvqcow img measure --help", cli_img_measure },
-	{ "commit", "see lvqcow img commit --help", cli_img_commit },
+	{ "measure", "[--cluster-size N] [--refcount-bits N] [--extended-l2] [--json]\n"
+		     "\t\t(--size N | FILE)   room a qcow2 image needs", cli_img_measure },
+	{ "commit", "[-q] [-p] FILE   write FILE's data into its backing file", cli_img_commit },
 	{ "coalesce", "[--direction up|down|auto] [-q] CHILD   CHILD and its backing\n"
 		      "\t\tfile become one image, copying the fewer bytes (auto)", cli_img_coalesce },
 	{ "help", "this text", img_help },
@@ -112,14 +114,27 @@ int img_close(const char *cmd, struct qcow2_image *img, int rc)
 	return rc;
 }
 
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/* "lvqcow img SUB --help": that row's usage, on stdout. */
+static int img_sub_help(const struct cli_command *c)
+{
+	printf("usage: lvqcow img %s %s\n", c->name, c->help);
+	return 0;
+}
+
 int cli_img(int argc, char **argv)
 {
 	if (argc < 2)
 		return img_help(0, NULL), 2;
 	for (const struct cli_command *c = img_commands; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
-			return c->run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+			return argc == 3 && is_help(argv[2]) ? img_sub_help(c)
+							     : c->run(argc - 1, argv + 1);
+	if (is_help(argv[1]))
 		return img_help(0, NULL);
 	fprintf(stderr, "lvqcow img: unknown subcommand '%s' (see lvqcow img help)\n", argv[1]);
 	return 2;

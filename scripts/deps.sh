@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config libjson-c-dev libxml2-dev zlib1g-dev libcmocka-dev
 liblvm2-dev lvm2 qemu-utils libnbd-bin fio clang libclang-rt-14-dev python3 xxd strace bc
-util-linux procps jq qemu-system-x86 busybox-static cpio"
+util-linux procps jq qemu-system-x86 busybox-static cpio groff-base man-db
+dpkg-dev debhelper fakeroot rpm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,17 +1,18 @@
 #!/bin/sh
-# install.sh BINARY DESTDIR PREFIX XSS_ROOT
-# Installs the multi-call binary and one relative symlink to it per call
-# name in every plugin directory.  The names come from the binary's own
-# call tables (`lvqcow list-calls`), so what is installed is exactly what
-# dispatches.
+# install.sh BINARY DESTDIR PREFIX XSS_ROOT [PLUGIN_DIRS]
+# Installs the multi-call binary, the manual pages, the documentation and
+# scripts/plugin-dirs.sh, then (unless PLUGIN_DIRS is 0, as for the
+# packages, whose maintainer scripts do it) the plugin directories with
+# one relative symlink to the binary per call name (plugin-dirs.sh: each
+# directory appears complete, by a rename).
 set -e
-bin=$1 destdir=$2 prefix=$3 root=$4
+bin=$1 destdir=$2 prefix=$3 root=$4 plugin_dirs=${5:-1}
+top=$(cd "$(dirname "$0")/.." && pwd)
 install -D -m 0755 "$bin" "$destdir$prefix/bin/lvqcow"
-paths=$("$bin" list-calls)
-[ -n "$paths" ] || { echo "install.sh: $bin list-calls printed nothing" >&2; exit 1; }
-printf '%s\n' "$paths" | while read -r path; do
-	target="$destdir$root/$(dirname "$path")"
-	mkdir -p "$target"
-	rel=$(realpath -m --relative-to="$target" "$destdir$prefix/bin/lvqcow")
-	ln -sfn "$rel" "$target/$(basename "$path")"
-done
+install -D -m 0644 "$top/man/lvqcow.8" "$destdir$prefix/share/man/man8/lvqcow.8"
+install -D -m 0644 "$top/man/lvqcow-sr.5" "$destdir$prefix/share/man/man5/lvqcow-sr.5"
+install -D -m 0755 "$top/scripts/plugin-dirs.sh" "$destdir$prefix/share/lvqcow/plugin-dirs.sh"
+install -d "$destdir$prefix/share/doc/lvqcow"
+install -m 0644 "$top/README.md" "$top"/docs/*.md "$destdir$prefix/share/doc/lvqcow/"
+[ "$plugin_dirs" = 0 ] && exit 0
+"$top/scripts/plugin-dirs.sh" install "$destdir$root" "$destdir$prefix/bin/lvqcow"

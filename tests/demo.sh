@@ -37,9 +37,11 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-make -s -C "$top" install BUILD="$build" DESTDIR="$tmp/root" >/dev/null
+# LQ_DEMO_ROOT: run against what is installed there (a package's root)
+root=${LQ_DEMO_ROOT:-$tmp/root}
+[ -n "${LQ_DEMO_ROOT:-}" ] || make -s -C "$top" install BUILD="$build" DESTDIR="$root" >/dev/null
 
-export LQ_XSS_ROOT="$tmp/root/usr/libexec/xapi-storage-script"
+export LQ_XSS_ROOT="$root/usr/libexec/xapi-storage-script"
 export LVQCOW_RUNDIR="$tmp/run"
 export XSS_MOCK_STATE="$tmp/xapi-state.json"
 xe() { python3 "$top/tests/mock/xss.py" xe "$@"; }
@@ -114,7 +116,7 @@ step vdi-destroy uuid="$clone"
 # Destroy started the collector detached; this waits for it and runs
 # whatever is left.
 printf '\n\033[1m$ lvqcow gc %s\033[0m\n' "$tmp/sr"
-"$tmp/root/usr/bin/lvqcow" gc "$tmp/sr"
+"$root/usr/bin/lvqcow" gc "$tmp/sr"
 tree
 img=$(ls "$tmp/sr/images/"*.qcow2)
 printf '\n\033[1m$ qemu-io -f qcow2 -r -U -c "read -P 0xa5 1M 4M" %s\033[0m\n' "$img"
@@ -124,7 +126,7 @@ if grep -q "Pattern verification failed" "$tmp/readback"; then
 	exit 1
 fi
 step vdi-destroy uuid="$vdi"
-"$tmp/root/usr/bin/lvqcow" gc "$tmp/sr" >/dev/null
+"$root/usr/bin/lvqcow" gc "$tmp/sr" >/dev/null
 step vdi-list sr-uuid="$sr"
 step sr-destroy uuid="$sr"
 printf '\n\033[1m$ ls -A %s\033[0m\n' "$tmp/sr"

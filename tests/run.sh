@@ -15,6 +15,9 @@ export LQ_DESTDIR="$root"
 export LQ_BIN="$root/usr/bin/lvqcow"
 export LQ_XSS_ROOT="$root/usr/libexec/xapi-storage-script"
 export LQ_TOP="$top"
+# The calls log to the host's syslog by default; the tests keep it quiet
+# (tests/sh/test-syslog.sh turns it back on with a socket of its own).
+export LVQCOW_SYSLOG=${LVQCOW_SYSLOG:-0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 pass=0 fail=0 skip=0 failed=""

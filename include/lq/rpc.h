@@ -95,6 +95,9 @@ struct json_object *rpc_probe_json(const struct rpc_kv *config, size_t n,
 int rpc_print(void *f, struct json_object *v);
 /* Build the error JSON from the error record. */
 struct json_object *rpc_error_json(void);
+/* What that JSON says, for the log: the code it prints and the error's
+ * name (its first param when that names an exception, else NULL). */
+void rpc_error_names(const char **code, const char **name);
 
 /* A call's body: checked params in, result out (NULL means JSON null).
  * On failure it records the error and returns -1. */

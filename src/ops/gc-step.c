@@ -117,12 +117,14 @@ static int pair_check(struct ops_sr *sr, const struct gc_step *s, struct meta_no
 struct pair {
 	struct gc_step s;
 	char sr_uuid[UUID_STR_LEN];
+	const char *sr_str;         /* the SR string, for the log */
 	char child[PATH_MAX], parent[PATH_MAX];
 	char (*below)[PATH_MAX];    /* the parent's own chain */
 	size_t nbelow;
 	bool down;
 	uint64_t bytes;             /* what the chosen direction copies */
 	uint64_t free_bytes;        /* free in the store when chosen */
+	int logged_tenth;           /* last tenth of the copy logged */
 	struct gc_claim claim;
 	char copy_id[UUID_STR_LEN]; /* the copy's journal record, once committed */
 };
@@ -213,10 +215,25 @@ static int pair_room(const struct pair *pr)
 		       (unsigned long long)pr->free_bytes);
 }
 
+/* A line at every tenth of the copy: a coalesce can take hours, and the
+ * administrator follows it in the host's log. */
+static void copy_log(struct pair *pr, uint64_t done, uint64_t total)
+{
+	int tenth = total ? (int)(done * 10 / total) : 10;
+
+	if (tenth <= pr->logged_tenth)
+		return;
+	pr->logged_tenth = tenth;
+	log_info("SR %s: gc: coalescing node %s (%s): %d%%, %llu of %llu bytes walked",
+		 pr->sr_str, pr->s.node, pr->down ? "down" : "up", tenth * 10,
+		 (unsigned long long)done, (unsigned long long)total);
+}
+
 static int copy_progress(uint64_t done, uint64_t total, void *opaque)
 {
 	struct pair *pr = opaque;
 
+	copy_log(pr, done, total);
 	gc_status_set(pr->sr_uuid, "coalescing", &pr->s, done, total);
 	fault_point("gc-coalesce.copying");
 	return gc_claim_cancelled(&pr->claim);
@@ -484,7 +501,7 @@ static int pair_switch(struct ops_sr *sr, struct pair *pr)
 
 static int run_coalesce(const char *type, const char *sr_str, const struct gc_step *s)
 {
-	struct pair pr = { .s = *s, .claim = { .fd = -1 } };
+	struct pair pr = { .s = *s, .sr_str = sr_str, .logged_tenth = -1, .claim = { .fd = -1 } };
 	struct ops_sr *sr = NULL;
 	int rc = pair_prepare(type, sr_str, &pr);
 

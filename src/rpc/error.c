@@ -100,3 +100,17 @@ struct json_object *rpc_error_json(void)
 	json_object_object_add(o, "backtrace", backtrace(r));
 	return o;
 }
+
+void rpc_error_names(const char **code, const char **name)
+{
+	const struct err_record *r = err_last();
+
+	*code = "SR_BACKEND_FAILURE";
+	*name = NULL;
+	if (!r->code[0])
+		*name = r->errnum == EUCLEAN ? "Metadata_corrupt" : "Internal_error";
+	else if (!is_xapi_code(r->code))
+		*name = r->code;
+	else
+		*code = r->code;
+}

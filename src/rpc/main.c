@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lq/clock.h"
 #include "lq/err.h"
 #include "lq/file.h"
 #include "lq/log.h"
@@ -61,6 +62,12 @@ static int read_stdin(char **buf, size_t *len)
 	return -1;
 }
 
+struct rpc_call {
+	const char *plugin;
+	const struct rpc_field *schema;
+	rpc_handler fn;
+};
+
 static bool json_mode(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -69,39 +76,79 @@ static bool json_mode(int argc, char **argv)
 	return false;
 }
 
-static int run(int argc, char **argv, const char *plugin, const struct rpc_field *schema,
-	       rpc_handler fn, struct json_object **result)
+/* A field for the call lines: a string when present as one (the schema
+ * is not checked yet when the start line is written). */
+static const char *log_str(struct json_object *params, const char *name)
 {
-	struct json_object *params = NULL;
+	struct json_object *v = params ? rpc_field(params, name) : NULL;
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* The start line, once the parameters are read (or could not be). */
+static void log_start(struct log_call *lc, struct json_object *params)
+{
+	lc->dbg = log_str(params, "dbg");
+	lc->sr = log_str(params, "sr");
+	lc->key = log_str(params, "key");
+	lc->uri = log_str(params, "uri");
+	log_call_start(lc);
+}
+
+static int run(int argc, char **argv, const struct rpc_call *call, struct log_call *lc,
+	       struct json_object **params, struct json_object **result)
+{
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (!json_mode(argc, argv))
+	if (!json_mode(argc, argv)) {
+		log_start(lc, NULL);
 		return err_xapi(XERR_INVALID, "%s: only the --json calling convention is supported",
 				argv[0]);
-	if (read_stdin(&buf, &len) < 0)
-		return -1;
-	rc = rpc_parse(buf, len, &params);
+	}
+	rc = read_stdin(&buf, &len);
+	if (rc == 0)
+		rc = rpc_parse(buf, len, params);
 	free(buf);
+	log_start(lc, *params);
 	if (rc == 0)
-		rc = rpc_check(params, schema);
+		rc = rpc_check(*params, call->schema);
 	if (rc == 0)
-		rc = fn(plugin, params, result);
-	json_object_put(params);
+		rc = call->fn(call->plugin, *params, result);
 	return rc;
+}
+
+static int fail(const char *argv0, const struct log_call *lc)
+{
+	const char *code, *name;
+
+	log_error("%s: %s", argv0, err_last()->msg);
+	rpc_error_names(&code, &name);
+	log_call_end(lc, code, name, err_last()->msg);
+	rpc_print(stdout, rpc_error_json());
+	return 1;
 }
 
 int rpc_main(int argc, char **argv, const char *plugin, const struct rpc_field *schema,
 	     rpc_handler fn)
 {
-	struct json_object *result = NULL;
+	const struct rpc_call call = { plugin, schema, fn };
+	const char *name = strrchr(argv[0], '/');
+	struct log_call lc = { .name = name ? name + 1 : argv[0] };
+	struct json_object *params = NULL, *result = NULL;
+	int64_t start = clock_now_ms();
+	int rc;
 
 	err_clear();
-	if (run(argc, argv, plugin, schema, fn, &result) == 0)
-		return rpc_print(stdout, result) == 0 ? 0 : 1;
-	log_error("%s: %s", argv[0], err_last()->msg);
-	struct json_object *e = rpc_error_json();
-	rpc_print(stdout, e);
-	return 1;
+	rc = run(argc, argv, &call, &lc, &params, &result);
+	if (rc == 0)
+		rc = rpc_print(stdout, result);
+	lc.ms = clock_now_ms() - start;
+	if (rc == 0)
+		log_call_end(&lc, NULL, NULL, NULL);
+	else
+		rc = fail(argv[0], &lc);
+	json_object_put(params);
+	return rc;
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lq/log.h"
@@ -25,6 +27,20 @@ static void test_escape(void **state __attribute__((unused)))
 	assert_string_equal(log_escape(out, 5, "ab\ncd"), "ab\\n");
 	assert_string_equal(log_escape(out, 4, "ab\ncd"), "ab");
 	assert_string_equal(log_escape(out, 1, "abc"), "");
+}
+
+/* Call fields are quoted: '"' and non-ASCII bytes are escaped too, and a
+ * value that does not fit is cut at a whole escape and marked. */
+static void test_field(void **state __attribute__((unused)))
+{
+	char out[16];
+
+	assert_string_equal(log_field(out, sizeof out, "a\"b\n"), "a\\x22b\\n");
+	assert_string_equal(log_field(out, sizeof out, "\xc3\xa9"), "\\xc3\\xa9");
+	assert_string_equal(log_field(out, sizeof out, "0123456789ab"), "0123456789ab");
+	assert_string_equal(log_field(out, sizeof out, "0123456789abcdef"), "0123456789ab...");
+	assert_string_equal(log_field(out, 8, "ab\x01" "cdef"), "ab...");
+	assert_string_equal(log_field(out, 5, "abcdef"), "a...");
 }
 
 /* Run fn with stderr going to a file; returns what it wrote. */
@@ -79,6 +95,39 @@ static void test_trace_switch(void **state __attribute__((unused)))
 	log_set_trace(true);
 }
 
+/* Syslog gets info lines as one datagram each, facility daemon, tag
+ * lvqcow; trace lines (one per NBD request) stay on stderr. */
+static void info_and_trace(void)
+{
+	log_trace("request %d", 8);
+	log_info("hello %s", "syslog");
+}
+
+static void test_syslog(void **state __attribute__((unused)))
+{
+	char dir[] = "/tmp/lq-test-log.XXXXXX", buf[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ssize_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/log", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	setenv("LVQCOW_SYSLOG_SOCKET", sa.sun_path, 1);
+	capture(info_and_trace);
+	unsetenv("LVQCOW_SYSLOG_SOCKET");
+	n = recv(fd, buf, sizeof buf - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "<30>", 4); /* LOG_DAEMON | LOG_INFO */
+	assert_non_null(strstr(buf, " lvqcow["));
+	assert_non_null(strstr(buf, ": info: hello syslog"));
+	assert_int_equal(recv(fd, buf, sizeof buf, 0), -1); /* no trace datagram */
+	close(fd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
 static void *ask(void *arg)
 {
 	for (int i = 0; i < 10000; i++)
@@ -108,8 +157,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_field),
 		cmocka_unit_test(test_one_line),
 		cmocka_unit_test(test_trace_switch),
+		cmocka_unit_test(test_syslog),
 	};
 
 	setenv("LVQCOW_TRACE", "1", 1);
