@@ -32,6 +32,12 @@ int ops_datapath_reopen(struct ops_sr *sr, const char *key);
  * until the next change of its chain resumes it. */
 int ops_datapath_pause(struct ops_sr *sr, const char *key, bool *paused);
 int ops_datapath_resume(struct ops_sr *sr, const char *key);
+/* Live leaf coalesce (docs/gc.md): whether volume key's server answers
+ * and serves the volume's own leaf (not a non-persistent overlay). */
+bool ops_datapath_streamable(const char *key);
+/* Sends a stream command ("stream TOP<TAB>PARENT", "stream-status",
+ * "stream-cancel") to volume key's server; the reply line in reply. */
+int ops_datapath_stream(const char *key, const char *cmd, char *reply, size_t n);
 /* Whether volume key is attached on this host (Volume.destroy refuses). */
 bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */

@@ -220,8 +220,9 @@ int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,
  * came first wins and one that comes later is never overwritten: the
  * guest view never changes, and guest I/O may run throughout.  Once a
  * stream of the whole image is done (and flushed), img shadows its
- * backing image entirely.  *bytes (if not NULL) gets the data bytes
- * written.  Not for extended L2 images (ENOTSUP) or a raw backing file. */
+ * backing image entirely (the data written is synced on return, the
+ * metadata by the caller's flush).  *bytes (if not NULL) gets the data
+ * bytes written.  Not for extended L2 images (ENOTSUP) or a raw backing file. */
 int qcow2_stream(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t *bytes);
 /* Commit the top image at child_path into its backing file (which must be
  * qcow2 and writable here).  flags: QCOW2_OPEN_ANY_BACKING to allow an

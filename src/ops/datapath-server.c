@@ -299,3 +299,20 @@ int ops_datapath_resume(struct ops_sr *sr, const char *key)
 		return -1;
 	return nbd_control_call(d.ctl, "resume", reply, sizeof reply);
 }
+
+bool ops_datapath_streamable(const char *key)
+{
+	struct dp d = { 0 };
+
+	return ops_dp_paths(&d, key) == 0 && access(d.overlay, F_OK) < 0 &&
+	       nbd_server_pid(d.ctl) > 0;
+}
+
+int ops_datapath_stream(const char *key, const char *cmd, char *reply, size_t n)
+{
+	struct dp d = { 0 };
+
+	if (ops_dp_paths(&d, key) < 0)
+		return -1;
+	return nbd_control_call(d.ctl, cmd, reply, n);
+}

@@ -50,6 +50,8 @@ struct gc_step {
 	char node[UUID_STR_LEN];    /* removed, or the child of the pair */
 	char parent[UUID_STR_LEN];  /* the parent of the pair */
 	char volume[UUID_STR_LEN];  /* the volume whose writable leaf is node */
+	bool live;                  /* that volume is attached: its server copies */
+	uint64_t vsize;             /* of node, as chosen */
 };
 int gc_step_next(struct ops_sr *sr, const struct gc_tree *t, struct gc_step *s);
 /* Runs one step; the SR lock is taken and dropped inside. */
@@ -58,6 +60,11 @@ int gc_step_run(const char *type, const char *sr, const struct gc_step *s);
 #define GC_JOURNAL_OP "gc-remove-image"
 struct meta_journal;
 int gc_journal_finish(struct ops_sr *sr, const struct meta_journal *j);
+
+/* gc-live.c: a leaf coalesce of an attached volume: the volume's server
+ * streams parent into child; returns once that is done and flushed. */
+int gc_live_copy(const char *sr_uuid, const struct gc_step *s, const char *child,
+		 const char *parent);
 
 /* gc-claim.c: a leaf being coalesced is claimed, so that Datapath.attach
  * (and resize) can make the collector let go of it first. */

@@ -10,7 +10,8 @@
  * first, is left alone; a guest write that comes later finds the cluster
  * allocated and simply overwrites it.  Either way the guest view never
  * changes.  Clusters are the image's own, so cluster sizes may differ
- * between the image and B.
+ * between the image and B.  The data written is synced before return,
+ * outside the lock, so that the caller's flush stalls the guest little.
  */
 #include <stdlib.h>
 
@@ -180,6 +181,10 @@ int qcow2_stream(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t *
 	if (!(st.buf = malloc(st.batch << img->cbits)))
 		return err_set(ENOMEM, "out of memory");
 	rc = st.end > off ? stream_all(&st, off) : 0;
+	/* Sync the data written without the lock: a flush (which holds it,
+	 * and so stalls guest I/O) then has only metadata left to sync. */
+	if (rc == 0 && st.bytes && qcow2_io_sync(img->fd) < 0)
+		rc = -1;
 	free(st.buf);
 	if (rc == 0 && bytes)
 		*bytes = st.bytes;
