@@ -321,9 +321,20 @@ def paused_then_snapshot_then_detach(sr):
     dp("Datapath.detach", uri=uri, domain="0")
 
 
+def bad_commands(key):
+    """Malformed or foreign stream requests are refused; nothing starts."""
+    for cmd in ("stream", "stream \t", "stream a", "stream /etc/passwd\t/etc/shadow",
+                "stream a\tb\tc"):
+        r = ctl(key, cmd)
+        check("%r refused" % cmd, r.startswith("error"), r)
+    check("no stream started", "stream=idle" in ctl(key, "stream-status") or
+          "stream=done" in ctl(key, "stream-status"), ctl(key, "stream-status"))
+
+
 def live(path):
     sr = t.new_sr(path)
     vols = [main_case(sr)[0], kill_collector(sr), kill_server(sr)]
+    bad_commands(vols[0]["key"])
     paused_then_snapshot_then_detach(sr)
     for v in vols:
         dp("Datapath.deactivate", uri=v["uri"][0], domain="0")

@@ -145,10 +145,10 @@ int nbd_stream_start(struct nbd_server *s, const char *top, const char *parent)
 	pthread_mutex_unlock(&s->lock);
 	if (same)
 		return 0;
+	if (check_start(s, top, parent) < 0)
+		return -1; /* a stream that runs is left alone */
 	nbd_stream_stop(s);
 	reap(s);
-	if (check_start(s, top, parent) < 0)
-		return -1;
 	if (!(st->top = strdup(top)) || !(st->parent = strdup(parent))) {
 		reap(s);
 		return err_set(ENOMEM, "out of memory");
