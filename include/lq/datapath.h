@@ -26,6 +26,9 @@ int ops_datapath_close(const char *uri);
  * no server runs.  sr is opened with the SR lock held. */
 struct ops_sr;
 int ops_datapath_reopen(struct ops_sr *sr, const char *key);
+/* The same for a server the caller has paused (ops_datapath_pause): only
+ * the reopen itself, which keeps the pause short; it stays paused. */
+int ops_datapath_reopen_paused(struct ops_sr *sr, const char *key);
 /* Around a live change of the chain: pause the running server of key,
  * if any (*paused says whether one was), and resume it afterwards.  A
  * pause outlives the call; a server left paused by a killed call waits

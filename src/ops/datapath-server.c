@@ -240,32 +240,63 @@ static int send_reopen(const struct dp *d, const char *cmd)
 	return nbd_control_call(d->ctl, "resume", reply, sizeof reply);
 }
 
+/* The reopen command for volume key's chain as the metadata names it. */
+static char *chain_cmd(struct dp *d, const char *key)
+{
+	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
+	char *cmd;
+
+	if (!c) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (ops_dp_chain(d, c) < 0)
+		return NULL;
+	if (!(cmd = reopen_cmd(d, c))) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (strchr(cmd, '\n')) {
+		free(cmd);
+		err_set(EINVAL, "bad image path for reopen of volume %s", key);
+		return NULL;
+	}
+	return cmd;
+}
+
 /* The chain under a running server changed (snapshot, coalesce): move
  * the server onto the volume's chain as the metadata now names it.
  * Nothing to do when no server runs.  A non-persistent overlay is
  * refused: its backing name still points at the old leaf. */
 int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 {
-	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
 	CLEANUP_FREE char *cmd = NULL;
 	struct dp d = { .sr = sr };
 	char reply[PATH_MAX + 64];
 
-	if (!c)
-		return err_set(ENOMEM, "out of memory");
 	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0)
 		return -1;
 	if (nbd_control_call(d.ctl, "status", reply, sizeof reply) < 0)
 		return err_errnum() == ETIMEDOUT ? -1 : 0;
 	if (strstr(reply, "/overlay.qcow2"))
 		return err_set(EBUSY, "volume %s is served non-persistently", key);
-	if (ops_dp_chain(&d, c) < 0)
+	if (!(cmd = chain_cmd(&d, key)))
 		return -1;
-	if (!(cmd = reopen_cmd(&d, c)))
-		return err_set(ENOMEM, "out of memory");
-	if (strchr(cmd, '\n'))
-		return err_set(EINVAL, "bad image path for reopen");
 	return send_reopen(&d, cmd);
+}
+
+/* The same for a server the caller paused (ops_datapath_pause, which
+ * refused an overlay): one round trip, so the pause is shorter. */
+int ops_datapath_reopen_paused(struct ops_sr *sr, const char *key)
+{
+	CLEANUP_FREE char *cmd = NULL;
+	struct dp d = { .sr = sr };
+	char reply[PATH_MAX + 64];
+
+	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0 ||
+	    !(cmd = chain_cmd(&d, key)))
+		return -1;
+	return nbd_control_call(d.ctl, cmd, reply, sizeof reply);
 }
 
 /* Live changes of a chain (snapshot, clone, resize): pause the volume's

@@ -332,7 +332,7 @@ static void move_server(struct ops_sr *sr, const struct gc_tree *t, const char *
 	if (paused && needs_fix(t, fix, v->node) && ops_node_relink(sr, v->node) < 0)
 		warn_step(sr, "relink a served leaf");
 	t2 = clock_now_ms();
-	if (paused && ops_datapath_reopen(sr, v->key) < 0)
+	if (paused && ops_datapath_reopen_paused(sr, v->key) < 0)
 		warn_step(sr, "move a server");
 	t3 = clock_now_ms();
 	if (paused && ops_datapath_resume(sr, v->key) < 0)

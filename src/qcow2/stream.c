@@ -20,7 +20,7 @@
 #include "qcow2-int.h"
 
 /* Bounds the time guest I/O waits for one locked batch. */
-#define STREAM_BATCH (1u << 20)
+#define STREAM_BATCH (256u << 10)
 #define STREAM_MAP_MAX 64
 
 struct stream {
