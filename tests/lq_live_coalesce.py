@@ -25,6 +25,7 @@ Then the interruptions, each followed by a check of the same kind:
 
     lq_live_coalesce.py DIR
 """
+import json
 import os
 import random
 import struct
@@ -289,6 +290,11 @@ def paused_then_snapshot_then_detach(sr):
     wait_streaming(key)
     time.sleep(0.5)
     check("the stream waits while paused", "stream=running" in ctl(key, "stream-status"))
+    st = json.loads(subprocess.run([LQ, "gc", "--status", "--json", sr], capture_output=True,
+                                   text=True, check=True).stdout)
+    check("gc --status shows the stream", st["running"] and
+          st.get("last", {}).get("state") == "streaming" and
+          st["last"].get("volume") == key, st)
     eq("resume", "ok running", ctl(key, "resume"))
     eq("gc after a pause", 0, p.wait(60))
     eq("paused: one node", 1, t.depth(sr, v["key"]))

@@ -62,9 +62,11 @@ struct meta_journal;
 int gc_journal_finish(struct ops_sr *sr, const struct meta_journal *j);
 
 /* gc-live.c: a leaf coalesce of an attached volume: the volume's server
- * streams parent into child; returns once that is done and flushed. */
-int gc_live_copy(const char *sr_uuid, const struct gc_step *s, const char *child,
-		 const char *parent);
+ * streams parent into child.  Start under the SR lock (so the chain
+ * served cannot change between the check and the start: a refusal then
+ * is a real failure); wait without it, until done and flushed. */
+int gc_live_start(const struct gc_step *s, const char *child, const char *parent);
+int gc_live_wait(const char *sr_uuid, const struct gc_step *s);
 
 /* gc-claim.c: a leaf being coalesced is claimed, so that Datapath.attach
  * (and resize) can make the collector let go of it first. */

@@ -132,11 +132,15 @@ static int live_wait(const char *sr_uuid, const struct gc_step *s)
 	return r > 0 ? 0 : -1;
 }
 
-int gc_live_copy(const char *sr_uuid, const struct gc_step *s, const char *child,
-		 const char *parent)
+int gc_live_start(const struct gc_step *s, const char *child, const char *parent)
 {
 	if (live_start(s, child, parent) < 0)
 		return -1;
 	log_info("gc: volume %s: its server streams %s into %s", s->volume, parent, child);
+	return 0;
+}
+
+int gc_live_wait(const char *sr_uuid, const struct gc_step *s)
+{
 	return live_wait(sr_uuid, s);
 }

@@ -427,6 +427,17 @@ static int run_remove(struct ops_sr *sr, const struct gc_step *s)
 	return commit_and_finish(sr);
 }
 
+/* An attached leaf is copied by its server, always down (an up copy
+ * would have to follow every guest write into N).  The room needed is
+ * at most what P holds on its own.  Started under the SR lock. */
+static int live_prepare(struct pair *pr)
+{
+	pr->down = true;
+	if (count(pr->parent, pr->parent, 0, &pr->bytes) < 0 || pair_room(pr) < 0)
+		return -1;
+	return gc_live_start(&pr->s, pr->child, pr->parent);
+}
+
 static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 {
 	uint64_t total;
@@ -442,7 +453,9 @@ static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 		rc = pair_paths(sr, pr, n, p);
 	if (rc == 0)
 		rc = store_space(sr->store, &pr->free_bytes, &total);
-	if (rc == 0 && pr->s.volume[0] && !pr->s.live)
+	if (rc == 0 && pr->s.live)
+		rc = live_prepare(pr);
+	else if (rc == 0 && pr->s.volume[0])
 		rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
 	ops_sr_close(sr);
 	return rc;
@@ -463,16 +476,10 @@ static int pair_switch(struct ops_sr *sr, struct pair *pr)
 	return rc < 0 ? -1 : commit_and_finish(sr);
 }
 
-/* The copy of an attached leaf: always down, by its server (an up copy
- * would have to follow every guest write into N).  The room needed is
- * at most what P holds on its own. */
 static int live_copy(struct pair *pr)
 {
-	pr->down = true;
-	if (count(pr->parent, pr->parent, 0, &pr->bytes) < 0 || pair_room(pr) < 0)
-		return -1;
 	gc_status_set(pr->sr_uuid, "streaming", &pr->s, 0, 1);
-	return gc_live_copy(pr->sr_uuid, &pr->s, pr->child, pr->parent);
+	return gc_live_wait(pr->sr_uuid, &pr->s);
 }
 
 static int offline_copy(struct pair *pr)
