@@ -158,7 +158,9 @@ int nbd_stream_start(struct nbd_server *s, const char *top, const char *parent)
 				   .parent = st->parent, .total = s->size };
 	pthread_mutex_unlock(&s->lock);
 	if (pthread_create(&st->thread, NULL, stream_main, s) != 0) {
+		pthread_mutex_lock(&s->lock);
 		st->state = NBD_STREAM_FAILED;
+		pthread_mutex_unlock(&s->lock);
 		return err_set(EAGAIN, "cannot start the stream thread");
 	}
 	st->joinable = true;
