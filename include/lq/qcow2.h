@@ -83,6 +83,11 @@ enum { QCOW2_ZERO_MAY_UNMAP = 1 << 0 };
 int qcow2_pzero(struct qcow2_image *img, uint64_t off, uint64_t len, int flags);
 int qcow2_discard(struct qcow2_image *img, uint64_t off, uint64_t len);
 int qcow2_flush(struct qcow2_image *img);
+/* fdatasync of the image file without taking the image's lock: the data
+ * written so far reaches the disk while I/O goes on, so that a flush that
+ * follows (which holds the lock and so stalls I/O) has little left.  No
+ * metadata is written: this is not a flush. */
+int qcow2_sync_data(struct qcow2_image *img);
 
 /* Allocation status of the guest view, for NBD base:allocation. */
 enum { QCOW2_EXT_HOLE = 1 << 0, QCOW2_EXT_ZERO = 1 << 1 };

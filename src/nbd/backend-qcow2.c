@@ -80,6 +80,11 @@ static int q_stream(struct nbd_backend *b, uint64_t off, uint64_t len, uint64_t 
 	return qcow2_stream(img_of(b), off, len, bytes);
 }
 
+static int q_sync(struct nbd_backend *b)
+{
+	return qcow2_sync_data(img_of(b));
+}
+
 static int q_close(struct nbd_backend *b)
 {
 	struct qb *q = b->priv;
@@ -98,6 +103,7 @@ static const struct nbd_backend_ops qcow2_ops = {
 	.block_status = q_block_status,
 	.close = q_close,
 	.stream = q_stream,
+	.sync = q_sync,
 };
 
 static int describe(struct qb *q, struct nbd_backend *b)

@@ -122,6 +122,8 @@ struct nbd_backend_ops {
 	/* Fill [off, off+len) of the top image from its parent where the top
 	 * has nothing (a live downward coalesce); NULL: not supported. */
 	int (*stream)(struct nbd_backend *b, uint64_t off, uint64_t len, uint64_t *bytes);
+	/* Sync written data without stalling I/O (before a flush); may be NULL. */
+	int (*sync)(struct nbd_backend *b);
 };
 
 struct nbd_backend {

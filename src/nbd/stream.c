@@ -74,7 +74,8 @@ static int chunk(struct nbd_server *s, uint64_t off, uint64_t len, bool last)
 		return 0;
 	if (!same_chain(s))
 		r = err_set(ESTALE, "the chain changed");
-	else if (be->ops->stream(be, off, len, &bytes) < 0 || (last && be->ops->flush(be) < 0))
+	else if (be->ops->stream(be, off, len, &bytes) < 0 ||
+		 (last && (be->ops->sync(be) < 0 || be->ops->flush(be) < 0)))
 		r = -1;
 	nbd_gate_leave(s);
 	pthread_mutex_lock(&s->lock);
