@@ -65,7 +65,7 @@ class Writer(threading.Thread):
     """Writes until stopped; expected[b] is the last acknowledged write."""
 
     def __init__(self, sock, export, seed, fua=False):
-        super().__init__()
+        super().__init__(daemon=True)
         self.client = n.Client(sock, export)
         self.rng = random.Random(seed)
         self.fua = fua
@@ -98,7 +98,11 @@ class Writer(threading.Thread):
         return max([e - s for s, e in self.waits if e >= a and s <= z] or [0])
 
 
+ATTACHED = set()                     # detached at the end, even after a failure
+
+
 def attach(uri, **env):
+    ATTACHED.add(uri)
     old = dict(os.environ)
     os.environ.update(env)
     try:
@@ -341,7 +345,22 @@ def bad_commands(key):
           "stream=done" in ctl(key, "stream-status"), ctl(key, "stream-status"))
 
 
+def detach_all():
+    for uri in ATTACHED:
+        try:
+            dp("Datapath.detach", uri=uri, domain="0")
+        except Exception as e:           # the test's own result matters more
+            print("cleanup: detach %s: %s" % (uri, e))
+
+
 def live(path):
+    try:
+        run(path)
+    finally:
+        detach_all()
+
+
+def run(path):
     sr = t.new_sr(path)
     vols = [main_case(sr)[0], kill_collector(sr), kill_server(sr)]
     bad_commands(vols[0]["key"])
