@@ -26,6 +26,9 @@ int ops_datapath_close(const char *uri);
  * no server runs.  sr is opened with the SR lock held. */
 struct ops_sr;
 int ops_datapath_reopen(struct ops_sr *sr, const char *key);
+/* The same for a server the caller has paused (ops_datapath_pause): only
+ * the reopen itself, which keeps the pause short; it stays paused. */
+int ops_datapath_reopen_paused(struct ops_sr *sr, const char *key);
 /* Around a live change of the chain: pause the running server of key,
  * if any (*paused says whether one was), and resume it afterwards.  A
  * pause outlives the call; a server left paused by a killed call runs
@@ -36,6 +39,12 @@ int ops_datapath_resume(struct ops_sr *sr, const char *key);
  * paused server of key is left over: move it onto the chain the
  * metadata names and resume it.  *resumed false if it was not paused. */
 int ops_datapath_rescue(const char *type, const char *sr, const char *key, bool *resumed);
+/* Live leaf coalesce (docs/gc.md): whether volume key's server answers
+ * and serves the volume's own leaf (not a non-persistent overlay). */
+bool ops_datapath_streamable(const char *key);
+/* Sends a stream command ("stream TOP<TAB>PARENT", "stream-status",
+ * "stream-cancel") to volume key's server; the reply line in reply. */
+int ops_datapath_stream(const char *key, const char *cmd, char *reply, size_t n);
 /* Whether volume key is attached on this host (Volume.destroy refuses). */
 bool ops_datapath_attached(const char *key);
 /* One line per running server; *out malloc'd. */

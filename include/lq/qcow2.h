@@ -83,6 +83,11 @@ enum { QCOW2_ZERO_MAY_UNMAP = 1 << 0 };
 int qcow2_pzero(struct qcow2_image *img, uint64_t off, uint64_t len, int flags);
 int qcow2_discard(struct qcow2_image *img, uint64_t off, uint64_t len);
 int qcow2_flush(struct qcow2_image *img);
+/* fdatasync of the image file without taking the image's lock: the data
+ * written so far reaches the disk while I/O goes on, so that a flush that
+ * follows (which holds the lock and so stalls I/O) has little left.  No
+ * metadata is written: this is not a flush. */
+int qcow2_sync_data(struct qcow2_image *img);
 
 /* Allocation status of the guest view, for NBD base:allocation. */
 enum { QCOW2_EXT_HOLE = 1 << 0, QCOW2_EXT_ZERO = 1 << 1 };
@@ -217,6 +222,18 @@ typedef int (*qcow2_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 enum { QCOW2_MERGE_UNDER = 1 << 0, QCOW2_MERGE_DRY_RUN = 1 << 1 };
 int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,
 		qcow2_progress_fn progress, void *opaque, uint64_t *bytes);
+/* Stream, the live form of a downward merge: in [off, off+len) of img
+ * (opened writable on its chain), copy what img's first backing image
+ * holds on its own (data, and zeros as zeros) wherever img still has
+ * nothing.  The batch is read from the chain first; then each cluster is
+ * checked and written under img's exclusive lock, so a write to img that
+ * came first wins and one that comes later is never overwritten: the
+ * guest view never changes, and guest I/O may run throughout.  Once a
+ * stream of the whole image is done (and flushed), img shadows its
+ * backing image entirely (the data written is synced on return, the
+ * metadata by the caller's flush).  *bytes (if not NULL) gets the data
+ * bytes written.  Not for extended L2 images (ENOTSUP) or a raw backing file. */
+int qcow2_stream(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t *bytes);
 /* Commit the top image at child_path into its backing file (which must be
  * qcow2 and writable here).  flags: QCOW2_OPEN_ANY_BACKING to allow an
  * absolute or ".." backing name (as for qcow2_open).  The child is left unchanged; re-running after

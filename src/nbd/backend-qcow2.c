@@ -75,6 +75,16 @@ static int q_block_status(struct nbd_backend *b, uint64_t off, uint64_t len,
 	return n;
 }
 
+static int q_stream(struct nbd_backend *b, uint64_t off, uint64_t len, uint64_t *bytes)
+{
+	return qcow2_stream(img_of(b), off, len, bytes);
+}
+
+static int q_sync(struct nbd_backend *b)
+{
+	return qcow2_sync_data(img_of(b));
+}
+
 static int q_close(struct nbd_backend *b)
 {
 	struct qb *q = b->priv;
@@ -92,6 +102,8 @@ static const struct nbd_backend_ops qcow2_ops = {
 	.flush = q_flush,
 	.block_status = q_block_status,
 	.close = q_close,
+	.stream = q_stream,
+	.sync = q_sync,
 };
 
 static int describe(struct qb *q, struct nbd_backend *b)

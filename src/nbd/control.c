@@ -1,6 +1,7 @@
 /* control: the control channel, a line protocol on a second UNIX
  * socket (see docs/datapath.md).  Commands: pause, resume,
- * reopen [IMAGE], status, stop; each is answered with one line starting
+ * reopen [IMAGE], status, stop, stream TOP<TAB>PARENT, stream-status,
+ * stream-cancel; each is answered with one line starting
  * "ok" or "error".  Commands from all control clients run one at a
  * time.  A pause outlives the control connection that asked for it.
  * Every wait is bounded: a client has control_idle_ms to send each
@@ -115,6 +116,31 @@ static int cmd_status(struct nbd_server *s, int fd)
 		     conns, inflight, served, s->opts.readonly, s->chain.top);
 }
 
+/* "stream TOP<TAB>PARENT": start (or find running) the copy of the
+ * parent's clusters into the top; the reply is the stream's state. */
+static int cmd_stream(struct nbd_server *s, int fd, char *arg)
+{
+	char *tab = strchr(arg, '\t'), line[512];
+
+	if (!tab || strchr(tab + 1, '\t') || !tab[1] || tab == arg)
+		return reply(s, fd, "error usage: stream TOP<TAB>PARENT");
+	*tab = '\0';
+	if (nbd_stream_start(s, arg, tab + 1) < 0)
+		return reply(s, fd, "error stream: %s", err_last()->msg);
+	nbd_stream_describe(s, line, sizeof line);
+	return reply(s, fd, "ok %s", line);
+}
+
+static int cmd_stream_status(struct nbd_server *s, int fd, bool cancel)
+{
+	char line[512];
+
+	if (cancel)
+		nbd_stream_stop(s);
+	nbd_stream_describe(s, line, sizeof line);
+	return reply(s, fd, "ok %s", line);
+}
+
 static int cmd_stop(struct nbd_server *s, int fd)
 {
 	int r = reply(s, fd, "ok stopping");
@@ -142,6 +168,12 @@ static int execute(struct nbd_server *s, int fd, char *line)
 		r = cmd_reopen(s, fd, arg);
 	else if (!strcmp(line, "status"))
 		r = cmd_status(s, fd);
+	else if (!strcmp(line, "stream"))
+		r = cmd_stream(s, fd, arg);
+	else if (!strcmp(line, "stream-status"))
+		r = cmd_stream_status(s, fd, false);
+	else if (!strcmp(line, "stream-cancel"))
+		r = cmd_stream_status(s, fd, true);
 	else if (!strcmp(line, "stop"))
 		r = cmd_stop(s, fd) < 0 ? -1 : 1;
 	else

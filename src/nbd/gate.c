@@ -30,10 +30,50 @@ struct nbd_backend *nbd_gate_enter(struct nbd_server *s)
 	return be;
 }
 
+/* The stream waits out a pause like a request, but a cancel (a reopen,
+ * the stop) wakes it and keeps it out. */
+struct nbd_backend *nbd_gate_enter_stream(struct nbd_server *s)
+{
+	struct nbd_backend *be = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->paused && !s->stopping && !s->stream.cancel)
+		pthread_cond_wait(&s->cond, &s->lock);
+	if (!s->stopping && !s->stream.cancel)
+		be = s->be;
+	if (be)
+		s->inflight++;
+	pthread_mutex_unlock(&s->lock);
+	return be;
+}
+
 void nbd_gate_leave(struct nbd_server *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->served++;
+	if (--s->inflight == 0)
+		pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* While requests still flow, sync the data written so far (inside the
+ * gate, like a request): the flush under the pause then has little left
+ * to write, and the pause is short. */
+static void presync(struct nbd_server *s)
+{
+	struct nbd_backend *be = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->paused && s->be && s->be->ops->sync) {
+		be = s->be;
+		s->inflight++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!be)
+		return;
+	if (be->ops->sync(be) < 0)
+		log_warn("pause: syncing data: %s", err_last()->msg);
+	pthread_mutex_lock(&s->lock);
 	if (--s->inflight == 0)
 		pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
@@ -44,6 +84,7 @@ int nbd_gate_pause(struct nbd_server *s)
 {
 	struct nbd_backend *be;
 
+	presync(s);
 	pthread_mutex_lock(&s->lock);
 	if (!s->paused)
 		s->paused_at = clock_now_ms();
@@ -127,6 +168,7 @@ int nbd_gate_reopen(struct nbd_server *s, struct nbd_chain *ch)
 
 	pthread_mutex_lock(&s->lock);
 	s->be = NULL;
+	nbd_stream_cancel_locked(s, "the chain was reopened");
 	pthread_mutex_unlock(&s->lock);
 	if (old && nbd_backend_close(old) < 0)
 		log_error("reopen: closing %s: %s", s->chain.top, err_last()->msg);

@@ -121,6 +121,11 @@ struct nbd_backend_ops {
 	int (*block_status)(struct nbd_backend *b, uint64_t off, uint64_t len,
 			    struct nbd_extent *ext, int max);
 	int (*close)(struct nbd_backend *b);
+	/* Fill [off, off+len) of the top image from its parent where the top
+	 * has nothing (a live downward coalesce); NULL: not supported. */
+	int (*stream)(struct nbd_backend *b, uint64_t off, uint64_t len, uint64_t *bytes);
+	/* Sync written data without stalling I/O (before a flush); may be NULL. */
+	int (*sync)(struct nbd_backend *b);
 };
 
 struct nbd_backend {
@@ -168,6 +173,26 @@ struct nbd_control_slot {
 	bool busy, evicted;
 };
 
+/* stream.c: the background copy of the parent's clusters into the top
+ * image (docs/gc.md, "Live leaf coalesce").  Fields under srv->lock. */
+enum nbd_stream_state {
+	NBD_STREAM_IDLE,
+	NBD_STREAM_RUNNING,
+	NBD_STREAM_DONE,            /* the top shadows the parent, flushed */
+	NBD_STREAM_FAILED,
+	NBD_STREAM_CANCELLED,       /* a reopen, a cancel or the stop */
+};
+
+struct nbd_stream {
+	enum nbd_stream_state state;
+	bool cancel;
+	bool joinable;              /* a thread to join */
+	pthread_t thread;
+	char *top, *parent;         /* the chain it was asked for */
+	uint64_t done, total, copied;
+	char msg[256];
+};
+
 struct nbd_server {
 	struct nbd_server_opts opts;
 	struct nbd_chain chain;     /* served now (reopen may change it) */
@@ -186,6 +211,7 @@ struct nbd_server {
 	struct nbd_conn *conns;
 	uint64_t served;            /* requests completed, for status */
 
+	struct nbd_stream stream;
 	struct nbd_control_slot control[NBD_CONTROL_SLOTS];
 	pthread_mutex_t control_lock; /* one control command at a time */
 	struct nbd_pool pool;
@@ -212,7 +238,20 @@ bool nbd_log_allowed(struct nbd_server *s);
  * reaps it (called from the accept loop's tick). */
 void nbd_pause_watch(struct nbd_server *s);
 
+/* stream.c (control commands "stream", "stream-status", "stream-cancel") */
+int nbd_stream_start(struct nbd_server *s, const char *top, const char *parent);
+/* One status line: "stream=STATE done=N total=N copied=N[ error=...]". */
+void nbd_stream_describe(struct nbd_server *s, char *buf, size_t n);
+/* Stops a running stream and waits for its thread (not called paused:
+ * the thread may be inside the gate). */
+void nbd_stream_stop(struct nbd_server *s);
+/* Under srv->lock: the chain is about to change; the stream ends at its
+ * next gate entry. */
+void nbd_stream_cancel_locked(struct nbd_server *s, const char *why);
+
 /* gate.c */
+/* For the stream: like enter, but gives up (NULL) once cancelled. */
+struct nbd_backend *nbd_gate_enter_stream(struct nbd_server *s);
 /* Blocks while paused; NULL (errno ESHUTDOWN/EIO) when there is no image. */
 struct nbd_backend *nbd_gate_enter(struct nbd_server *s);
 void nbd_gate_leave(struct nbd_server *s);

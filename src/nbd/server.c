@@ -247,6 +247,7 @@ static int drain_and_close(struct nbd_server *s)
 			give_up(s);
 	}
 	nbd_pool_stop(s);
+	nbd_stream_stop(s);
 	rc = nbd_backend_close(s->be);
 	if (rc < 0)
 		log_error("closing %s: %s", s->chain.top, err_last()->msg);
@@ -264,6 +265,8 @@ static void server_free(struct nbd_server *s)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	nbd_chain_free(&s->chain);
+	free(s->stream.top);
+	free(s->stream.parent);
 	free(s);
 }
 

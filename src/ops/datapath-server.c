@@ -329,6 +329,30 @@ static int probe_movable(const struct dp *d, const char *key, bool *running)
 	return 0;
 }
 
+/* The reopen command for volume key's chain as the metadata names it. */
+static char *chain_cmd(struct dp *d, const char *key)
+{
+	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
+	char *cmd;
+
+	if (!c) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (ops_dp_chain(d, c) < 0)
+		return NULL;
+	if (!(cmd = reopen_cmd(d, c))) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (strchr(cmd, '\n')) {
+		free(cmd);
+		err_set(EINVAL, "bad image path for reopen of volume %s", key);
+		return NULL;
+	}
+	return cmd;
+}
+
 /* The chain under a running server changed (snapshot, coalesce): move
  * the server onto the volume's chain as the metadata now names it.
  * Nothing to do when no server runs.  If the move fails the server
@@ -336,25 +360,32 @@ static int probe_movable(const struct dp *d, const char *key, bool *running)
  * written (after a snapshot it may not). */
 int ops_datapath_reopen(struct ops_sr *sr, const char *key)
 {
-	CLEANUP_FREE struct dp_chain *c = malloc(sizeof *c);
 	CLEANUP_FREE char *cmd = NULL;
 	struct dp d = { .sr = sr };
 	bool running;
 
-	if (!c)
-		return err_set(ENOMEM, "out of memory");
 	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0 ||
 	    probe_movable(&d, key, &running) < 0)
 		return -1;
 	if (!running)
 		return 0;
-	if (ops_dp_chain(&d, c) < 0)
+	if (!(cmd = chain_cmd(&d, key)))
 		return -1;
-	if (!(cmd = reopen_cmd(&d, c)))
-		return err_set(ENOMEM, "out of memory");
-	if (strchr(cmd, '\n'))
-		return err_set(EINVAL, "bad image path for reopen");
 	return send_reopen(&d, cmd);
+}
+
+/* The same for a server the caller paused (ops_datapath_pause, which
+ * refused an overlay): one round trip, so the pause is shorter. */
+int ops_datapath_reopen_paused(struct ops_sr *sr, const char *key)
+{
+	CLEANUP_FREE char *cmd = NULL;
+	struct dp d = { .sr = sr };
+	char reply[PATH_MAX + 64];
+
+	if (ops_volume_lookup(sr, key, &d.vol) < 0 || ops_dp_paths(&d, key) < 0 ||
+	    !(cmd = chain_cmd(&d, key)))
+		return -1;
+	return nbd_control_call(d.ctl, cmd, reply, sizeof reply);
 }
 
 /* Live changes of a chain (snapshot, clone, resize): pause the volume's
@@ -418,4 +449,21 @@ int ops_datapath_rescue(const char *type, const char *sr_str, const char *key, b
 	rc = rescue_locked(sr, key, resumed);
 	ops_sr_close(sr);
 	return rc;
+}
+
+bool ops_datapath_streamable(const char *key)
+{
+	struct dp d = { 0 };
+
+	return ops_dp_paths(&d, key) == 0 && access(d.overlay, F_OK) < 0 &&
+	       nbd_server_pid(d.ctl) > 0;
+}
+
+int ops_datapath_stream(const char *key, const char *cmd, char *reply, size_t n)
+{
+	struct dp d = { 0 };
+
+	if (ops_dp_paths(&d, key) < 0)
+		return -1;
+	return nbd_control_call(d.ctl, cmd, reply, n);
 }

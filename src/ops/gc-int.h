@@ -50,6 +50,8 @@ struct gc_step {
 	char node[UUID_STR_LEN];    /* removed, or the child of the pair */
 	char parent[UUID_STR_LEN];  /* the parent of the pair */
 	char volume[UUID_STR_LEN];  /* the volume whose writable leaf is node */
+	bool live;                  /* that volume is attached: its server copies */
+	uint64_t vsize;             /* of node, as chosen */
 };
 int gc_step_next(struct ops_sr *sr, const struct gc_tree *t, struct gc_step *s);
 /* Runs one step; the SR lock is taken and dropped inside. */
@@ -84,6 +86,13 @@ int gc_copy_abandon(struct ops_sr *sr, const char *id);
  * (a hidden node, or the leaf of a volume that is not attached, and no
  * other collector running); *busy when that is why it was not done. */
 int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy);
+
+/* gc-live.c: a leaf coalesce of an attached volume: the volume's server
+ * streams parent into child.  Start under the SR lock (so the chain
+ * served cannot change between the check and the start: a refusal then
+ * is a real failure); wait without it, until done and flushed. */
+int gc_live_start(const struct gc_step *s, const char *child, const char *parent);
+int gc_live_wait(const char *sr_uuid, const struct gc_step *s);
 
 /* gc-claim.c: a leaf being coalesced is claimed, so that Datapath.attach
  * (and resize) can make the collector let go of it first. */

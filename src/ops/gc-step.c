@@ -4,7 +4,8 @@
  *   remove    a node nothing refers to (refs 0);
  *   coalesce  a node N whose parent P has no other referent (refs 1):
  *             N and P become one node.  N may be a hidden interior node
- *             or the writable leaf of a volume that is not attached.
+ *             or the writable leaf of a volume; when that volume is
+ *             attached, its server does the copy (gc-live.c).
  * A coalesce copies without the SR lock, in whichever direction copies
  * less: N into P ("up": P takes N's place, N's children and volumes move
  * to P) or P under N ("down": N takes P's place on P's parent).  Either
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lq/clock.h"
 #include "lq/datapath.h"
 #include "lq/env.h"
 #include "lq/err.h"
@@ -43,11 +45,16 @@ static bool pair_ok(const struct gc_tree *t, const struct gc_node *n, struct gc_
 	if (!p || p->refs != 1)
 		return false;
 	if (!n->hidden) {
-		/* A writable leaf: only while nothing serves it. */
-		if (!v || !v->read_write || ops_datapath_attached(v->key))
+		/* A writable leaf: copied by the collector while nothing serves
+		 * it, else by its server, if that serves the leaf itself. */
+		if (!v || !v->read_write)
+			return false;
+		s->live = ops_datapath_attached(v->key);
+		if (s->live && !ops_datapath_streamable(v->key))
 			return false;
 		snprintf(s->volume, sizeof s->volume, "%s", v->key);
 	}
+	s->vsize = n->vsize;
 	s->kind = GC_COALESCE;
 	snprintf(s->node, sizeof s->node, "%s", n->uuid);
 	snprintf(s->parent, sizeof s->parent, "%s", p->uuid);
@@ -88,7 +95,9 @@ static int find_node(struct ops_sr *sr, const struct gc_step *s, const char *uui
 }
 
 /* The pair is still N on P, P has no other referent, and a writable
- * leaf still belongs to the same volume and is not attached. */
+ * leaf still belongs to the same volume, is not attached (unless its
+ * server copies: then only its size must be the same; attached or not,
+ * a leaf that has been streamed shadows its parent for good). */
 static int pair_check(struct ops_sr *sr, const struct gc_step *s, struct meta_node **n,
 		      struct meta_node **p)
 {
@@ -109,6 +118,8 @@ static int pair_check(struct ops_sr *sr, const struct gc_step *s, struct meta_no
 		return err_errnum() == ENOENT ? stale(s, "volume gone") : -1;
 	if (strcmp(v->node, s->node) || !v->read_write || (*n)->hidden)
 		return stale(s, "leaf changed");
+	if (s->live)
+		return (*n)->virtual_size == s->vsize ? 0 : stale(s, "resized");
 	return ops_datapath_attached(s->volume) ? stale(s, "attached") : 0;
 }
 
@@ -326,18 +337,26 @@ static void warn_step(struct ops_sr *sr, const char *what)
 static void move_server(struct ops_sr *sr, const struct gc_tree *t, const char *fix,
 			const struct gc_vol *v)
 {
+	int64_t t0 = clock_now_ms(), t1, t2, t3;
 	bool paused;
 
 	if (ops_datapath_pause(sr, v->key, &paused) < 0) {
 		warn_step(sr, "pause");
 		return;
 	}
+	t1 = clock_now_ms();
 	if (paused && needs_fix(t, fix, v->node) && ops_node_relink(sr, v->node) < 0)
 		warn_step(sr, "relink a served leaf");
-	if (paused && ops_datapath_reopen(sr, v->key) < 0)
+	t2 = clock_now_ms();
+	if (paused && ops_datapath_reopen_paused(sr, v->key) < 0)
 		warn_step(sr, "move a server");
+	t3 = clock_now_ms();
 	if (paused && ops_datapath_resume(sr, v->key) < 0)
 		warn_step(sr, "resume a server");
+	if (paused)
+		log_info("SR %s: gc: volume %s moved: pause %lld ms, relink %lld ms, reopen %lld ms, "
+			 "resumed after %lld ms", sr->sr, v->key, (long long)(t1 - t0),
+			 (long long)(t2 - t1), (long long)(t3 - t2), (long long)(clock_now_ms() - t0));
 }
 
 /* Everything below `fix` (the surviving node) in tree t, read after the
@@ -459,6 +478,17 @@ static void settle_copy(const char *type, const char *sr_str, const struct pair 
 	err_restore(&saved);
 }
 
+/* An attached leaf is copied by its server, always down (an up copy
+ * would have to follow every guest write into N).  The room needed is
+ * at most what P holds on its own.  Started under the SR lock. */
+static int live_prepare(struct pair *pr)
+{
+	pr->down = true;
+	if (count(pr->parent, pr->parent, 0, &pr->bytes) < 0 || pair_room(pr) < 0)
+		return -1;
+	return gc_live_start(&pr->s, pr->child, pr->parent);
+}
+
 static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 {
 	uint64_t total;
@@ -474,10 +504,18 @@ static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 		rc = pair_paths(sr, pr, n, p);
 	if (rc == 0)
 		rc = store_space(sr->store, &pr->free_bytes, &total);
-	if (rc == 0 && pr->s.volume[0])
-		rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
-	if (rc == 0)
+	/* The copy is journaled before its first write: a live stream
+	 * writes as soon as it starts, an offline copy once it is claimed. */
+	if (rc == 0 && pr->s.live) {
 		rc = journal_copy(sr, pr, n, p);
+		if (rc == 0)
+			rc = live_prepare(pr);
+	} else if (rc == 0) {
+		if (pr->s.volume[0])
+			rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
+		if (rc == 0)
+			rc = journal_copy(sr, pr, n, p);
+	}
 	ops_sr_close(sr);
 	return rc;
 }
@@ -499,6 +537,20 @@ static int pair_switch(struct ops_sr *sr, struct pair *pr)
 	return rc < 0 ? -1 : commit_and_finish(sr);
 }
 
+static int live_copy(struct pair *pr)
+{
+	gc_status_set(pr->sr_uuid, "streaming", &pr->s, 0, 1);
+	return gc_live_wait(pr->sr_uuid, &pr->s);
+}
+
+static int offline_copy(struct pair *pr)
+{
+	if (pair_direction(pr) < 0 || pair_room(pr) < 0)
+		return -1;
+	gc_status_set(pr->sr_uuid, "coalescing", &pr->s, 0, 1);
+	return pair_copy(pr);
+}
+
 static int run_coalesce(const char *type, const char *sr_str, const struct gc_step *s)
 {
 	struct pair pr = { .s = *s, .sr_str = sr_str, .logged_tenth = -1, .claim = { .fd = -1 } };
@@ -506,13 +558,7 @@ static int run_coalesce(const char *type, const char *sr_str, const struct gc_st
 	int rc = pair_prepare(type, sr_str, &pr);
 
 	if (rc == 0)
-		rc = pair_direction(&pr);
-	if (rc == 0)
-		rc = pair_room(&pr);
-	if (rc == 0) {
-		gc_status_set(pr.sr_uuid, "coalescing", &pr.s, 0, 1);
-		rc = pair_copy(&pr);
-	}
+		rc = pr.s.live ? live_copy(&pr) : offline_copy(&pr);
 	gc_claim_unlock(&pr.claim); /* nothing touches the leaf any more */
 	if (rc == 0) {
 		fault_point("gc-coalesce.copied");

@@ -424,6 +424,9 @@ int qcow2_check_write(const struct qcow2_image *img, uint64_t off, uint64_t len)
 /* True when guest range [off, off+len) of the backing reads as zeros
  * without looking: no backing or wholly past its end. */
 bool qcow2_backing_absent(const struct qcow2_image *img, uint64_t off, uint64_t len);
+/* zero.c: write-zeroes (unmapping allowed) with the exclusive section
+ * already held, for a caller that decides under the same hold. */
+int qcow2_zero_locked(struct qcow2_image *img, uint64_t off, uint64_t len);
 
 /* ------------------------------------------------------------------ */
 /* status.c: guest bytes with data in this image alone (backing ignored),

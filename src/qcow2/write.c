@@ -360,3 +360,10 @@ int qcow2_flush(struct qcow2_image *img)
 	qcow2_unlock(img);
 	return r;
 }
+
+int qcow2_sync_data(struct qcow2_image *img)
+{
+	if (!img->rw || img->raw)
+		return 0;
+	return qcow2_io_sync(img->fd); /* fd is constant while the handle lives */
+}

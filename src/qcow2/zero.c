@@ -154,6 +154,11 @@ static int zero_range(struct qcow2_image *img, uint64_t off, uint64_t len, uint6
 	return 0;
 }
 
+int qcow2_zero_locked(struct qcow2_image *img, uint64_t off, uint64_t len)
+{
+	return zero_range(img, off, len, Z_UNMAP);
+}
+
 static int zero_common(struct qcow2_image *img, uint64_t off, uint64_t len, enum zmode m)
 {
 	if (qcow2_check_write(img, off, len) < 0)
