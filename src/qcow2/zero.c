@@ -156,7 +156,7 @@ static int zero_range(struct qcow2_image *img, uint64_t off, uint64_t len, uint6
 
 int qcow2_zero_locked(struct qcow2_image *img, uint64_t off, uint64_t len)
 {
-	return zero_range(img, off, len, Z_UNMAP);
+	return zero_range(img, off, len, img->h.size, Z_UNMAP);
 }
 
 static int zero_common(struct qcow2_image *img, uint64_t off, uint64_t len, enum zmode m)
