@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lvqcow build.  One target per check:
 #   make            build build/lvqcow
 #   make check      dependencies, build, unit + shell tests, the same under

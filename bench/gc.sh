@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # gc.sh BUILD: `lvqcow img coalesce` (auto, up, down) against `qemu-img
 # commit` (child into parent), `qemu-img rebase -b ''` (safe mode: the
 # parent streamed into the child) and a plain copy of the bytes the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """gclive.py: what a running guest and xapi see while the tree changes
 under them (driven by bench/gc.sh; results in docs/bench-gc.md).
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # img.sh BUILD: `lvqcow img` against qemu-img on the same files, same
 # conditions, one run: allocation queries on a sparse 2 TiB image, check,
 # commit of 1 GiB against qemu-img commit and a plain copy, and sequential

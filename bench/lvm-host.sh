@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/lvm-host.sh BUILD: the cost of LVM commands on this host, metadata
 # only (a loop device, global/activation=0), at several LV counts:
 #  - in process through src/lvm (bench/lvm-layer.c): the first command of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench/lvm-layer: what one LVM command costs through src/lvm in one
  * process: the first command (dlopen + lvm2_init + the command), then
  * the mean of `rounds` lvs, lvcreate and lvremove each.  Usage:

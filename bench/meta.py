@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """meta.py: the per-call cost of the fileqcow SR metadata against the
 number of volumes (driven by bench/meta.sh; results in docs/bench-meta.md).
 

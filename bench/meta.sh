@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/meta.sh BUILD: the latency of each fileqcow call against the number
 # of volumes in the SR.  BUILD is installed the way tests/run.sh installs it
 # (make install DESTDIR=<scratch>), and the installed call executables run

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/nbd.sh BUILD: the NBD server against qemu-nbd, same chains, same
 # clients, one run.  Prints each figure for both servers and the ratio
 # lvqcow/qemu-nbd (above 1 means lvqcow is faster, for both throughput and

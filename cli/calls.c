@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* calls: what follows from the call tables (lq/entry.h): finding a call
  * for dispatch, the features each kind of plugin declares, and
  * `lvqcow list-calls`, which `make install` reads to link every call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli: the admin commands of the lvqcow binary. */
 #ifndef LQ_CLI_H
 #define LQ_CLI_H

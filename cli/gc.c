@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gc: "lvqcow gc", the garbage collector of one attached SR (see
  * docs/gc.md).  Calls that make work for it start it detached; an
  * operator or a test runs it in the foreground, where it first waits for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img-coalesce.c: `lvqcow img coalesce`, the admin form of the
  * collector's step: a child and the parent its header names become one
  * image, built in whichever direction copies less.

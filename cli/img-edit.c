@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img-edit.c: commands that create images or change headers: create,
  * resize, rebase -u, set-hidden. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img-io.c: guest data commands: read, write, zero, discard. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img-ops.c: the whole-image commands of `lvqcow img`: check (and
  * repair), measure and commit.  Output and exit codes follow qemu-img's
  * (check: 0 clean, 1 check failed, 2 corrupt, 3 leaks only, 63 cannot be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img-query.c: read-only reports: info, map, allocated, bitmap. */
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img.c: `lvqcow img SUBCOMMAND ...`, the admin front of the qcow2
  * engine.  One table row per subcommand; errors go to stderr with the
  * subcommand name and give a non-zero exit. */

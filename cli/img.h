@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* img.h: helpers shared by the `lvqcow img` subcommand files. */
 #ifndef LQ_CLI_IMG_H
 #define LQ_CLI_IMG_H

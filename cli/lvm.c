@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm: "lvqcow lvm", the LVM layer (src/lvm) by hand, for operators and
  * tests.  Each subcommand is one lvm_* operation; its result is printed
  * as one JSON value on stdout (null when there is nothing to report) and

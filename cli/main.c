@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvqcow: the multi-call binary.
  *
  * Installed once as <prefix>/bin/lvqcow and symlinked under every plugin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* resume: "lvqcow resume", ends a pause nobody else will.  A volume's
  * server runs it when a call that paused it died before resuming it;
  * an operator may run it too.  It is safe at any time: under the SR lock

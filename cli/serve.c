@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* serve: "lvqcow serve", the NBD server daemon of one active volume.
  * Without --foreground it detaches, and the parent returns only once
  * the sockets listen (status 0) or setup failed (status 1, message on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the call tables (lq/entry.h): every row is complete and
  * well-formed for the IDL, names are unique as xapi-storage-script looks
  * them up, and the features follow the calls the way xapi expects. */

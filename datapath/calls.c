@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Datapath calls and the datapath plugin's Plugin calls: call ops
  * with the checked parameters, build the IDL result (names and schemas
  * are rows of datapath/entries.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* calls: the datapath plugin's handlers (rows in datapath/entries.c). */
 #ifndef LQ_DATAPATH_CALLS_H
 #define LQ_DATAPATH_CALLS_H

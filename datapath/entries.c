@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The datapath plugin's calls (<root>/datapath/lvqcow/): one row per
  * call (see lq/entry.h).  The Plugin.* names here answer for the
  * datapath plugin only; the volume plugins' Plugin.* calls live in

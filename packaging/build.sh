@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build.sh deb|rpm OUTDIR: build the Debian or the RPM package from this
 # tree (what git tracks plus untracked files it does not ignore), in a
 # scratch directory; the package lands in OUTDIR.

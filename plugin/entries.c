@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Plugin interface of the volume plugins: Plugin.query (also
  * installed as Plugin.Query), Plugin.diagnostics and Plugin.ls, their
  * table rows and the features no call implies.  The SR type is the

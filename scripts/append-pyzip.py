@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """append-pyzip.py BINARY MAIN_PY: append to BINARY a zip archive whose
 __main__.py is MAIN_PY (see cli/py/__main__.py).  The archive is built
 on its own and appended whole: readers of zip files find it from its end

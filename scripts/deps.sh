@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian packages that building, testing and benchmarking need.
 # Quiet when everything is present; needs root (or sudo) otherwise.
 set -e

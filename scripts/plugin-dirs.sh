@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # plugin-dirs.sh install|remove ROOT BINARY
 # The plugin directories of xapi-storage-script (under ROOT) for the
 # lvqcow binary at BINARY: one relative symlink to it per call, the names

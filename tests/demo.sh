@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # demo.sh BUILD: a complete lifecycle of a fileqcow SR, driven through the
 # xapi-storage-script mock's xe front exactly as xapi would drive the
 # plugin.  Installs BUILD/lvqcow into a temporary root first (as a

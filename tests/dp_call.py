@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """dp_call: one Datapath call with a domain string of any size, sent on
 stdin as xapi-storage-script does (a 600 KB string cannot be a command
 line argument).

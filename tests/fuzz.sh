@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fuzz.sh DIR SECONDS: run every libFuzzer target in DIR for SECONDS each,
 # starting from its seed corpus in tests/fuzz/<target>/ when there is one.
 # Every seed is first replayed on its own, so an input that once crashed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lib.sh: helpers shared by every shell test (source it first).
 # Tests run in a scratch directory (the current one) against the installed
 # binaries: $LQ_BIN (the admin CLI) and the call trees under $LQ_XSS_ROOT.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_calls: every SR, Volume and Plugin call of the fileqcow plugin, in
 one process through the xapi-storage-script mock (which checks each
 result against the IDL).

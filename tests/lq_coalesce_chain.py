@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_coalesce_chain: random backing chains built with qemu-img / qemu-io,
 and the bytes each direction of a coalesce must copy, counted from
 qemu-img's own allocation maps (independent of the engine).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_concurrency: concurrent clients on one fileqcow SR.
 
     lq_concurrency.py PLUGIN SR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_ctl: one command on an NBD server's control socket.
 
     lq_ctl.py SOCKET COMMAND

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_gc_leaks: clusters leaked by a killed coalesce copy or a killed
 resize are freed by the journal replay.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_live: snapshot, clone and resize of a volume that is attached and
 being written through NBD.  One writer writes 4 KiB blocks in order, each
 holding its own number, and notes when each write was acknowledged;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_live_coalesce: the collector coalesces the leaf of a volume that is
 attached and being written through NBD (its server streams the parent
 into the leaf; docs/gc.md, "Live leaf coalesce").

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_live_switch: a non-leaf coalesce under an attached volume, in both
 directions, while the volume is being written through NBD.  The chain is
 base <- mid <- leaf (base and mid hidden, each its parent's only child);

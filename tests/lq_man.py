@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_man: the manual pages agree with the binary's own help.
 
 lvqcow.8 has one ".SS" per command under COMMANDS; its set equals the

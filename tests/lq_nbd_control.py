@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_nbd_control: the client side and the checks of the control-channel
 test (a chain changed underneath a connected client).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_qcow2: qcow2 byte-level helpers of the engine's shell tests.
 
     lq_qcow2.py corrupt-cases IMAGE SEED COUNT HEADER

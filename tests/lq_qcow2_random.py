@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_qcow2_random: a randomised write / zero / discard workload through
 `lvqcow img` against a plain byte-array model.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_stuck: a call killed while it holds a volume's server paused.
 
 Snapshot (and resize) pause the attached volume's server around their

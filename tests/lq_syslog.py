@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_syslog: the syslog lines of a call sequence, read from a syslog
 socket this test owns (LVQCOW_SYSLOG_SOCKET).
 

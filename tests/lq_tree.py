@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_tree: snapshots, clones, resize and the garbage collector on a
 fileqcow SR, through the xapi-storage-script mock; guest data is written
 with `lvqcow img write` on a detached volume's leaf and read back with

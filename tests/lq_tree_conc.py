@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_tree_conc: 8 clients at once snapshot, clone, set keys, write
 (through the datapath: attach, activate, NBD writes, detach) and destroy
 across one snapshot tree while collectors run, then every volume must

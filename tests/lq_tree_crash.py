@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_tree_crash: fault injection for snapshot, clone, resize, destroy and the
 garbage collector.  Each operation is killed (SIGKILL through
 LVQCOW_FAULT_AT) at every fault point it reaches, in turn; then the SR is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lq_tree_long: a long run of random operations (create, write,
 snapshot, clone, destroy, resize, and the collector now and then) against
 a model of what each volume holds.  Chains never pass the depth cap, and

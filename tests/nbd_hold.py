@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """nbd_hold: hostile idle peers for the server's bounds.
 
     python3 nbd_hold.py PATH N SECONDS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """nbd_hostile: clients that misbehave on purpose, for the server's
 bounds on time and memory.  Each mode prints one result line.
 

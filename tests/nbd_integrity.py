@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """nbd_integrity: the deterministic workload of test-nbd-integrity.sh.
 
     nbd_integrity.py write SOCKET EXPORT SEED MIB

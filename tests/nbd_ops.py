@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """nbd_ops: deterministic scattered-write workloads for the NBD tests.
 
     nbd_ops.py qemu-io SEED COUNT SIZE MODEL DIR

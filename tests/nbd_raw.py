@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """nbd_raw: a deliberately small NBD client on plain sockets, for tests
 that must speak the protocol byte by byte (bad clients, integrity runs).
 It implements the fixed newstyle handshake with NBD_OPT_GO, optional

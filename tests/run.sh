@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh BUILD [PATTERN]: install BUILD/lvqcow into BUILD/root the way a
 # package would, then run every tests/sh/test-*.sh (or those matching
 # PATTERN) against the installed binaries.  Each test runs in its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SR and Volume calls of the volume plugins: one row per call (wire
  * name, schema, handler, implied features; see lq/entry.h).  Schemas
  * give the names and JSON types of the IDL, xen-api

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SR interface of the volume plugins: one handler per call (their
  * names and schemas are rows of volume/entries.c). */
 #include <json-c/json.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Volume interface of the volume plugins (see volume/sr.c). */
 #include <json-c/json.h>
 

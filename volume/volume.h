@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* volume.h: handlers of the SR and Volume calls, tied to call names and
  * schemas in volume/entries.c. */
 #ifndef LQ_VOLUME_ENTRY_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The Python face of the lvqcow binary.
 #
 # The build appends a zip archive holding this file to the ELF binary.

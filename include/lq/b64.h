@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* b64: standard base64 (RFC 4648, with padding) for arbitrary bytes kept
  * in text formats (the SR metadata document). */
 #ifndef LQ_B64_H

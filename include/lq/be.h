@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* be: big-endian field accessors, shared by the qcow2 engine (on-disk
  * fields) and the NBD server (wire fields).  No alignment is assumed:
  * fields sit at any offset inside byte buffers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* checked: overflow-checked arithmetic and alignment helpers for values
  * that come from outside (image tables, NBD requests, JSON sizes). */
 #ifndef LQ_CHECKED_H

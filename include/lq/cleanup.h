@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cleanup: scope-bound release of memory, descriptors and locks.
  *
  * A function either uses these attributes for everything it owns, or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* clock: the monotonic time every deadline in the project is measured
  * against (lock waits, NBD handshakes and sends, control clients). */
 #ifndef LQ_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath: the Datapath.* verbs — one NBD server process per attached
  * volume, started by attach and stopped by the last detach, with the
  * activation rules (one writer unless sharable, any number of readers)

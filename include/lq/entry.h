@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* entry: the call tables, the one declaration of every SMAPIv3 call.
  *
  * Each directory of entry points (plugin/, volume/, datapath/) exports

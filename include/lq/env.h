@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* env: numeric settings read from the environment (test and operator
  * overrides of bounds and grace periods). */
 #ifndef LQ_ENV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* err: the one error convention of the whole tree.
  *
  * A failing function records one message where the failure is found (with

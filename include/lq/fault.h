@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fault: named crash points for the fault-injection tests.
  *
  * Every multi-step operation marks the points between its steps with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* file: whole-file reads and crash-safe replacement of small files.
  *
  * file_write_atomic is the commit primitive of the directory store and

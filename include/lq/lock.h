@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lock: bounded waits for advisory whole-file locks (flock).
  *
  * flock locks belong to the open file description, so they are released

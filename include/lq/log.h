@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* log: messages to stderr (which xapi-storage-script logs) and syslog.
  *
  * Errors and warnings always go out; debug lines only when LVQCOW_DEBUG is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm: the only code that runs LVM commands (liblvm2cmd, in process).
  *
  * It owns: the one liblvm2cmd handle of the process (loaded with dlopen

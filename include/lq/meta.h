@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta: the SR metadata area and its record cache.
  *
  * Everything persistent about an SR lives in one byte range (a file for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nbd: the NBD server that exposes one volume's qcow2 chain.
  *
  * nbd_serve() runs a fixed-newstyle NBD server on a UNIX socket until it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops: the backend-independent logic of SRs and volumes.
  *
  * Entry points (plugin/, volume/, datapath/) call these; they reach the

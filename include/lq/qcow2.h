@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2: the native qcow2 engine.
  *
  * Owns everything about the on-disk format: opening and validating images

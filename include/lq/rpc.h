@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc: the SMAPIv3 wire format, as xapi-storage-script speaks it.
  *
  * A call is one executable run as "<call> --json" with the call's named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rundir: the host's runtime state directory.
  *
  * $LVQCOW_RUNDIR, default /run/lvqcow.  It lives on a tmpfs that a reboot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store: where an SR's images and its metadata document live.
  *
  * One interface, one implementation per SR type: "fileqcow" keeps every

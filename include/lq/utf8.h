@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* utf8: strict UTF-8 validation (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF), for text that reaches JSON output
  * or the logs from outside. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* uuid: random (version 4) UUIDs and the syntax check for UUIDs that come
  * from outside (SR uuids from xapi, volume keys).  Only the canonical
  * lower-case 8-4-4-4-12 form is produced; any case is accepted. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* version: the product's version and the facts every Plugin.query result
  * shares, defined once for the volume and the datapath plugins. */
 #ifndef LQ_VERSION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* xerr: the xapi error codes a failure can be recorded with.
  *
  * err_xapi(code, ...) (lq/err.h) records one of these; only the rpc

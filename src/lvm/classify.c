@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/classify: what kind of failure a command's error text tells.
  *
  * Every runtime failure of an LVM command returns the same code (5), and

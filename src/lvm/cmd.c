@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/cmd: command lines for lvm2_run, built word by word.
  *
  * lvm2_run splits its line on blanks, takes a word wholly wrapped in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the lvs/vgs report reader and the failure
  * classifier, fed anything (as if LVM, or a VG's foreign contents, had
  * printed it).  Whatever the reader accepts holds only names and tags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm internals: command lines, the call into liblvm2cmd with its
  * captured output, report parsing and failure classification.  The
  * parsing and classification functions are pure (unit-tested without

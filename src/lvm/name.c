@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/name: which names may reach an LVM command line.
  *
  * LVM's own rules (man lvm, "VALID NAMES") for VG and LV names, tags

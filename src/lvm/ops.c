@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/ops: the operations the LVM store needs, one command each.
  *
  * Every operation checks its names first (Invalid_argument, nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/report: reading lvs/vgs reports (--reportformat json).
  *
  * The report arrives as the report code's lines; joined by '\n' they are

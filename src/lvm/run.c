@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvm/run: the process's one liblvm2cmd handle, and one command through it.
  *
  * liblvm2cmd is opened with dlopen on first use, so that a process that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of src/lvm: name checks, command lines, report parsing
  * (well-formed, hostile and cut reports), failure classification and its
  * xapi errors, and what one real liblvm2cmd call leaves of the process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/area: block I/O of the metadata area, the superblocks and the
  * write-ahead log.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/cache: the in-memory view of an SR's records (see lq/meta.h).
  *
  * Objects are loaded from the area on first use and kept; removal only

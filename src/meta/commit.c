@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/commit: every cached change as one transaction.
  *
  * Order: node refs from the changed links (a volume's leaf, a node's

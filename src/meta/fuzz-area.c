@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-area: libFuzzer target for the whole load path of the SR metadata
  * area on a damaged copy.
  *

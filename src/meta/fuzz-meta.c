@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the record parser.  The input is taken as a record
  * payload of each kind in turn; the header and crc are built around it
  * so the fuzzer reaches the XML validation instead of the checksum. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/index: the hash index (uuid -> record run) and the allocation
  * bitmap of the record region.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/list: whole-SR walks: the volume listing (SR.ls) and the full
  * consistency check (SR.attach).  Both read the whole index with one
  * read, then the records in block order, reusing one parser context. */

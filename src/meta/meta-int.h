@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta-int.h: private layout and helpers shared by the files of src/meta/.
  *
  * Area (units of META_BLOCK; all integers little-endian):

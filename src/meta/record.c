@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/record: one object <-> a record run.
  *
  * A record is a 32-byte header {magic, kind, uuid, payload length, crc32

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* meta/strenc: which strings XML 1.0 can carry verbatim.
  *
  * XML 1.0 has no way to represent most C0 control characters (not even

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of meta: round trips through the area, refs maintenance,
  * the WAL (replay, overlay, torn), corruption in every region, limits
  * (bucket full, record and transaction too large) and hostile XML. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend-qcow2: the volume's qcow2 chain through the engine.  The
  * engine is thread-safe on one handle, so every worker calls it
  * directly.  FAST_ZERO is granted only where the engine can zero by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend-raw: a raw file or block device as the export.  Holes come
  * from SEEK_DATA/SEEK_HOLE; zeroing and trimming use fallocate. */
 #include <errno.h>

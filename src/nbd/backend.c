@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend: opening and closing the image the server exposes.  The
  * qcow2 chain is the product; a raw file is also served, which lets the
  * benchmarks tell protocol overhead from engine cost. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bounds: every limit on time and memory the server and the control
  * client enforce, with its default and the environment variable that
  * overrides it (docs/datapath.md lists them).  Values that do not

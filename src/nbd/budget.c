@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* budget: the server-wide bound on memory held for requests — WRITE
  * payloads read, READ buffers to fill, and replies queued behind a
  * slow reader.  The per-connection caps (transmission.c) keep one

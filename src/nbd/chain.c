@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* chain: the images the server serves, as the caller named them — the
  * top and its backing images, nearest parent first.  The server owns a
  * copy (reopen replaces it).  A header's backing name is never used to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* conn: one client connection's life — registration with the server,
  * its thread (handshake, then the request reader), draining its
  * in-flight requests and releasing it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control-client: the client side of the control line protocol, for
  * the datapath and the admin CLI.  Every step is bounded by one
  * deadline (LVQCOW_CONTROL_TIMEOUT): the caller may hold the SR lock,

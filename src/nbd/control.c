@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control: the control channel, a line protocol on a second UNIX
  * socket (see docs/datapath.md).  Commands: pause, resume,
  * reopen [IMAGE], status, stop, stream TOP<TAB>PARENT, stream-status,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-request: libFuzzer target for everything the server decodes from
  * a client before acting on it: request headers and their validation,
  * and the INFO/GO and META_CONTEXT option payloads.  The first byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gate: every request passes through here to reach the image.  The
  * in-flight count lets the control channel pause (no new request
  * starts; running ones finish), flush, swap the image under a changed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* handshake-info: the options that describe or select the export —
  * EXPORT_NAME, INFO, GO and LIST.  There is one export; the empty
  * (default) name reaches it too. */

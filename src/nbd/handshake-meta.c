@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* handshake-meta: LIST_META_CONTEXT and SET_META_CONTEXT.  The only
  * context is base:allocation (holes and zeros of the guest view), which
  * copy tools use to skip unallocated ranges. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* handshake: the fixed newstyle greeting and the option loop, up to the
  * start of the transmission phase.  Each option is read whole (bounded
  * by NBD_MAX_OPTION_LEN) before it is interpreted; anything we do not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* io: whole-buffer reads and writes on a client socket, retrying short
  * transfers and EINTR.  Writes never block without bound: they are
  * non-blocking sends with a poll deadline, so a peer that stops reading

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* listen: the UNIX sockets the server listens on, and its pid file.
  * Sockets are created mode 0600: only root may reach a volume's data.
  * A socket path still answering belongs to a live server and is never

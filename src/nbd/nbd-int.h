@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nbd-int: the NBD server's private structures and each file's API.
  *
  * Threads: one accept loop (server.c), one thread per client connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nbd-proto: the NBD wire protocol's numbers (fixed newstyle handshake,
  * simple and structured replies, base:allocation).  Values are those of
  * the protocol document; everything on the wire is big-endian. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pool: the worker threads shared by all connections.  Requests from
  * every client go to one FIFO queue; any worker runs any request, so a
  * client's requests execute concurrently (the engine is thread-safe)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* read: answers to READ and BLOCK_STATUS, the two commands whose reply
  * carries data.  With structured replies a READ is cut along the
  * image's allocation: ranges known to read as zeros go out as hole

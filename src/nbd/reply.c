@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* reply: putting replies on a client's socket.  Workers answer out of
  * order; one thread at a time writes a connection's replies, each
  * whole.  A worker whose reply is ready waits briefly for the writer;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* request: executing one validated request against the image and
  * answering it.  Requests reach the image only inside the gate; the
  * reply goes out after leaving it, so a slow client never holds up a

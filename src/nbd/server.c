@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* server: nbd_serve() — setting up (image, sockets, pid file, workers),
  * the accept loop, and the clean shutdown: stop accepting, let readers
  * end, drain every queued request, flush and close the image. */

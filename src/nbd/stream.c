@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stream: the server's part of a live leaf coalesce (docs/gc.md).  The
  * only process that may write an attached volume's leaf is its server,
  * so the collector asks the server ("stream TOP<TAB>PARENT") to copy the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-wire: request validation and option decoding, table-driven. */
 #include <errno.h>
 #include <setjmp.h>

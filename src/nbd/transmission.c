@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* transmission: the request reader of one connection.  It decodes and
  * validates each request (wire.c), reads WRITE payloads, answers
  * invalid requests itself and queues valid ones to the worker pool.

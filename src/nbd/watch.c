@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* watch: a pause that nobody ends.  A call that pauses the server to
  * change its chain resumes it within milliseconds; a call killed in
  * between, or one whose move failed, leaves every request waiting at

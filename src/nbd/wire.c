@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wire: decoding of the bytes a client sends — request headers and the
  * payloads of the options we understand.  Everything here works on byte
  * buffers and has no I/O, so the fuzzer drives exactly the code that

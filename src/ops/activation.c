@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/activation: per-host runtime records of volume activations.
  *
  * <rundir>/sr/<sr uuid>/active/<key>, a small text file:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/attach: which SRs are attached on this host.
  *
  * One small JSON record per attached SR, <rundir>/attached/<sr uuid>,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath-attached: which domains have attached a volume, so that the
  * last detach (and only it) stops the server.  Domains are opaque xapi
  * strings, kept hex-encoded one per line; the file is replaced

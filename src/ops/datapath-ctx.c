@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath-ctx: what every Datapath call starts with — the volume URI
  * parsed, the SR opened under its lock (datapath calls on one SR run
  * one at a time, like every change to it), the volume looked up, and

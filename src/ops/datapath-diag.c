@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath-diag: Plugin.diagnostics of the datapath plugin — the state
  * of every NBD server this host runs, as their control sockets report
  * it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath-int: shared by src/ops/datapath*.c.  A volume's NBD server
  * keeps its runtime files in <rundir>/nbd/<key>/: sock (NBD), ctl
  * (control), pid, log, overlay.qcow2 (non-persistent mode) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath-server: starting, querying and stopping a volume's NBD
  * server process.  The server is a fresh exec of this binary
  * ("lvqcow serve"), never a fork of the calling process: the call may

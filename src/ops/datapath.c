@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* datapath: the Datapath.* verbs (see lq/datapath.h and
  * docs/datapath.md).  Each runs under the SR lock from start to end, so
  * attach/activate/deactivate/detach of one volume never interleave. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-claim: the collector's claim on a writable leaf it coalesces.
  *
  * While it copies into or out of a volume's leaf, the collector holds an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-copy: clusters leaked by a killed coalesce copy.
  *
  * A copy allocates clusters in its target image (the parent going up,

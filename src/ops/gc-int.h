@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gc-int.h: the garbage collector's private parts (see docs/gc.md). */
 #ifndef LQ_GC_INT_H
 #define LQ_GC_INT_H

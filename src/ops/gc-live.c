@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-live: the bulk copy of a live leaf coalesce (docs/gc.md).
  *
  * The leaf N of an attached volume may be written by its NBD server

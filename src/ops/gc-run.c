@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-run: the collector process of an SR: one at a time per SR (an
  * flock on <rundir>/sr/<uuid>/gc.lock), started detached after the calls
  * that make work for it, running steps until none is left.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-status: <rundir>/sr/<uuid>/gc.json, what the running collector
  * is doing, replaced atomically at every change and at most twice a
  * second during a copy; read by `lvqcow gc --status`.  Best effort: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-step: the collector's steps (see docs/gc.md).
  *
  * A step is chosen from a scan of the tree under the SR lock:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/gc-tree: one scan of an SR's nodes and volumes, the collector's view
  * of the tree.  The scan is O(objects); it runs under the SR lock at the
  * start of every step, never on a call's path. */

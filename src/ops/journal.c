@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/journal: the journal replay of SR.attach and of the collector.
  *
  * A multi-step change commits a journal record before its first step

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops-int.h: private helpers shared by the files of src/ops/. */
 #ifndef LQ_OPS_INT_H
 #define LQ_OPS_INT_H

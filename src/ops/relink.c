@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/relink: an image header's backing name made to follow the tree.
  *
  * Chains are opened as the metadata names them, never from headers, but

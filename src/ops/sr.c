@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/sr: SR.create, SR.attach, SR.detach and SR.destroy.
  *
  * Crash ordering: SR.create lays out the store first and writes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/sr_info: SR.stat, SR.ls, SR.probe, SR.set_name, SR.set_description
  * and the plugin-wide Plugin.ls and Plugin.diagnostics. */
 #include <json-c/json.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/srh: the SR handle: store, SR lock and the loaded document. */
 #include <errno.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/sweep: set aside images no node of the document names.
  *
  * Volume.create writes its image before committing the document and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the volume URI (ops/uri.c). */
 #include <setjmp.h>
 #include <stdarg.h>

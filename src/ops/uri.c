@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/uri: the volume URI the datapath receives (format in lq/ops.h). */
 #include <ctype.h>
 #include <stdio.h>

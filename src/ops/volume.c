@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/volume: Volume.create and Volume.destroy, and the volume lookup of
  * the datapath.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/volume_json: a volume and an SR as the IDL's volume and sr_stat. */
 #include <json-c/json.h>
 #include <limits.h>

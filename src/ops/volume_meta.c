@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/volume_meta: Volume.stat and the metadata setters (set, unset,
  * set_name, set_description).  Values are opaque to us and stored byte
  * for byte in the SR document. */

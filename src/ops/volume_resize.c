@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/volume_resize: Volume.resize (grow only) and the replay of an
  * interrupted one.
  *
@@ -141,7 +142,7 @@ static int resize_locked(struct ops_sr *sr, const char *key, int64_t new_size)
 	}
 	/* The server rereads the grown image (or, after a failure, the
 	 * unchanged one) before it serves again. */
-	if (paused && ops_datapath_reopen(sr, key) < 0)
+	if (paused && ops_datapath_reopen_paused(sr, key) < 0)
 		rc = -1;
 	if (paused && ops_datapath_resume(sr, key) < 0)
 		rc = -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ops/volume_tree: Volume.snapshot and Volume.clone, which grow the
  * snapshot tree.
  *
@@ -142,7 +143,7 @@ static int commit_live(struct ops_sr *sr, const char *key, bool *committed)
 	}
 	*committed = true;
 	fault_point("volume-tree.committed");
-	if (paused && ops_datapath_reopen(sr, key) < 0) {
+	if (paused && ops_datapath_reopen_paused(sr, key) < 0) {
 		log_error("SR %s: volume %s stays paused: its server could not move to the new "
 			  "leaf: %s", sr->sr, key, err_last()->msg);
 		return -1;

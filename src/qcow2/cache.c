@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cache.c: LRU write-back cache of cluster-sized metadata tables.
  *
  * Lookups are a linear scan with a last-hit shortcut: sequential guest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-compare.c: stored refcounts against counted references, cluster
  * by cluster.  Stored above counted is a leak (wasted space); stored below
  * is a corruption (a live cluster could be handed out again).  Also finds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-header.c: the header as qemu-img check sees it.
  *
  * The engine's decoder (header.c) is deliberately stricter than qemu: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-int.h: private state shared by the check*.c files.
  *
  * The checker works on the raw file, not on an open struct qcow2_image: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-io.c: the checker's reads.  Every table is read through here:
  * reads past the end of the file see zeros (as qemu does), offsets come
  * from hostile tables and are range-checked, and many small tables are

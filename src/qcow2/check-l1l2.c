@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-l1l2.c: walk an L1 table and its L2 tables, counting a reference
  * for every L2 table, data cluster and compressed range, and classifying
  * bad entries the way qemu-img check does.  The active table also feeds

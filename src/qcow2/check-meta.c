@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-meta.c: references from the structures other than the active
  * L1/L2: internal snapshots (their table and each snapshot's L1/L2), the
  * persistent-bitmap directory with its tables and data, and the refcount

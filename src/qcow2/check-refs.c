@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-refs.c: the in-memory count of references to each host cluster,
  * built while walking every structure of the image.  Like qemu's, the
  * count covers the file and grows when a reference points past its end;

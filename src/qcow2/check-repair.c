@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-repair.c: repair of refcounts, the write side of the checker.
  *
  * Refcounts are never patched in place: the new refcount blocks and table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check-stored.c: the refcounts the image stores, read through the
  * refcount table exactly as the engine would look them up: an entry's
  * reserved bits are ignored, a zero entry means refcount 0, an unaligned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check.c: qcow2_check, the consistency check and repair of one image.
  *
  * Mirrors qemu-img check: every host cluster's references are counted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* commit.c: qcow2_commit, the admin CLI's commit: write everything the
  * top image holds into the backing file its header names, leaving the
  * top unchanged.  The copy is qcow2_merge (merge.c); this file finds and

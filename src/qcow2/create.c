@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* create.c: new empty images.
  *
  * Layout: header cluster, refcount table, refcount blocks, L1 table, each

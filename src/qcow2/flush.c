@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* flush.c: metadata write-back in crash-safe order, and header rewrites.
  *
  * The order (each arrow a fdatasync where something was written before

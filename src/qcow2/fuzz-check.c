@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-check: libFuzzer target for the checker.  Each input is an image
  * file: it is checked read-only, then checked with full repair on a copy
  * (the repair writes new refcount structures into the copy).  Neither may

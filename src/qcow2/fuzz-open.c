@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-open: libFuzzer target for the whole engine on a hostile image.
  * The input is the image file.  It is opened read-only (info, map, block
  * status and reads of bounded ranges), then it is opened read-write and a

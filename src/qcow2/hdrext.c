@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hdrext.c: the one walk over the header extensions of the first cluster,
  * used by the opener (header.c) and the checker (check-header.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hdrops.c: changes of the header: hidden flag, backing name and format
  * (rebase -u), and growing the virtual size.
  *

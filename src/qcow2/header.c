@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* header.c: decoding, validation and encoding of the first cluster.
  *
  * Decoding applies the open-time checks of the format (magic, version,

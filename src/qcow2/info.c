@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* info.c: qcow2_get_info, the plugin's view of one image.
  *
  * allocated_bytes counts guest bytes whose data lives in this image

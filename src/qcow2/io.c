@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* io.c: opening image files safely and whole-buffer pread/pwrite/fdatasync
  * on their descriptors. */
 #include <fcntl.h>

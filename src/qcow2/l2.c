@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* l2.c: guest cluster -> L2 entry, entry classification, and L2 tables
  * this image may modify.
  *

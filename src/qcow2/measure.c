@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* measure.c: the size a new qcow2 image needs, to the byte what
  * qemu-img measure -O qcow2 reports, for an empty image of a given
  * virtual size or for a copy of an existing image's guest view.

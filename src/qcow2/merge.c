@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* merge.c: qcow2_merge, the coalesce primitive behind qcow2_commit and
  * the garbage collector: copy what one image holds on its own into
  * another, in either direction of a parent-child pair.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* open.c: opening images and their backing chains, closing, locking.
  *
  * A writable open refuses what the engine cannot keep consistent

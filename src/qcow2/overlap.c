@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlap.c: the map of metadata clusters and the overlap guard.
  *
  * Every byte on disk is hostile: an L2 entry or a refcount of zero may

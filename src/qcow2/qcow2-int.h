@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2-int.h: private interface shared by the files of src/qcow2/.
  *
  * On-disk header (big-endian), as decoded by header.c:

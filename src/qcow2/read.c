@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* read.c: guest reads through the chain, compressed clusters.
  *
  * A read is planned under the mutex (L2 lookups, merging units into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rebuild.c: refcounts rebuilt from the references, for images left
  * dirty with lazy refcounts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* refcount.c: refcount blocks, cluster allocation and deferred frees.
  *
  * The refcount table lives in memory (img->reftable, at most 8 MiB); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* status.c: allocation maps of this image (qcow2_map) and of the guest
  * view through the chain (qcow2_block_status).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stream.c: qcow2_stream, the live downward merge.  The image's first
  * backing image B is walked alone (qcow2_map); for every run B holds
  * (data, compressed or zero), the image's clusters over that run are

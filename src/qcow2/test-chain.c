@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Opening backing chains: the caller's chain is used exactly and header
  * names are never followed by qcow2_open_chain; qcow2_open confines
  * header names to the image's directory; FIFOs and symbolic links named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of pure entry logic: refcount packing for every width
  * (1..64 bits, sub-byte entries LSB first, wider ones big-endian) against
  * a naive model, and L2 entry classification, extended L2 included. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Growing an image over a longer backing file: the grown range reads
  * zeros (it did before), and a merge up into a smaller parent, killed at
  * any fault point and run again, leaves the parent reading exactly what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the header extension walk: what it hands to its callback
  * on a good area, and the refusals (never a crash) on hostile ones, in the
  * engine's strict mode and in the checker's qemu mode. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the qcow2 header codec: round trips (unknown extensions
  * and header fields kept byte for byte, the hidden flag), and every
  * open-time validation rejecting a crafted header. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-measure: qcow2_measure against figures qemu-img measure printed
  * (qemu 7.2), and its refusals. */
 #include <setjmp.h>

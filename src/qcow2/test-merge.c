@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2_merge in both directions: a child committed into its parent (the
  * child wins) and a parent streamed under its child (the child's own
  * clusters win); zeros mask what lies below; a dry run counts the bytes

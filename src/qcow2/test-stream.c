@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2_stream: a parent streamed under its child while the child is
  * written.  The guest view never changes, the child ends up shadowing
  * everything the parent held (so it can be put on the parent's parent),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Concurrency test of one image handle: threads write, zero and discard
  * their own interleaved byte stripes (sharing clusters, L2 tables and
  * refcount blocks with each other) while a reader sweeps the whole disk;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* write.c: guest writes.
  *
  * Fast path: when every cluster of the request is already this image's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* zero.c: write-zeroes and discard.
  *
  * Whole clusters change only their L2 entry: v3 images get the zero flag

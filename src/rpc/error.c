@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc/error: the error record (lq/err.h) as the error JSON that
  * xapi-storage-script parses: {"code", "params", "backtrace"}.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the parameter parser and schema check, fed anything
  * a hostile caller could put on stdin.  Whatever it accepts must print as
  * valid UTF-8. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc/main: one SMAPIv3 call from argv and stdin to stdout and the exit
  * status.  Nothing but the result (or the error JSON) reaches stdout;
  * logs go to stderr, which xapi-storage-script records. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc/params: parsing the parameter object and checking it against a
  * call's schema.  Names match case-insensitively (rpclib lowercases
  * record fields); unknown fields are ignored.  Error texts follow what

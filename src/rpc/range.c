@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc/range: integers beyond int64 in the parameter text.
  *
  * json-c saturates an integer beyond int64 to INT64_MIN or INT64_MAX

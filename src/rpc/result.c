@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc/result: the IDL's result shapes, with their exact JSON field names
  * and types (xen-api ocaml/xapi-storage/generator/lib).  Optional fields
  * are omitted rather than null, as rpclib marshals None. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rpc-int: what the rpc module's files share and nobody else uses. */
 #ifndef LQ_RPC_INT_H
 #define LQ_RPC_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of rpc: parameter parsing and checking, result shapes and
  * the error JSON. */
 #include <setjmp.h>

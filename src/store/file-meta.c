@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store/file-meta: the metadata area of a directory SR, the regular file
  * <SR dir>/lvqcow-sr.meta.  meta does all I/O inside it; this file only
  * opens it relative to the SR directory's descriptor (never following a

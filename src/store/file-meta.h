@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* file-meta.h: the directory store's metadata area file (file-meta.c). */
 #ifndef LQ_FILE_META_H
 #define LQ_FILE_META_H

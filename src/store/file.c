@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store/file: the directory store of the fileqcow SR type.
  *
  * Layout of an SR directory (the SR string is its canonical path):

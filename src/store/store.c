@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store: the wrappers every caller goes through (see lq/store.h).
  *
  * They pick the implementation by SR type and check the lock rule in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the directory store through the store_* wrappers: its
  * own name forms, refusal of anything else, quarantine round trips and
  * the bounded lock wait. */

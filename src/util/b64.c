@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* b64: base64 encoding and strict decoding (see lq/b64.h). */
 #include <stdbool.h>
 #include <stdint.h>

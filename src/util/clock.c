@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* clock: monotonic milliseconds (see lq/clock.h). */
 #include <time.h>
 

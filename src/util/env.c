@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* env: numeric settings from the environment (see lq/env.h). */
 #include <errno.h>
 #include <stdlib.h>

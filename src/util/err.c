@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* err: thread-local record of the last failure (see include/lq/err.h). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fault: crash points for fault injection (see lq/fault.h). */
 #include <signal.h>
 #include <stdatomic.h>

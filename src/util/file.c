@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* file: whole-file reads and atomic replacement (see lq/file.h). */
 #include <assert.h>
 #include <errno.h>

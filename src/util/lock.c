@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lock: bounded flock waits (see lq/lock.h).
  *
  * Writers are not starved by readers.  flock grants a shared lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* log: stderr and syslog output (see include/lq/log.h).  Owns the debug
  * and trace switches, the escaping of logged text, the syslog transport
  * and the format of the per-call lines. */

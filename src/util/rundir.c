@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rundir: runtime state directory (see lq/rundir.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of util/file: the whole-descriptor reader at its size
  * limit (the reader of the files and of a call's stdin). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of util/lock: bounded waits, and a waiting writer that
  * readers arriving after it do not overtake. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of util/log: escaping keeps one event on one line, and the
  * debug and trace switches come from the environment, once. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of util/utf8: the strict validator at every boundary of
  * the table of well-formed sequences. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* utf8: strict UTF-8 validation (see lq/utf8.h), after the table of
  * well-formed byte sequences in the Unicode standard (section 3.9). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* uuid: version 4 UUIDs from the kernel's random pool (see lq/uuid.h). */
 #include <ctype.h>
 #include <stdint.h>

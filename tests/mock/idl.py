@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """IDL types of the SMAPIv3 storage interface (version 5.0), as the mock
 checks every result against them: exact field names, JSON types, required
 fields.  Stricter than rpclib on purpose: an unknown field in a result is

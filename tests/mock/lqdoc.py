@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The one place the tests read and craft fileqcow SR metadata by hand.
 
 The metadata is the area file lvqcow-sr.meta (docs/metadata.md): 4 KiB

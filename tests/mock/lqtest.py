@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Helpers for the shell tests' embedded Python: calls through the mock
 (so every result is checked against the IDL) in one process, which keeps
 the tests fast, plus assertions on the error a call must give."""

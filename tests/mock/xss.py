@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A mock of xapi-storage-script, and an xe-like front on top of it.
 
 It runs the installed call executables exactly as xapi-storage-script

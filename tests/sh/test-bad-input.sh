@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The bad-input matrix: malformed JSON, empty stdin, missing and
 # wrong-typed fields, unknown SRs and keys, hostile paths and sizes.
 # Every case must exit non-zero with a well-formed error JSON (never a

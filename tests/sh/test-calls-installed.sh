@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The installed plugin trees follow the call tables (lq/entry.h): every
 # row is installed in its plugin directory and nothing else is, every
 # installed name dispatches to its call, and each Plugin.query declares

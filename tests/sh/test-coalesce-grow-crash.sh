@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A coalesce up into a parent smaller than its child (the volume was
 # resized) grows the parent; the grandparent, longer than the parent,
 # must never show through the grown range.  `lvqcow img coalesce --direction

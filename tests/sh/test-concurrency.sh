@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # 8 concurrent clients, 200 operations in total (Volume.create, set,
 # set_name, destroy), some of them all on one shared volume: afterwards
 # the SR lists exactly the volumes that should exist, with the right

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Fault injection: each multi-step operation is killed (SIGKILL, through
 # LVQCOW_FAULT) at every named point between its steps.  Afterwards the SR
 # must load, show either the old or the new state, and after a re-attach

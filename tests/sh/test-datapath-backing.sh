@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The server opens only the chain the metadata names: a volume image
 # whose header is rewritten to name another file as its backing file
 # (/etc/passwd as raw, or a relative path out of the SR) is served with

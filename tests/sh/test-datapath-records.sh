@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The datapath's records: an attached volume cannot be destroyed, a
 # detach cleans up even when the volume's SR is gone, and a huge domain
 # string is refused without breaking later attaches and detaches.

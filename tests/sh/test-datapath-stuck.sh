@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Datapath calls stay bounded whatever the server's state: idle control
 # clients cannot lock the plugin out, a stopped (SIGSTOP) server makes
 # activate fail and detach clean up in bounded time, and detach never

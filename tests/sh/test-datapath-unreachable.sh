@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A server alive but unreachable on its control socket (its socket file
 # gone): attach refuses to start a second server on the same chain, and
 # detach still stops it, proven by its pid file and command line, never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The datapath plugin through the xapi-storage-script mock: attach and
 # activate a fileqcow volume, write random data with qemu-io and nbdcopy
 # through the returned NBD URI, read it back, deactivate (twice), detach;

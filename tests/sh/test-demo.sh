@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's demo (tests/demo.sh, `make demo`): it exits 0 after a full
 # lifecycle, and when a step fails it exits with that step's status and
 # leaves no NBD server of its own running.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Error text: a failed call logs its error once (by the entry point, not
 # again where it was found), system errors read as "<what>: <strerror>"
 # (the %m convention), and the library sources do not format errno any

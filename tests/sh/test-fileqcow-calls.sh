@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every SR, Volume and Plugin call of the fileqcow plugin through the
 # xapi-storage-script mock, which checks each result against the IDL.
 source "$LQ_TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The collector starts a coalesce only with room for what it copies (plus
 # a 64 MiB margin): on a 32 MiB filesystem it refuses with a clear error,
 # changes nothing, and the volume still reads as before.

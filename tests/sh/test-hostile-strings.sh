@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Names, descriptions, keys and values round-trip byte for byte through
 # the plugin and the SR document: unicode, quotes, XML specials, newlines,
 # control characters XML 1.0 cannot carry, shell metacharacters and

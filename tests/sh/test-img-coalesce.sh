@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lvqcow img coalesce on random chains of 2 and 3 images (data, zeros,
 # compressed clusters, discards; cluster sizes, compat levels and sizes
 # that differ; see lq_coalesce_chain.py): in each direction the result

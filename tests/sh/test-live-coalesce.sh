@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The collector coalesces the leaf of a volume that is attached and being
 # written through NBD: its server streams the parent into the leaf while
 # the writer goes on, then one short pause switches; no acknowledged

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Log lines: one event is one line.  An SR path holding a newline, a
 # carriage return and an escape sequence reaches the logs escaped, so
 # every line on stderr starts with the logger's own prefix.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The log switches under ThreadSanitizer: the unit test of src/util/log.c
 # (whose threads all ask for the switches at once, before anyone has read
 # the environment) built with -fsanitize=thread must run without a data

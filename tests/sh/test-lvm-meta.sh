@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The LVM layer (src/lvm, through "lvqcow lvm") on a loop device, with
 # activation disabled (this kernel has no device-mapper): create a PV and
 # a VG with a large metadata area, LVs, resize, rename, tag, list and

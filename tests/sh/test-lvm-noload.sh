@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # liblvm2cmd is loaded only by a process that runs an LVM command: the
 # binary does not link it (dlopen on first use), so the NBD server never
 # maps it, while "lvqcow lvm version" does load it.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The manual pages: installed by make install, rendered by groff and man
 # without a warning, and lvqcow.8 lists exactly the commands, img
 # subcommands and options that the binary's --help texts print

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A call that changes the SR syncs the metadata area twice: once for the
 # WAL, once for the home blocks.  Its open must not replay and sync the
 # previous call's transaction again (that WAL is retired once applied),

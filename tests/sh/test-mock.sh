@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The xapi-storage-script mock itself: fake plugins that misbehave must be
 # caught the way the real daemon catches them (SCRIPT_FAILED for bad JSON,
 # a bad error object or a signal; SCRIPT_MISSING / SCRIPT_NOT_EXECUTABLE;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile and broken clients: truncated handshakes, unknown options and
 # flags, bad magic, out-of-range and oversize requests, unknown commands,
 # a client vanishing in the middle of a WRITE payload.  After each one the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The NBD server against real clients: qemu-io and nbdcopy write random
 # data at scattered offsets into a qcow2 chain through NBD; the guest view
 # is checked against a raw model through NBD, and after a clean stop

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The control channel, with a chain the test changes underneath a
 # connected client: pause (drain + flush), put a new overlay on top of the
 # current image, reopen onto it, resume.  The client never reconnects; its

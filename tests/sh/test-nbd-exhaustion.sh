@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # No client can stall or starve another, and the server's memory and log
 # are bounded: unfinished handshakes time out and cannot lock others
 # out, a client that does not read its replies is cut off while others

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Data integrity across a crash: write LQ_INTEGRITY_MIB (default 256) MiB
 # of deterministic pseudo-random data at scattered offsets through NBD,
 # FLUSH, keep unflushed writes streaming into other places, SIGKILL the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reopen and the export size: the export may grow under connected
 # clients but never shrink below what a connected client was told, nor
 # below the size the server started with; with no client that saw more,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A FIFO where the image should be never blocks the server in open (a FIFO
 # opened read-only would wait for a writer for ever): it fails at once
 # with a clear error.  A server that is running ends on SIGTERM.

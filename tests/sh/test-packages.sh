@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Packages: `make deb` and `make rpm` build from this tree; the .deb
 # installs into a scratch root (dpkg --root, maintainer scripts run with
 # DPKG_ROOT), where its plugin directories appear, each by one rename,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lvqcow img check against qemu-img check: the same exit code and the same
 # counters (image end, allocated, fragmented, compressed clusters, leaks,
 # corruptions) on clean images of every layout qemu makes and on images

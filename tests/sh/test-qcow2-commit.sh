@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lvqcow img commit gives the parent exactly the content qemu-img commit
 # gives it: data, compressed data, zero clusters over the parent's data
 # (and over a grandparent's), a child larger than its parent, cluster

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A corpus of corrupted images, generated deterministically here: bits
 # flipped in every header field, in L1 and L2 entries, in the refcount
 # table and in refcount blocks (at offsets computed from the image), plus

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Crash safety of the engine's metadata writes.  A write workload that
 # grows the refcount table, a resize that moves the L1 table and a write
 # that first rebuilds the refcounts of a dirty image are each killed

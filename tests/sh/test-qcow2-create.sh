@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Images the engine creates pass qemu-img check and read as qemu-img
 # info expects, across the option grid; header edits (hidden flag, rebase,
 # resize) keep them valid, and the hidden flag survives qemu's own

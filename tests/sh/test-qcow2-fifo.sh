@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Non-regular files: a FIFO as the image, as its backing file or given to
 # the checker fails at once with a clear error instead of blocking.
 source "$LQ_TOP/tests/lib.sh"

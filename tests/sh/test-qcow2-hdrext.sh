@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Header extension areas, odd and hostile.  The opener and the checker walk
 # them the same way: the checker opens exactly what qemu-img check opens
 # (qemu is the oracle), the opener adds the engine's stricter rules, and a

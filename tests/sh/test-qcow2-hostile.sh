@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile and unsupported images: refused with a clear error, never a
 # crash, and never changed by a refused operation.
 source "$LQ_TOP/tests/lib.sh"

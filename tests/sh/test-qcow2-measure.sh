@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lvqcow img measure gives exactly qemu-img measure -O qcow2's numbers:
 # for new images over a grid of virtual and cluster sizes (odd sizes, the
 # 0 and 16 TiB ends, refcount widths, extended L2, sizes qemu refuses) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Overlap guard: an L2 entry naming a metadata cluster (header, L1 table,
 # refcount table, refcount block, the L2 table itself) makes a guest write
 # fail; the metadata stays byte-identical except for the corrupt bit, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Randomised write / zero / discard sequences at unaligned offsets through
 # `lvqcow img`, against a plain byte-array model: after each sequence the
 # engine, qemu-img convert and the model agree and qemu-img check is clean.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Images made by qemu-img and qemu-io, with every feature they can
 # produce, read back through the engine byte for byte as qemu reads them.
 source "$LQ_TOP/tests/lib.sh"

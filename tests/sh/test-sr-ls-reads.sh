@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # SR.ls reads the metadata area once per record it prints: the index in
 # one read, then each volume record and its leaf node record, the leaf
 # found in the index already read.  A separate index lookup per leaf (one

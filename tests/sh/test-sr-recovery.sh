@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Crash leftovers and damaged metadata: orphan images (a create that died
 # before its commit, a destroy that died after it) are set aside on
 # SR.attach; a torn or corrupt document is reported on every call and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # SR.destroy checks that everything it would remove is the store's own
 # before it removes the document: a subdirectory or a foreign file in
 # images/ or quarantine/ makes it refuse and change nothing.  Once they are

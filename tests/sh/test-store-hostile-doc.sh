@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A sealed document whose node names an image not of the store's form
 # ("../../x", an absolute path, an uppercase uuid) makes the store
 # refuse that name everywhere; the sweep then trusts nothing and moves

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The SR lock wait is bounded: with the lock held by another process a
 # call fails after LVQCOW_LOCK_TIMEOUT_MS with an error naming the SR,
 # instead of hanging (xapi-storage-script would wait forever).  Readers

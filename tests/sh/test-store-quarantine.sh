@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Restoring an older copy of the metadata loses nothing: SR.attach moves
 # the images it does not name into quarantine/ (never deletes them),
 # putting the newer copy back restores them, and they are removed only by

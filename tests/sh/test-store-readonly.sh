@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Read-only calls (SR.stat, SR.ls, Volume.stat, SR.probe) work when the SR
 # is on a read-only filesystem: the lock file is opened read-only and
 # nothing is written.  Changes fail with a clear error.

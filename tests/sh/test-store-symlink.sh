@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The directory store never follows a symlink inside the SR and removes
 # only regular files of its own name form: an images/ that is a symlink
 # into another SR, and FIFOs, directories and symlinks where images should

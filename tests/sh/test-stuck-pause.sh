@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A call killed while it holds a volume's server paused (snapshot after
 # its commit, inside its commit, resize with the image grown): the server
 # runs "lvqcow resume" once the pause is overdue, so a guest's write is

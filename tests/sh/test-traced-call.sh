@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Calls under a tracing wrapper: xapi-storage-script with tracing on runs
 # "python3 -m observer SCRIPT --json", which loads SCRIPT with
 # runpy.run_path (tests/tracing/observer.py stands in for it).  A call

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Snapshots, clones and resize (Volume.snapshot, Volume.clone,
 # Volume.resize) and the garbage collector bringing a chain back to one
 # node in both copy directions, with the guest data checked by qemu-img.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The wire format through the installed calls: a string parameter that is
 # not UTF-8 is refused before anything is stored (so no later result can
 # be invalid JSON text), and an integer beyond int64 is refused as out of

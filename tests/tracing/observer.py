@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Stand-in for the tracing wrapper of xapi-storage-script.
 
 With tracing on, the daemon runs "python3 -m observer SCRIPT --json"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # initramfs.sh BUILD KERNEL_DIR KVER OUT: the test guest's whole root, as
 # a gzip'd cpio: static busybox, lvm2 (the binary, and liblvm2cmd for
 # the plugin), qemu-img/qemu-io when present, the project's BUILD/lvqcow,

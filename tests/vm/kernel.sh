@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kernel.sh DIR: a Debian kernel for the test guest, in DIR/kernel:
 # vmlinuz and the few modules the guest loads (device-mapper, virtio
 # block).  The kernel package is downloaded with apt (not installed) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh BUILD: the VM tests.  Boots a Debian kernel under qemu (TCG
 # unless /dev/kvm is usable) with an initramfs holding BUILD/lvqcow,
 # lvm2 and tests/vm/guest/, and a sparse raw disk as /dev/vda (the PV);

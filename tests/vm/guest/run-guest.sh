@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs in the guest: every /tests/test-*.sh, each in its own scratch
 # directory, then one summary line the host reads.
 pass=0 fail=0 failed=""

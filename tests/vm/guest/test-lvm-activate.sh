@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # In the guest, with a real device-mapper and /dev/vda as the PV: the LVM
 # layer (lvqcow lvm) creates a VG and an LV, activates it exclusively,
 # the data written reads back, it grows while active, deactivation

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # In the guest: a qcow2 image inside an active LV, read and written by
 # the project's engine (lvqcow img) and checked by qemu-img; the LV grows
 # while active and the image stays readable; the data survives a
