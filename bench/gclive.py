@@ -315,6 +315,8 @@ def bench_snapshot(sr, flush_every):
 
 STEP_RE = re.compile(r"coalescing node (\S+) with its parent (\S+?)(?:, the leaf of volume (\S+))?$", re.M)
 DIR_RE = re.compile(r"up would copy (\d+) bytes, down (\d+): (\w+)")
+STREAM_RE = re.compile(r"stream done, (\d+) bytes copied by its server")
+PAUSE_RE = re.compile(r"moved: pause (\d+) ms.*resumed after (\d+) ms")
 
 
 def one_switch(sr, vol, cl, want_leaf):
@@ -339,38 +341,58 @@ def one_switch(sr, vol, cl, want_leaf):
     lat = cl.during(a, b)
     d = how.group(3) if how else "?"
     copied = int(how.group(1) if d == "up" else how.group(2)) if how else 0
-    return {"wall": wall, "lat": lat, "base": base, "worst": max(lat), "dir": d, "bytes": copied}
+    streamed = STREAM_RE.search(err)
+    if streamed:
+        d, copied = "down (by the server)", int(streamed.group(1))
+    paused = PAUSE_RE.search(err)
+    return {"wall": wall, "lat": lat, "base": base, "worst": max(lat), "dir": d, "bytes": copied,
+            "paused": int(paused.group(2)) if paused else None}
 
 
-def rebuild(sr, vol, depth, tag):
+def rebuild(sr, vol, depth, tag, kept):
     """New data, then snapshots taken and destroyed until the volume's
-    chain is `depth` deep again (each a node with one child)."""
+    chain is `depth` deep again (each a node with one child).  For a
+    non-leaf switch (depth 3) the last snapshot is kept (and dropped
+    before the next rebuild): its node, the leaf's parent, then has two
+    referents, so the leaf is not a candidate and the collector takes the
+    non-leaf pair below it."""
+    while kept:
+        sr.i.call("Volume.destroy", sr=sr.sr, key=kept.pop())
     while len(sr.chain(vol.vol["key"])) < depth:
         vol.bulk(BULK_AT + (tag % 4) * SWITCH_MIB * MIB, SWITCH_MIB * MIB, tag)
-        sr.snapshot_away(vol.vol["key"])
+        if depth > 2 and len(sr.chain(vol.vol["key"])) == depth - 1:
+            s, _ = sr.i.call("Volume.snapshot", sr=sr.sr, key=vol.vol["key"])
+            kept.append(s["key"])
+        else:
+            sr.snapshot_away(vol.vol["key"])
         tag += 1
     return tag
 
 
 def switch_rows(sr, vol, cl, depth, want_leaf):
-    rows, tag = [], 1
+    rows, tag, kept = [], 1, []
+    done = True
     for _ in range(SWITCHES):
-        tag = rebuild(sr, vol, depth, tag)
+        tag = rebuild(sr, vol, depth, tag, kept)
         r = one_switch(sr, vol, cl, want_leaf)
         if r is None:
-            return rows, False
+            done = False
+            break
         rows.append(r)
-    return rows, True
+    for key in kept:
+        sr.i.call("Volume.destroy", sr=sr.sr, key=key)
+    return rows, done
 
 
 def print_switch(title, rows, flush_every):
     print("\n### %s; %s\n" % (title, client_name(flush_every)))
-    print("| run | direction | copied | gc --once | longest request | median during | "
-          "median quiet | longest/median quiet |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | direction | copied | gc --once | server paused | longest request | "
+          "median during | median quiet | longest/median quiet |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k, r in enumerate(rows):
-        print("| %d | %s | %d MiB | %.0f ms | %.1f ms | %.2f ms | %.2f ms | %s |" %
-              (k + 1, r["dir"], r["bytes"] // MIB, ms(r["wall"]), ms(r["worst"]),
+        print("| %d | %s | %d MiB | %.0f ms | %s | %.1f ms | %.2f ms | %.2f ms | %s |" %
+              (k + 1, r["dir"], r["bytes"] // MIB, ms(r["wall"]),
+               "%d ms" % r["paused"] if r["paused"] is not None else "?", ms(r["worst"]),
                ms(statistics.median(r["lat"])), ms(statistics.median(r["base"])),
                ratio(r["worst"], statistics.median(r["base"]))))
     lat = [x for r in rows for x in r["lat"]]
