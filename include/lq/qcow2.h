@@ -158,6 +158,10 @@ struct qcow2_info {
 	uint64_t file_size;
 };
 int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info);
+/* Cut a regular file opened read-write to its image end (the caller is
+ * the image's only writer); *freed is the number of bytes given back.
+ * Block devices and images with lazy refcounts pending are left alone. */
+int qcow2_trim(struct qcow2_image *img, uint64_t *freed);
 uint64_t qcow2_virtual_size(const struct qcow2_image *img);
 uint32_t qcow2_cluster_size(const struct qcow2_image *img);   /* 0: raw */
 int qcow2_version(const struct qcow2_image *img);             /* 0: raw */

@@ -99,9 +99,37 @@ static void repair_image(struct ops_sr *sr, const struct meta_node *n)
 			 r.msg);
 }
 
-/* Repair failures are logged, never returned: leaks harm no data, and a
- * replay must not fail (SR.attach depends on it) because of one. */
-int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy)
+/* The file past the image end holds nothing: give it back. */
+static void trim_image(struct ops_sr *sr, const struct meta_node *n)
+{
+	struct qcow2_image *img;
+	char path[PATH_MAX];
+	uint64_t freed = 0;
+
+	if (store_image_path(sr->store, n->image, path, sizeof path) < 0 ||
+	    qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_NO_BACKING, &img) < 0) {
+		log_warn("SR %s: node %s: space not given back: %s", sr->sr, n->uuid,
+			 err_last()->msg);
+		return;
+	}
+	if (qcow2_trim(img, &freed) < 0)
+		log_warn("SR %s: node %s: space not given back: %s", sr->sr, n->uuid,
+			 err_last()->msg);
+	else if (freed)
+		log_info("SR %s: node %s: gave back %llu bytes past its image end", sr->sr, n->uuid,
+			 (unsigned long long)freed);
+	if (qcow2_close(img) < 0)
+		log_warn("SR %s: node %s: closing after the trim: %s", sr->sr, n->uuid,
+			 err_last()->msg);
+}
+
+/* Runs fn on node's image if nothing may be writing it (a hidden node,
+ * or the leaf of a volume that is not attached, and no other collector
+ * running); else *busy.  Failures of fn are logged, never returned:
+ * leaks and unreturned space harm no data, and a replay must not fail
+ * (SR.attach depends on it) because of one. */
+static int on_idle_node(struct ops_sr *sr, const char *node,
+			void (*fn)(struct ops_sr *, const struct meta_node *), bool *busy)
 {
 	struct meta_node *n;
 	bool written;
@@ -113,15 +141,27 @@ int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy)
 	if (node_written(sr, n, &written) < 0)
 		return -1;
 	if (!written && (idle = gc_lock_idle(sr->uuid, &fd)) < 0)
-		log_warn("SR %s: node %s: leak repair put off: %s", sr->sr, node, err_last()->msg);
+		log_warn("SR %s: node %s: repair put off: %s", sr->sr, node, err_last()->msg);
 	if (written || idle <= 0) {
 		*busy = true;
 		return 0;
 	}
-	repair_image(sr, n);
+	fn(sr, n);
 	if (fd >= 0)
 		close(fd);
 	return 0;
+}
+
+int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy)
+{
+	return on_idle_node(sr, node, repair_image, busy);
+}
+
+int gc_give_back(struct ops_sr *sr, const char *node)
+{
+	bool busy;
+
+	return on_idle_node(sr, node, trim_image, &busy);
 }
 
 static int repair_pair(struct ops_sr *sr, const struct meta_journal *j, bool *busy)

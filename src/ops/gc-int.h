@@ -87,6 +87,9 @@ int gc_copy_abandon(struct ops_sr *sr, const char *id);
  * (a hidden node, or the leaf of a volume that is not attached, and no
  * other collector running); *busy when that is why it was not done. */
 int gc_repair_leaks(struct ops_sr *sr, const char *node, bool *busy);
+/* After a coalesce: cut the surviving node's file to its image end, on
+ * the same condition (a served leaf keeps its space until a later run). */
+int gc_give_back(struct ops_sr *sr, const char *node);
 
 /* gc-live.c: a leaf coalesce of an attached volume: the volume's server
  * streams parent into child.  Start under the SR lock (so the chain

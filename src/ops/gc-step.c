@@ -403,6 +403,8 @@ static int finish_removal(struct ops_sr *sr, const struct meta_journal *j)
 	if (!known && store_node_remove(sr->store, image) < 0)
 		return -1;
 	fault_point("gc-remove.image-removed");
+	if (fix[0] && gc_give_back(sr, fix) < 0)
+		return -1;
 	if (meta_journal_remove(sr->meta, j->id) < 0)
 		return -1;
 	log_info("SR %s: gc: removed node %s", sr->sr, node);
