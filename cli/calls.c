@@ -25,6 +25,7 @@ const struct entry_feature *const entry_feature_lists[] = {
  * SR type we serve, one datapath directory per URI scheme. */
 const struct entry_dir entry_dirs[] = {
 	{ ENTRY_VOLUME, "volume/org.xen.xapi.storage.fileqcow" },
+	{ ENTRY_VOLUME, "volume/org.xen.xapi.storage.lvqcow" },
 	{ ENTRY_DATAPATH, "datapath/lvqcow" },
 	{ 0, NULL },
 };

@@ -4,6 +4,7 @@
  * table rows and the features no call implies.  The SR type is the
  * plugin directory's name. */
 #include <json-c/json.h>
+#include <string.h>
 
 #include "lq/entry.h"
 #include "lq/err.h"
@@ -13,6 +14,12 @@
 /* What SR.create needs in device-config, per SR type. */
 static const struct rpc_kv fileqcow_config[] = {
 	{ "path", "absolute path of an existing directory to hold the SR (required)" },
+	{ "sr_uuid", "the SR's uuid, added by SR.create; checked by SR.attach (optional)" },
+};
+
+static const struct rpc_kv lvqcow_config[] = {
+	{ "device", "block device to hold the SR's volume group; SR.create refuses one that is "
+		    "in use or holds any data or signature (required)" },
 	{ "sr_uuid", "the SR's uuid, added by SR.create; checked by SR.attach (optional)" },
 };
 
@@ -32,6 +39,10 @@ static int query(const char *plugin, struct json_object *params, struct json_obj
 
 	if (ops_plugin_check(plugin) < 0)
 		return -1;
+	if (!strcmp(plugin, "lvqcow")) {
+		q.configuration = lvqcow_config;
+		q.nconfiguration = sizeof lvqcow_config / sizeof lvqcow_config[0];
+	}
 	*result = rpc_query_json(&q);
 	return *result ? 0 : -1;
 }

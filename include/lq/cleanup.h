@@ -7,6 +7,7 @@
 #ifndef LQ_CLEANUP_H
 #define LQ_CLEANUP_H
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -28,8 +29,15 @@ static inline void cleanup_fclose(FILE **f)
 		fclose(*f);
 }
 
+static inline void cleanup_closedir(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 #define CLEANUP_FREE __attribute__((cleanup(cleanup_free)))
 #define CLEANUP_CLOSE __attribute__((cleanup(cleanup_close)))
 #define CLEANUP_FCLOSE __attribute__((cleanup(cleanup_fclose)))
+#define CLEANUP_CLOSEDIR __attribute__((cleanup(cleanup_closedir)))
 
 #endif

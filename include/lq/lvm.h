@@ -83,6 +83,12 @@ struct lvm_lv_list {
 	struct lvm_lv *lv;
 };
 
+struct lvm_pv {
+	char name[LVM_DEV_MAX + 1];
+	char vg[LVM_NAME_MAX + 1];     /* "" for a PV in no VG */
+	uint64_t size;                 /* bytes */
+};
+
 struct lvm_vg {
 	char name[LVM_NAME_MAX + 1];
 	uint64_t size, free, extent_size;   /* bytes */
@@ -126,7 +132,11 @@ int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes);
 int lvm_lv_rename(const char *vg, const char *lv, const char *new_lv);
 int lvm_lv_add_tag(const char *vg, const char *lv, const char *tag);
 
-/* Reports.  lvm_lv_list fills *out (free with lvm_lv_list_free). */
+/* Reports.  lvm_pv_get: the PV on dev (Lvm_not_found when dev holds
+ * none); lvm_pv_of_vg: the single PV of a one-PV VG.  lvm_lv_list fills
+ * *out (free with lvm_lv_list_free). */
+int lvm_pv_get(const char *dev, struct lvm_pv *out);
+int lvm_pv_of_vg(const char *vg, struct lvm_pv *out);
 int lvm_vg_get(const char *vg, struct lvm_vg *out);
 int lvm_lv_get(const char *vg, const char *lv, struct lvm_lv *out);
 int lvm_lv_list(const char *vg, struct lvm_lv_list *out);

@@ -2,8 +2,8 @@
 /* store: where an SR's images and its metadata document live.
  *
  * One interface, one implementation per SR type: "fileqcow" keeps every
- * node as a file in a directory, "lvqcow" (later) one logical volume per
- * node in a volume group.  ops reaches a store only through the store_*
+ * node as a file in a directory, "lvqcow" one logical volume per node in
+ * a volume group (docs/lvm-store.md).  ops reaches a store only through the store_*
  * wrappers below, which choose the implementation from the SR type and
  * check the lock rule once: anything that changes the SR needs the SR
  * lock held exclusively (an internal invariant, asserted).  Image names
@@ -51,10 +51,10 @@ typedef int (*store_quarantine_fn)(const struct store_quarantined *q, void *arg)
 /* One implementation.  The wrappers below document the operations. */
 struct store_ops {
 	const char *type;
-	int (*sr_config)(struct json_object *config, char **root);
+	int (*sr_config)(struct json_object *config, const char *uuid, char **root);
 	int (*open)(const char *root, struct store **out);
 	void (*close)(struct store *s);
-	int (*sr_prepare)(struct store *s);
+	int (*sr_prepare)(struct store *s, struct json_object *config);
 	bool (*sr_exists)(struct store *s);
 	int (*sr_remove)(struct store *s);
 	int (*lock)(struct store *s, enum store_lock mode);
@@ -62,8 +62,13 @@ struct store_ops {
 	int (*meta_open)(struct store *s, bool writable, int *fd);
 	int (*meta_build)(struct store *s, int (*fill)(int fd, void *arg), void *arg);
 	bool (*image_name_ok)(const char *image);
-	int (*node_alloc)(struct store *s, const char *node_uuid, uint64_t vsize,
+	int (*node_alloc)(struct store *s, const char *node_uuid, uint64_t room,
 			  char *image, size_t n);
+	int (*image_create)(struct store *s, const char *image, int *fd);
+	/* NULL where images grow on demand and need no activation. */
+	int (*image_fit)(struct store *s, const char *image, uint64_t bytes);
+	int (*image_hold)(struct store *s, const char *image, const char *holder);
+	int (*holder_release)(struct store *s, const char *holder);
 	int (*node_remove)(struct store *s, const char *image);
 	int (*image_path)(struct store *s, const char *image, char *buf, size_t n);
 	int (*image_size)(struct store *s, const char *image, uint64_t *bytes);
@@ -84,8 +89,10 @@ struct store {
 /* Is there a store for this SR type? */
 bool store_type_known(const char *type);
 /* Check device-config and canonicalise it into the SR string (malloc'd);
- * touches nothing. */
-int store_sr_config(const char *type, struct json_object *config, char **root);
+ * changes nothing.  uuid is the new SR's at SR.create, else NULL (the
+ * store may then look the SR up on the device the config names). */
+int store_sr_config(const char *type, struct json_object *config, const char *uuid,
+		    char **root);
 /* Open the store at root (an SR or a place for one); no lock is taken. */
 int store_open(const char *type, const char *root, struct store **out);
 /* Drops the lock with the handle; NULL is ignored. */
@@ -97,8 +104,9 @@ void store_close(struct store *s);
 int store_lock(struct store *s, enum store_lock mode);
 void store_unlock(struct store *s);
 
-/* Lay out an empty SR (everything but the document). */
-int store_sr_prepare(struct store *s);
+/* Lay out an empty SR (everything but the document) on what the
+ * device-config names; a layout a crashed SR.create left is reused. */
+int store_sr_prepare(struct store *s, struct json_object *config);
 /* Does the store hold an SR document (false without error if not)? */
 bool store_sr_exists(struct store *s);
 /* Remove the SR's layout (exclusive lock, the caller emptied the SR):
@@ -117,10 +125,34 @@ int store_meta_build(struct store *s, int (*fill)(int fd, void *arg), void *arg)
 
 /* Is image a name of the store's own form? */
 bool store_image_name_ok(const struct store *s, const char *image);
-/* Reserve room for a node of virtual size and name its image; the qcow2
- * image is then written at store_image_path (exclusive lock). */
-int store_node_alloc(struct store *s, const char *node_uuid, uint64_t vsize,
+/* Reserve room bytes for a new node and name its image (exclusive
+ * lock); the qcow2 image is then written through store_image_create. */
+int store_node_alloc(struct store *s, const char *node_uuid, uint64_t room,
 		     char *image, size_t n);
+/* Open a just allocated image for writing its first contents (*fd is the
+ * caller's to close). */
+int store_image_create(struct store *s, const char *image, int *fd);
+/* Does the store give each image a fixed room (which then must be fitted
+ * with store_image_fit before the image grows, and after it shrank)? */
+bool store_sizes_images(const struct store *s);
+/* Make an image's room exactly bytes (rounded up as the store must);
+ * nothing where images grow on demand. */
+int store_image_fit(struct store *s, const char *image, uint64_t bytes);
+/* Activation.  store_image_path makes an image usable by this process
+ * until store_close.  A holder (a name of [A-Za-z0-9._-], like
+ * "dp-<volume>") keeps an image usable beyond the process, on this host,
+ * until store_holder_release drops that holder from every image it
+ * holds; an image no holder and no live process holds is deactivated.
+ * A NULL holder is this process, beyond the handle's life: released by
+ * store_holder_release(s, NULL), or recognised as gone once the process
+ * is (the collector holds a pair across its unlocked copy this way).
+ * Both do nothing where images need no activation. */
+int store_image_hold(struct store *s, const char *image, const char *holder);
+/* The holder of the metadata area while the SR is attached on this host
+ * (taken by the store when the area is first opened, released by
+ * SR.detach). */
+#define STORE_SR_HOLDER "sr"
+int store_holder_release(struct store *s, const char *holder);
 /* Remove a node's image (exclusive lock); absent is not an error. */
 int store_node_remove(struct store *s, const char *image);
 /* The path of an image for the qcow2 engine; fails unless the name is of
@@ -142,5 +174,6 @@ int store_quarantine_remove(struct store *s, const char *entry);
 int store_quarantine_restore(struct store *s, const char *entry);
 
 extern const struct store_ops store_file_ops;
+extern const struct store_ops store_lvm_ops;
 
 #endif

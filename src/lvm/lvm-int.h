@@ -66,5 +66,7 @@ void lvm_set_last_class(enum lvm_class c);
 /* Reports (report.c): text is the report lines joined by '\n'. */
 int lvm_report_lvs(const char *text, bool cut, const char *vg, struct lvm_lv_list *out);
 int lvm_report_vg(const char *text, bool cut, struct lvm_vg *out);
+/* Exactly one row. */
+int lvm_report_pv(const char *text, bool cut, struct lvm_pv *out);
 
 #endif

@@ -22,6 +22,7 @@
 
 #define BASE_CONFIG "global{use_aio=0}"
 #define LV_FIELDS "lv_name,lv_size,vg_extent_size,lv_attr,lv_tags"
+#define PV_FIELDS "pv_name,vg_name,pv_size"
 #define VG_FIELDS "vg_name,vg_size,vg_free,vg_extent_size,lv_count,vg_mda_size,vg_mda_free,vg_tags"
 
 /* ---- edges ---------------------------------------------------------- */
@@ -298,6 +299,41 @@ int lvm_vg_get(const char *vg, struct lvm_vg *out)
 		rc = err_set(EIO, "lvm vgs %s: the report names VG %s", vg, out->name);
 	lvm_output_free(&o);
 	return rc;
+}
+
+/* pvs with one selector word (a device, or a selection after -S). */
+static int pvs(const char *sel_flag, const char *what, struct lvm_pv *out)
+{
+	struct lvm_cmd c;
+	struct lvm_output o;
+
+	start(&c, "pvs");
+	report_args(&c, PV_FIELDS);
+	if (sel_flag) {
+		lvm_cmd_addf(&c, "%s", sel_flag);
+		lvm_cmd_addf(&c, "vg_name=%s", what);
+	} else {
+		lvm_cmd_addf(&c, "%s", what);
+	}
+	if (lvm_run(&c, &o) < 0)
+		return -1;
+	int rc = lvm_report_pv(o.report, o.cut, out);
+	lvm_output_free(&o);
+	return rc;
+}
+
+int lvm_pv_get(const char *dev, struct lvm_pv *out)
+{
+	if (check_dev(dev) < 0)
+		return -1;
+	return pvs(NULL, dev, out);
+}
+
+int lvm_pv_of_vg(const char *vg, struct lvm_pv *out)
+{
+	if (check_vg(vg) < 0)
+		return -1;
+	return pvs("-S", vg, out);
 }
 
 static int lvs(const char *vg, const char *lv, struct lvm_lv_list *out)

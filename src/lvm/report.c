@@ -220,6 +220,39 @@ out:
 	return rc;
 }
 
+static int pv_row(struct json_object *row, struct lvm_pv *pv)
+{
+	if (!json_object_is_type(row, json_type_object))
+		return bad("pv", "a row is not an object");
+	if (copy_str(row, "pv_name", pv->name, sizeof pv->name) < 0 ||
+	    copy_str(row, "vg_name", pv->vg, sizeof pv->vg) < 0 ||
+	    get_u64(row, "pv_size", &pv->size) < 0)
+		return -1;
+	if (!lvm_dev_path_ok(pv->name))
+		return bad("pv_name", "not a plain device path");
+	if (pv->vg[0] && !lvm_vg_name_ok(pv->vg))
+		return bad("vg_name", "not a valid VG name");
+	return 0;
+}
+
+int lvm_report_pv(const char *text, bool cut, struct lvm_pv *out)
+{
+	struct json_object *doc = NULL, *rows;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (rows_of(text, cut, "pv", &doc, &rows) < 0)
+		goto out;
+	if (json_object_array_length(rows) != 1) {
+		rc = bad("pv", "not exactly one row");
+		goto out;
+	}
+	rc = pv_row(json_object_array_get_idx(rows, 0), out);
+out:
+	json_object_put(doc);
+	return rc;
+}
+
 void lvm_lv_list_free(struct lvm_lv_list *l)
 {
 	free(l->lv);

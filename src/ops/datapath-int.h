@@ -41,6 +41,8 @@ struct dp_chain {
 
 /* The volume's chain below its leaf, from the metadata. */
 int ops_dp_chain(const struct dp *d, struct dp_chain *c);
+/* Drop the server's hold on its images (after it stopped). */
+void ops_dp_let_go(const struct dp *d);
 int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
 			bool readonly);
 int ops_dp_server_stop(const struct dp *d);

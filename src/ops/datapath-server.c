@@ -35,8 +35,30 @@ bool ops_dp_server_running(const struct dp *d)
 	return nbd_control_call(d->ctl, "status", reply, sizeof reply) == 0;
 }
 
+/* The volume's server needs its images for as long as it runs: held
+ * under the volume's own holder (store_image_hold), until detach. */
+static int dp_hold(const struct dp *d, const char *image)
+{
+	char holder[64];
+
+	snprintf(holder, sizeof holder, "dp-%s", d->vol.key);
+	return store_image_hold(d->sr->store, image, holder);
+}
+
+void ops_dp_let_go(const struct dp *d)
+{
+	char holder[64];
+
+	snprintf(holder, sizeof holder, "dp-%s", d->vol.key);
+	if (d->sr && store_holder_release(d->sr->store, holder) < 0) {
+		log_warn("datapath: volume %s: %s", d->vol.key, err_last()->msg);
+		err_clear();
+	}
+}
+
 /* The images below the volume's leaf, nearest parent first, from the
- * metadata's node tree — never from an image header. */
+ * metadata's node tree — never from an image header.  The leaf and
+ * every image of the chain are held for the volume's server. */
 int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 {
 	struct meta_node *n, *p;
@@ -46,6 +68,8 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 		return err_errnum() == ENOENT ? err_corrupt("SR %s: volume %s has no node %s",
 							    d->sr->sr, d->vol.key, d->vol.node)
 					      : -1;
+	if (dp_hold(d, n->image) < 0)
+		return -1;
 	for (; n->parent; n = p) {
 		if (meta_node_find(d->sr->meta, n->parent, &p) < 0)
 			return err_errnum() == ENOENT ? err_corrupt("SR %s: node %s has no parent %s",
@@ -54,7 +78,8 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 		if (c->n == NBD_MAX_CHAIN)
 			return err_set(EINVAL, "volume %s: chain deeper than %d", d->vol.key,
 				       NBD_MAX_CHAIN);
-		if (store_image_path(d->sr->store, p->image, c->path[c->n], sizeof c->path[c->n]) < 0)
+		if (store_image_path(d->sr->store, p->image, c->path[c->n], sizeof c->path[c->n]) < 0 ||
+		    dp_hold(d, p->image) < 0)
 			return -1;
 		c->n++;
 	}

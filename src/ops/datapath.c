@@ -12,7 +12,9 @@
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
+#include "lq/meta.h"
 #include "datapath-int.h"
+#include "ops-int.h"
 
 static int set_persistent(struct ops_activation *act, void *arg)
 {
@@ -39,6 +41,28 @@ int ops_datapath_open(const char *uri, bool persistent)
 	return r;
 }
 
+/* The leaf a guest writes gets room for every cluster it may still
+ * allocate (where the store sizes images); detach gives it back. */
+static int fill_leaf(struct dp *d)
+{
+	struct meta_node *n;
+
+	if (meta_node_find(d->sr->meta, d->vol.node, &n) < 0)
+		return -1;
+	return ops_fit_full(d->sr, n->image, 0);
+}
+
+static void shrink_leaf(struct dp *d)
+{
+	struct meta_node *n;
+
+	if (!d->vol.read_write || meta_node_find(d->sr->meta, d->vol.node, &n) < 0) {
+		err_clear();
+		return;
+	}
+	ops_fit_end_quietly(d->sr, n->image);
+}
+
 /* The server is given the whole chain from the metadata; in
  * non-persistent mode the overlay is on top and the leaf below it. */
 static int start_server(struct dp *d)
@@ -52,6 +76,8 @@ static int start_server(struct dp *d)
 	/* The collector may be coalescing the leaf of a detached volume. */
 	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
 	    ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0)
+		return -1;
+	if (act.persistent && d->vol.read_write && fill_leaf(d) < 0)
 		return -1;
 	if (!act.persistent) {
 		if (cp->n == NBD_MAX_CHAIN)
@@ -174,6 +200,7 @@ static void detach_orphan(const char *uri)
 		return;
 	}
 	ops_dp_server_stop(&d);
+	ops_dp_let_go(&d);
 	ops_dp_overlay_remove(&d);
 	if (unlink(d.attached) < 0 && errno != ENOENT)
 		log_warn("datapath: removing %s: %m", d.attached);
@@ -195,10 +222,14 @@ void ops_datapath_detach(const char *uri, const char *domain)
 		log_error("Datapath.detach: %s", err_last()->msg);
 	left = ops_dp_attached_remove(&d, domain);
 	if (left == 0 && !any_active(&d, &persistent)) {
-		if (ops_dp_server_stop(&d) < 0)
+		if (ops_dp_server_stop(&d) < 0) {
 			log_error("Datapath.detach: %s", err_last()->msg);
-		else if (persistent)
-			ops_dp_overlay_remove(&d);
+		} else {
+			ops_dp_let_go(&d);
+			shrink_leaf(&d);
+			if (persistent)
+				ops_dp_overlay_remove(&d);
+		}
 	}
 	ops_dp_close(&d);
 }

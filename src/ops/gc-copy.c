@@ -65,7 +65,7 @@ static int find_leaf(struct meta_sr *m, struct meta_volume *v, struct meta_node 
 }
 
 /* Could a server be writing this node's image right now? */
-static int node_written(struct ops_sr *sr, const struct meta_node *n, bool *written)
+int gc_node_written(struct ops_sr *sr, const struct meta_node *n, bool *written)
 {
 	struct leaf_of l = { .node = n->uuid };
 
@@ -84,7 +84,9 @@ static void repair_image(struct ops_sr *sr, const struct meta_node *n)
 	char path[PATH_MAX];
 	int rc;
 
-	if (store_image_path(sr->store, n->image, path, sizeof path) < 0) {
+	/* New refcount structures are written before the old are freed. */
+	if (store_image_path(sr->store, n->image, path, sizeof path) < 0 ||
+	    ops_fit_room(sr, n->image, 0, 0) < 0) {
 		log_warn("SR %s: node %s: %s", sr->sr, n->uuid, err_last()->msg);
 		return;
 	}
@@ -97,6 +99,7 @@ static void repair_image(struct ops_sr *sr, const struct meta_node *n)
 		log_warn("SR %s: node %s: the image does not check clean after the leak repair "
 			 "(qemu-img check status %d%s%s)", sr->sr, n->uuid, rc, r.msg[0] ? ": " : "",
 			 r.msg);
+	ops_fit_end_quietly(sr, n->image);
 }
 
 /* The file past the image end holds nothing: give it back. */
@@ -121,6 +124,7 @@ static void trim_image(struct ops_sr *sr, const struct meta_node *n)
 	if (qcow2_close(img) < 0)
 		log_warn("SR %s: node %s: closing after the trim: %s", sr->sr, n->uuid,
 			 err_last()->msg);
+	ops_fit_end_quietly(sr, n->image);
 }
 
 /* Runs fn on node's image if nothing may be writing it (a hidden node,
@@ -138,7 +142,7 @@ static int on_idle_node(struct ops_sr *sr, const char *node,
 	*busy = false;
 	if (meta_node_find(sr->meta, node, &n) < 0)
 		return err_errnum() == ENOENT ? 0 : -1; /* gone: its image with it */
-	if (node_written(sr, n, &written) < 0)
+	if (gc_node_written(sr, n, &written) < 0)
 		return -1;
 	if (!written && (idle = gc_lock_idle(sr->uuid, &fd)) < 0)
 		log_warn("SR %s: node %s: repair put off: %s", sr->sr, node, err_last()->msg);

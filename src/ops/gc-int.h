@@ -83,6 +83,9 @@ int gc_copy_replay(struct ops_sr *sr, const struct meta_journal *j);
 /* A copy that failed without a crash: the same, but the record is
  * always dropped (SR lock held; committed by the caller). */
 int gc_copy_abandon(struct ops_sr *sr, const char *id);
+/* Could a server be writing this node's image right now (the leaf of an
+ * attached read-write volume)? */
+int gc_node_written(struct ops_sr *sr, const struct meta_node *n, bool *written);
 /* Free the leaked clusters of node's image if nothing may be writing it
  * (a hidden node, or the leaf of a volume that is not attached, and no
  * other collector running); *busy when that is why it was not done. */

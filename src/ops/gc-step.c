@@ -146,8 +146,12 @@ static int pair_paths(struct ops_sr *sr, struct pair *pr, const struct meta_node
 {
 	const struct meta_node *cur = p;
 
+	/* The copy runs without the SR open: this process holds the
+	 * images until it ends (store_image_hold). */
 	if (store_image_path(sr->store, n->image, pr->child, sizeof pr->child) < 0 ||
-	    store_image_path(sr->store, p->image, pr->parent, sizeof pr->parent) < 0)
+	    store_image_path(sr->store, p->image, pr->parent, sizeof pr->parent) < 0 ||
+	    store_image_hold(sr->store, n->image, NULL) < 0 ||
+	    store_image_hold(sr->store, p->image, NULL) < 0)
 		return -1;
 	if (!(pr->below = calloc(NBD_MAX_CHAIN, sizeof *pr->below)))
 		return err_set(ENOMEM, "out of memory");
@@ -157,7 +161,8 @@ static int pair_paths(struct ops_sr *sr, struct pair *pr, const struct meta_node
 			return err_set(EINVAL, "node %s: chain too deep", p->uuid);
 		if (find_node(sr, &pr->s, cur->parent, &up) < 0 ||
 		    store_image_path(sr->store, up->image, pr->below[pr->nbelow],
-				     sizeof pr->below[0]) < 0)
+				     sizeof pr->below[0]) < 0 ||
+		    store_image_hold(sr->store, up->image, NULL) < 0)
 			return -1;
 		pr->nbelow++;
 		cur = up;
@@ -492,6 +497,16 @@ static int live_prepare(struct pair *pr)
 	return gc_live_start(&pr->s, pr->child, pr->parent);
 }
 
+/* The direction, the room check, and room in the target for what the
+ * copy writes (the store may size images: LVM). */
+static int offline_plan(struct ops_sr *sr, struct pair *pr, const struct meta_node *n,
+			const struct meta_node *p)
+{
+	if (pair_direction(pr) < 0 || pair_room(pr) < 0)
+		return -1;
+	return ops_fit_room(sr, pr->down ? n->image : p->image, 0, pr->bytes);
+}
+
 static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 {
 	uint64_t total;
@@ -516,6 +531,8 @@ static int pair_prepare(const char *type, const char *sr_str, struct pair *pr)
 	} else if (rc == 0) {
 		if (pr->s.volume[0])
 			rc = gc_claim_take(sr, pr->s.volume, &pr->claim);
+		if (rc == 0)
+			rc = offline_plan(sr, pr, n, p);
 		if (rc == 0)
 			rc = journal_copy(sr, pr, n, p);
 	}
@@ -548,10 +565,21 @@ static int live_copy(struct pair *pr)
 
 static int offline_copy(struct pair *pr)
 {
-	if (pair_direction(pr) < 0 || pair_room(pr) < 0)
-		return -1;
 	gc_status_set(pr->sr_uuid, "coalescing", &pr->s, 0, 1);
 	return pair_copy(pr);
+}
+
+/* Let go of the images the copy held (a killed collector's holds are
+ * recognised as dead instead). */
+static void release_pair(const char *type, const char *sr_str)
+{
+	struct store *st = NULL;
+
+	if (store_open(type, sr_str, &st) < 0 || store_holder_release(st, NULL) < 0) {
+		log_warn("SR %s: gc: releasing images: %s", sr_str, err_last()->msg);
+		err_clear();
+	}
+	store_close(st);
 }
 
 static int run_coalesce(const char *type, const char *sr_str, const struct gc_step *s)
@@ -573,6 +601,7 @@ static int run_coalesce(const char *type, const char *sr_str, const struct gc_st
 	if (rc < 0 && pr.copy_id[0])
 		settle_copy(type, sr_str, &pr);
 	gc_claim_drop(&pr.claim);
+	release_pair(type, sr_str);
 	free(pr.below);
 	return rc;
 }

@@ -58,7 +58,10 @@ static int create_result(struct json_object *config, const char *root, const cha
 		return err_set(ENOMEM, "out of memory");
 	json_object_object_foreach(config, k, v)
 		json_object_object_add(o, k, json_object_get(v));
-	json_object_object_add(o, "path", json_object_new_string(root));
+	/* A directory SR is named by its path; other stores by what the
+	 * config named (a device), which stays as given. */
+	if (json_object_object_get_ex(config, "path", NULL))
+		json_object_object_add(o, "path", json_object_new_string(root));
 	json_object_object_add(o, "sr_uuid", json_object_new_string(uuid));
 	*result = o;
 	return 0;
@@ -74,9 +77,9 @@ int ops_sr_create(const char *type, const char *uuid, struct json_object *config
 	if (!uuid_is_valid(uuid))
 		return err_xapi(XERR_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
 	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
-	    store_sr_config(type, config, &root) < 0)
+	    store_sr_config(type, config, uuid, &root) < 0)
 		return -1;
-	if (store_open(type, root, &st) == 0 && store_sr_prepare(st) == 0) {
+	if (store_open(type, root, &st) == 0 && store_sr_prepare(st, config) == 0) {
 		fault_point("sr-create.prepared");
 		if (write_first_doc(st, uuid, name, description) == 0)
 			rc = create_result(config, root, uuid, result);
@@ -124,7 +127,7 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	char *root = NULL;
 	int rc = -1, present;
 
-	if (store_sr_config(type, config, &root) < 0)
+	if (store_sr_config(type, config, NULL, &root) < 0)
 		return -1;
 	if ((present = ops_sr_present(type, root)) == 0) {
 		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
@@ -149,6 +152,19 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	return rc;
 }
 
+/* The metadata area needs no activation once the SR is detached; a
+ * failure leaves it active, which harms nothing. */
+static void sr_let_go(const char *type, const char *sr)
+{
+	struct store *st = NULL;
+
+	if (store_open(type, sr, &st) < 0 || store_holder_release(st, STORE_SR_HOLDER) < 0) {
+		log_warn("SR.detach %s: %s", sr, err_last()->msg);
+		err_clear();
+	}
+	store_close(st);
+}
+
 int ops_sr_detach(const char *type, const char *sr)
 {
 	struct ops_attachment a;
@@ -158,6 +174,8 @@ int ops_sr_detach(const char *type, const char *sr)
 		return -1;
 	rc = ops_attach_forget(a.uuid);
 	ops_attach_clear(&a);
+	if (rc == 0)
+		sr_let_go(type, sr);
 	return rc;
 }
 

@@ -97,7 +97,7 @@ int ops_sr_probe(const char *type, struct json_object *config, struct json_objec
 	struct json_object *a, *r;
 	char *root = NULL;
 
-	if (store_sr_config(type, config, &root) < 0)
+	if (store_sr_config(type, config, NULL, &root) < 0)
 		return -1;
 	if (probe_one(type, root, &r) < 0) {
 		free(root);

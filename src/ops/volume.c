@@ -40,14 +40,16 @@ int ops_check_size(int64_t size, uint64_t *rounded)
 }
 
 /* Write the empty image and read back the virtual size it really has. */
-static int make_image(const char *path, uint64_t size, uint64_t *vsize)
+static int make_image(struct ops_sr *sr, const char *image, const char *path, uint64_t size,
+		      uint64_t *vsize)
 {
 	struct qcow2_create_opts o = { .size = size, .compat = 3 };
 	struct qcow2_image *img;
 	struct qcow2_info info;
 	int rc;
 
-	if (qcow2_create(path, &o) < 0 || qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) < 0)
+	if (ops_image_write_new(sr, image, &o) < 0 ||
+	    qcow2_open(path, QCOW2_OPEN_NO_BACKING, &img) < 0)
 		return -1;
 	rc = qcow2_get_info(img, &info);
 	if (qcow2_close(img) < 0)
@@ -89,10 +91,10 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 	int rc;
 
 	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
-	    store_node_alloc(sr->store, node, a->size, image, sizeof image) < 0 ||
+	    store_node_alloc(sr->store, node, ops_node_room(a->size), image, sizeof image) < 0 ||
 	    store_image_path(sr->store, image, path, sizeof path) < 0)
 		return -1;
-	rc = make_image(path, a->size, &vsize);
+	rc = make_image(sr, image, path, a->size, &vsize);
 	if (rc == 0) {
 		fault_point("volume-create.image-written");
 		rc = add_volume(sr, key, node, image, vsize, a->name, a->description, a->sharable);

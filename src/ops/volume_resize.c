@@ -62,20 +62,28 @@ out:
 	return rc;
 }
 
-/* Grow the image to at least size; an image already there is left. */
+/* Grow the image to at least size; an image already there is left.
+ * Its room (where the store sizes images) first grows for the new
+ * metadata, and for the new data too if a guest writes it; after, an
+ * image nobody writes gives the spare room back. */
 static int resize_image(struct ops_sr *sr, const struct meta_node *n, uint64_t size)
 {
 	struct qcow2_image *img;
 	struct qcow2_info info;
+	bool written;
 	int rc;
 
-	if (open_leaf(sr, n, &img) < 0)
+	if (gc_node_written(sr, n, &written) < 0 ||
+	    (written ? ops_fit_full(sr, n->image, size) : ops_fit_room(sr, n->image, size, 0)) < 0 ||
+	    open_leaf(sr, n, &img) < 0)
 		return -1;
 	rc = qcow2_get_info(img, &info);
 	if (rc == 0 && info.virtual_size < size)
 		rc = qcow2_resize(img, size);
 	if (qcow2_close(img) < 0)
 		rc = -1;
+	if (rc == 0 && !written)
+		ops_fit_end_quietly(sr, n->image);
 	return rc;
 }
 

@@ -81,14 +81,13 @@ static int leaf_write(struct ops_sr *sr, const struct meta_node *parent, struct 
 		.size = parent->virtual_size, .compat = 3,
 		.backing = parent->image, .backing_fmt = "qcow2",
 	};
-	char path[PATH_MAX];
 
 	if (uuid_generate(l->node) < 0 ||
-	    store_node_alloc(sr->store, l->node, parent->virtual_size, l->image, sizeof l->image) < 0 ||
-	    store_image_path(sr->store, l->image, path, sizeof path) < 0 || qcow2_create(path, &o) < 0)
+	    store_node_alloc(sr->store, l->node, ops_node_room(parent->virtual_size), l->image,
+			     sizeof l->image) < 0)
 		return -1;
 	l->written = true;
-	return 0;
+	return ops_image_write_new(sr, l->image, &o);
 }
 
 static void leaf_unwrite(struct ops_sr *sr, struct new_leaf *l)
@@ -160,9 +159,14 @@ struct tree_change {
 	bool committed;
 };
 
+/* A guest writing the volume writes its new leaf from the commit on, so
+ * that leaf gets its full room first. */
 static int tree_write_images(struct ops_sr *sr, struct tree_change *c)
 {
 	if (c->v->read_write && leaf_write(sr, c->base, &c->own) < 0)
+		return -1;
+	if (c->v->read_write && ops_datapath_attached(c->v->key) &&
+	    ops_fit_full(sr, c->own.image, 0) < 0)
 		return -1;
 	if (c->op == TREE_CLONE && leaf_write(sr, c->base, &c->out) < 0)
 		return -1;
@@ -191,11 +195,17 @@ static int tree_locked(struct ops_sr *sr, const char *key, enum tree_op op,
 	if (ops_find_volume(sr, key, &c.v) < 0 || tree_check_depth(sr, c.v) < 0 ||
 	    meta_node_find(sr->meta, c.v->node, &c.base) < 0)
 		return -1;
+	bool rw = c.v->read_write;
+	char old_leaf[256];
+	snprintf(old_leaf, sizeof old_leaf, "%s", c.base->image);
 	if (tree_write_images(sr, &c) < 0 || tree_link(sr, &c) < 0 ||
 	    commit_live(sr, key, &c.committed) < 0)
 		goto fail;
 	log_info("SR %s: %s of volume %s is volume %s", sr->sr,
 		 op == TREE_CLONE ? "clone" : "snapshot", key, c.key);
+	/* The old leaf is a parent now: nothing writes it any more. */
+	if (rw)
+		ops_fit_end_quietly(sr, old_leaf);
 	ops_gc_kick(sr);
 	return ops_find_volume(sr, c.key, &nv) < 0 ? -1 : ops_volume_json(sr, nv, result);
 fail:

@@ -70,7 +70,7 @@ static int fs_join(char *buf, size_t n, const char *root, const char *a, const c
 	return 0;
 }
 
-static int fs_sr_config(struct json_object *config, char **root)
+static int fs_sr_config(struct json_object *config, const char *uuid, char **root)
 {
 	struct json_object *p;
 	char real[PATH_MAX];
@@ -291,7 +291,7 @@ static int fs_make_images(struct fs_store *s)
 	return fs_each_entry(s->images_fd, FS_IMAGES, fs_not_empty, s->base.root);
 }
 
-static int fs_sr_prepare(struct store *st)
+static int fs_sr_prepare(struct store *st, struct json_object *config)
 {
 	struct fs_store *s = fs_of(st);
 	int fd;
@@ -366,12 +366,27 @@ static int fs_image_path(struct store *st, const char *image, char *buf, size_t 
 	return fs_join(buf, n, st->root, FS_IMAGES, image);
 }
 
-static int fs_node_alloc(struct store *st, const char *node_uuid, uint64_t vsize,
+static int fs_node_alloc(struct store *st, const char *node_uuid, uint64_t room,
 			 char *image, size_t n)
 {
 	/* Files grow on demand: nothing to reserve. */
 	if (snprintf(image, n, "%s%s", node_uuid, FS_SUFFIX) >= (int)n || !fs_image_name_ok(image))
 		return err_set(EINVAL, "bad node uuid '%.64s'", node_uuid);
+	return 0;
+}
+
+/* A new image file, never through a link and never over an old one. */
+static int fs_image_create(struct store *st, const char *image, int *fd)
+{
+	struct fs_store *s = fs_of(st);
+
+	if (!fs_image_name_ok(image))
+		return err_set(EINVAL, "not an image name: '%.64s'", image);
+	if (fs_images(s) < 0)
+		return -1;
+	*fd = openat(s->images_fd, image, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return err_sys("create %s/%s/%s: %m", st->root, FS_IMAGES, image);
 	return 0;
 }
 
@@ -649,6 +664,7 @@ const struct store_ops store_file_ops = {
 	.image_name_ok = fs_image_name_ok,
 	.node_alloc = fs_node_alloc,
 	.node_remove = fs_node_remove,
+	.image_create = fs_image_create,
 	.image_path = fs_image_path,
 	.image_size = fs_image_size,
 	.image_list = fs_image_list,

@@ -12,6 +12,7 @@
 
 static const struct store_ops *const store_impls[] = {
 	&store_file_ops,
+	&store_lvm_ops,
 };
 
 static const struct store_ops *store_find(const char *type)
@@ -41,11 +42,12 @@ bool store_type_known(const char *type)
 	return store_find(type) != NULL;
 }
 
-int store_sr_config(const char *type, struct json_object *config, char **root)
+int store_sr_config(const char *type, struct json_object *config, const char *uuid,
+		    char **root)
 {
 	const struct store_ops *so = store_need(type);
 
-	return so ? so->sr_config(config, root) : -1;
+	return so ? so->sr_config(config, uuid, root) : -1;
 }
 
 int store_open(const char *type, const char *root, struct store **out)
@@ -81,9 +83,9 @@ void store_unlock(struct store *s)
 	s->lock = STORE_UNLOCKED;
 }
 
-int store_sr_prepare(struct store *s)
+int store_sr_prepare(struct store *s, struct json_object *config)
 {
-	return s->ops->sr_prepare(s);
+	return s->ops->sr_prepare(s, config);
 }
 
 bool store_sr_exists(struct store *s)
@@ -116,11 +118,40 @@ bool store_image_name_ok(const struct store *s, const char *image)
 	return s->ops->image_name_ok(image);
 }
 
-int store_node_alloc(struct store *s, const char *node_uuid, uint64_t vsize,
+int store_node_alloc(struct store *s, const char *node_uuid, uint64_t room,
 		     char *image, size_t n)
 {
 	store_need_exclusive(s);
-	return s->ops->node_alloc(s, node_uuid, vsize, image, n);
+	return s->ops->node_alloc(s, node_uuid, room, image, n);
+}
+
+int store_image_create(struct store *s, const char *image, int *fd)
+{
+	store_need_exclusive(s);
+	return s->ops->image_create(s, image, fd);
+}
+
+bool store_sizes_images(const struct store *s)
+{
+	return s->ops->image_fit != NULL;
+}
+
+/* Under any lock: a datapath call fits its own volume's leaf under the
+ * shared lock, and no other call writes that leaf meanwhile. */
+int store_image_fit(struct store *s, const char *image, uint64_t bytes)
+{
+	assert(s->lock != STORE_UNLOCKED);
+	return s->ops->image_fit ? s->ops->image_fit(s, image, bytes) : 0;
+}
+
+int store_image_hold(struct store *s, const char *image, const char *holder)
+{
+	return s->ops->image_hold ? s->ops->image_hold(s, image, holder) : 0;
+}
+
+int store_holder_release(struct store *s, const char *holder)
+{
+	return s->ops->holder_release ? s->ops->holder_release(s, holder) : 0;
 }
 
 int store_node_remove(struct store *s, const char *image)

@@ -33,7 +33,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/lq-test-store.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(store_open("fileqcow", f->dir, &f->st), 0);
-	assert_int_equal(store_sr_prepare(f->st), 0);
+	assert_int_equal(store_sr_prepare(f->st, NULL), 0);
 	assert_int_equal(store_lock(f->st, STORE_EXCLUSIVE), 0);
 	*state = f;
 	return 0;

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* store/lvm-hold: which LVs are active on this host, and who needs them.
+ *
+ * An LV is activated for its first holder and deactivated when its last
+ * holder lets go.  Holders are files in the host's run directory
+ * (<rundir>/lvm/<vg>/<lv>/<holder>), so they live exactly as long as
+ * activations do (a reboot clears both), and every process on the host
+ * sees them.  Two kinds:
+ *   c-<pid>-<start time>   a call using the LV for itself; released at
+ *                          store_close, and recognised as dead when that
+ *                          process is gone (the start time defeats a
+ *                          reused pid) if the call was killed;
+ *   p-<pid>-<start time>   the same for the process's whole life (the
+ *                          collector across its unlocked copy);
+ *   anything else          a lasting holder named by ops ("dp-<volume>"
+ *                          for a volume's NBD server, "sr" for the
+ *                          metadata area while the SR is attached).
+ * Changes are serialised per VG by a short flock, with a bounded wait,
+ * so a release never deactivates an LV that a concurrent hold has just
+ * counted on.  A deactivation LVM refuses (the device is still open) is
+ * logged and the LV stays active: the holders said it was free, the
+ * kernel knows better. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lq/cleanup.h"
+#include "lq/err.h"
+#include "lq/lock.h"
+#include "lq/log.h"
+#include "lq/rundir.h"
+#include "lvm-int.h"
+
+#define HOLD_LOCK_MS 60000
+#define HOLD_PATH_MAX 512
+
+int lvst_path(const struct lvst *s, const char *lv, char *buf, size_t n)
+{
+	return lvm_lv_path(s->vg, lv, buf, n);
+}
+
+bool lvst_active(const struct lvst *s, const char *lv)
+{
+	char path[HOLD_PATH_MAX];
+	struct stat st;
+
+	return lvst_path(s, lv, path, sizeof path) == 0 && stat(path, &st) == 0 &&
+	       S_ISBLK(st.st_mode);
+}
+
+static bool holder_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > LVST_HOLDER_MAX || h[0] == '.')
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+/* Field 22 of /proc/<pid>/stat, counted after the command's ')'. */
+static int proc_start_time(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p && sscanf(p + 1, "%llu", start) == 1 ? 0 : -1;
+}
+
+/* kind 'c': for the handle's life; 'p': for the process's. */
+static void my_holder(char kind, char *buf, size_t n)
+{
+	unsigned long long start = 0;
+
+	proc_start_time(getpid(), &start);
+	snprintf(buf, n, "%c-%d-%llu", kind, (int)getpid(), start);
+}
+
+/* A process holder whose process is gone (or is another process now). */
+static bool holder_dead(const char *h)
+{
+	unsigned long long start, now;
+	int pid;
+	char kind;
+
+	if (sscanf(h, "%c-%d-%llu", &kind, &pid, &start) != 3 || (kind != 'c' && kind != 'p') ||
+	    pid <= 0)
+		return false;
+	return proc_start_time(pid, &now) < 0 || now != start;
+}
+
+static int vg_dir(const struct lvst *s, char *buf, size_t n)
+{
+	char sub[LVM_NAME_MAX + 8];
+
+	snprintf(sub, sizeof sub, "lvm/%s", s->vg);
+	return rundir_path(sub, buf, n);
+}
+
+/* The per-VG flock around every change of holders and activation. */
+static int hold_lock(const struct lvst *s)
+{
+	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX + 8], what[LVM_NAME_MAX + 32];
+	int fd;
+
+	if (vg_dir(s, dir, sizeof dir) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys("open %s: %m", path);
+	snprintf(what, sizeof what, "activation of VG %s", s->vg);
+	if (lock_wait(fd, true, HOLD_LOCK_MS, what) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int lv_dir(const struct lvst *s, const char *lv, char *buf, size_t n)
+{
+	char dir[HOLD_PATH_MAX];
+
+	if (vg_dir(s, dir, sizeof dir) < 0)
+		return -1;
+	if ((size_t)snprintf(buf, n, "%s/%s", dir, lv) >= n)
+		return err_set(ENAMETOOLONG, "holder directory of %s/%s too long", s->vg, lv);
+	return 0;
+}
+
+static int holder_add(const struct lvst *s, const char *lv, const char *holder)
+{
+	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX + LVST_HOLDER_MAX + 2];
+	int fd;
+
+	if (lv_dir(s, lv, dir, sizeof dir) < 0)
+		return -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return err_sys("mkdir %s: %m", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, holder);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys("create %s: %m", path);
+	close(fd);
+	return 0;
+}
+
+/* Remove holder (NULL: every holder) and the dead call holders of lv;
+ * *left tells whether a holder remains. */
+static int holders_prune(const struct lvst *s, const char *lv, const char *holder, bool *left)
+{
+	char dir[HOLD_PATH_MAX];
+	CLEANUP_CLOSEDIR DIR *d = NULL;
+	struct dirent *e;
+
+	*left = false;
+	if (lv_dir(s, lv, dir, sizeof dir) < 0)
+		return -1;
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : err_sys("opendir %s: %m", dir);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!holder || !strcmp(e->d_name, holder) || holder_dead(e->d_name)) {
+			if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+				return err_sys("unlink %s/%s: %m", dir, e->d_name);
+		} else {
+			*left = true;
+		}
+	}
+	if (!*left)
+		rmdir(dir);
+	return 0;
+}
+
+static int activate_locked(struct lvst *s, const char *lv, const char *holder)
+{
+	if (holder_add(s, lv, holder) < 0)
+		return -1;
+	if (lvst_active(s, lv))
+		return 0;
+	if (lvm_lv_activate(s->vg, lv, LVM_ACT_EXCLUSIVE) == 0)
+		return 0;
+	bool left;
+	struct err_record saved = *err_last();
+	holders_prune(s, lv, holder, &left);
+	err_restore(&saved);
+	return -1;
+}
+
+int lvst_hold(struct lvst *s, const char *lv, const char *holder)
+{
+	int lock, rc;
+
+	if (!holder_ok(holder))
+		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
+	if ((lock = hold_lock(s)) < 0)
+		return -1;
+	rc = activate_locked(s, lv, holder);
+	close(lock);
+	return rc;
+}
+
+static void deactivate_quietly(struct lvst *s, const char *lv)
+{
+	if (!lvst_active(s, lv))
+		return;
+	if (lvm_lv_deactivate(s->vg, lv) < 0) {
+		log_warn("VG %s: %s stays active: %s", s->vg, lv, err_last()->msg);
+		err_clear();
+	}
+}
+
+int lvst_release(struct lvst *s, const char *lv, const char *holder)
+{
+	int lock;
+	bool left;
+
+	if ((lock = hold_lock(s)) < 0)
+		return -1;
+	int rc = holders_prune(s, lv, holder, &left);
+	if (rc == 0 && !left)
+		deactivate_quietly(s, lv);
+	close(lock);
+	return rc;
+}
+
+int lvst_deactivate_all(struct lvst *s, const char *lv)
+{
+	int lock, rc;
+	bool left;
+
+	if ((lock = hold_lock(s)) < 0)
+		return -1;
+	rc = holders_prune(s, lv, NULL, &left);
+	if (rc == 0 && lvst_active(s, lv))
+		rc = lvm_lv_deactivate(s->vg, lv);
+	close(lock);
+	return rc;
+}
+
+static bool is_mine(const struct lvst *s, const char *lv)
+{
+	for (size_t i = 0; i < s->nmine; i++)
+		if (!strcmp(s->mine[i], lv))
+			return true;
+	return false;
+}
+
+static int remember_mine(struct lvst *s, const char *lv)
+{
+	if (s->nmine == s->capmine) {
+		size_t cap = s->capmine ? 2 * s->capmine : 8;
+		void *p = realloc(s->mine, cap * sizeof *s->mine);
+		if (!p)
+			return err_set(ENOMEM, "out of memory");
+		s->mine = p;
+		s->capmine = cap;
+	}
+	snprintf(s->mine[s->nmine++], sizeof s->mine[0], "%s", lv);
+	return 0;
+}
+
+int lvst_hold_mine(struct lvst *s, const char *lv)
+{
+	char me[64];
+
+	if (is_mine(s, lv))
+		return 0;
+	my_holder('c', me, sizeof me);
+	if (remember_mine(s, lv) < 0)
+		return -1;
+	if (lvst_hold(s, lv, me) < 0) {
+		s->nmine--;
+		return -1;
+	}
+	return 0;
+}
+
+void lvst_release_mine(struct lvst *s)
+{
+	char me[64];
+
+	my_holder('c', me, sizeof me);
+	for (size_t i = 0; i < s->nmine; i++)
+		if (lvst_release(s, s->mine[i], me) < 0) {
+			log_warn("VG %s: %s", s->vg, err_last()->msg);
+			err_clear();
+		}
+	s->nmine = 0;
+}
+
+int lvst_image_hold(struct store *st, const char *image, const char *holder)
+{
+	char me[64];
+
+	if (!lvst_image_name_ok(image))
+		return err_set(EINVAL, "not an image name: '%.64s'", image);
+	if (!holder)
+		my_holder('p', me, sizeof me);
+	return lvst_hold(lvst_of(st), image, holder ? holder : me);
+}
+
+/* Every LV directory under the VG's holders. */
+int lvst_holder_release(struct store *st, const char *holder)
+{
+	struct lvst *s = lvst_of(st);
+	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX * 2];
+	CLEANUP_CLOSEDIR DIR *d = NULL;
+	struct dirent *e;
+	struct stat sb;
+	char me[64];
+	int rc = 0;
+
+	if (!holder) {
+		my_holder('p', me, sizeof me);
+		holder = me;
+	}
+	if (!holder_ok(holder))
+		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
+	if (vg_dir(s, dir, sizeof dir) < 0)
+		return -1;
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : err_sys("opendir %s: %m", dir);
+	while ((e = readdir(d)) && rc == 0) {
+		if (e->d_name[0] == '.' || !lvm_lv_name_ok(s->vg, e->d_name))
+			continue;
+		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, holder);
+		if (lstat(path, &sb) == 0)
+			rc = lvst_release(s, e->d_name, holder);
+	}
+	return rc;
+}
