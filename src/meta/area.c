@@ -15,6 +15,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -475,8 +478,30 @@ void area_close(struct meta_area *a)
 	free(a);
 }
 
+/* A file is sized (its holes read as zeros); a device (an LV) must be
+ * large enough already. */
+static int size_area(int fd, uint64_t bytes)
+{
+	struct stat st;
+	uint64_t dev = 0;
+
+	if (fstat(fd, &st) < 0)
+		return err_sys("metadata area: fstat: %m");
+	if (!S_ISBLK(st.st_mode))
+		return ftruncate(fd, (off_t)bytes) < 0 ? err_sys("metadata area: size it: %m") : 0;
+	if (ioctl(fd, BLKGETSIZE64, &dev) < 0)
+		return err_sys("metadata area: BLKGETSIZE64: %m");
+	if (dev < bytes)
+		return err_set(ENOSPC, "metadata area: the device holds %llu bytes, not %llu",
+			       (unsigned long long)dev, (unsigned long long)bytes);
+	return 0;
+}
+
 /* Write the fixed regions of an empty area directly (nothing to protect
- * yet: the store publishes the area only after this returns). */
+ * yet: the store publishes the area only after this returns).  A device
+ * may hold an older area's bytes (LVM does not zero new LVs): the WAL
+ * header is written as zeros so that no old transaction is replayed;
+ * old records are unreachable without their index entries. */
 static int format_regions(int fd, const uint8_t uuid[16], const struct meta_geom *g)
 {
 	unsigned char *b = calloc(1, META_BLOCK);
@@ -484,10 +509,9 @@ static int format_regions(int fd, const uint8_t uuid[16], const struct meta_geom
 
 	if (!b)
 		return err_set(ENOMEM, "out of memory");
-	if (ftruncate(fd, (off_t)((uint64_t)(g->rec_start + g->rec_blocks) * META_BLOCK)) < 0) {
-		rc = err_sys("metadata area: size it: %m");
+	if (size_area(fd, (uint64_t)(g->rec_start + g->rec_blocks) * META_BLOCK) < 0 ||
+	    pwrite_full(fd, b, META_BLOCK, blk_off(g->wal_start)) < 0)
 		goto out;
-	}
 	sb_build(b, uuid, g);
 	if (pwrite_full(fd, b, META_BLOCK, 0) < 0 || pwrite_full(fd, b, META_BLOCK, META_BLOCK) < 0)
 		goto out;

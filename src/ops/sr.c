@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lq/err.h"
 #include "lq/fault.h"
@@ -179,6 +180,18 @@ int ops_sr_detach(const char *type, const char *sr)
 	return rc;
 }
 
+/* A store may not remove an area this process still has open (an LV
+ * cannot be deactivated while open). */
+static int close_area(struct ops_sr *h)
+{
+	if (h->meta_fd >= 0 && close(h->meta_fd) < 0) {
+		h->meta_fd = -1;
+		return err_sys("SR %s: closing the metadata area: %m", h->sr);
+	}
+	h->meta_fd = -1;
+	return 0;
+}
+
 int ops_sr_destroy(const char *type, const char *sr)
 {
 	struct ops_sr *h;
@@ -189,7 +202,8 @@ int ops_sr_destroy(const char *type, const char *sr)
 	if (h->meta->nvolumes)
 		rc = err_xapi(XERR_SR_NOT_EMPTY, "SR %s still has %llu volumes", h->uuid,
 			      (unsigned long long)h->meta->nvolumes);
-	else if (store_sr_remove(h->store) == 0 && ops_attach_forget(h->uuid) == 0)
+	else if (close_area(h) == 0 && store_sr_remove(h->store) == 0 &&
+		 ops_attach_forget(h->uuid) == 0)
 		rc = 0;
 	if (rc == 0) {
 		ops_sr_forget_runtime(h->uuid);
