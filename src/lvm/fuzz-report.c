@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	struct lvm_lv_list l;
 	struct lvm_vg vg;
+	struct lvm_pv pv;
 
 	if (!text)
 		return 0;
@@ -31,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (lvm_report_vg(text, false, &vg) == 0)
 		assert(lvm_vg_name_ok(vg.name) && vg.free <= vg.size);
+	if (lvm_report_pv(text, false, &pv) == 0)
+		assert(lvm_dev_path_ok(pv.name) && (!pv.vg[0] || lvm_vg_name_ok(pv.vg)));
 	(void)lvm_classify(5, text);
 	free(text);
 	return 0;

@@ -214,6 +214,36 @@ static int parse_row(const char *name, const char *size, const char *attr, const
 	return rc;
 }
 
+static void test_report_pv(void **state __attribute__((unused)))
+{
+	struct lvm_pv pv;
+
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/loop3\","
+				       "\"vg_name\":\"lvqcow-x\",\"pv_size\":\"1048576\"}]}]}",
+				       false, &pv), 0);
+	assert_string_equal(pv.name, "/dev/loop3");
+	assert_string_equal(pv.vg, "lvqcow-x");
+	assert_int_equal(pv.size, 1048576);
+	/* A PV in no VG. */
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/sdb\","
+				       "\"vg_name\":\"\",\"pv_size\":\"0\"}]}]}", false, &pv), 0);
+	assert_string_equal(pv.vg, "");
+	/* Refused: two rows, none, a device name of odd form, a bad VG
+	 * name, a size with a unit, a cut line. */
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[]}]}", false, &pv), -1);
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/a\",\"vg_name\":"
+				       "\"\",\"pv_size\":\"1\"},{\"pv_name\":\"/dev/b\",\"vg_name\":"
+				       "\"\",\"pv_size\":\"1\"}]}]}", false, &pv), -1);
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/../x\","
+				       "\"vg_name\":\"\",\"pv_size\":\"1\"}]}]}", false, &pv), -1);
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/a\","
+				       "\"vg_name\":\"-vg\",\"pv_size\":\"1\"}]}]}", false, &pv), -1);
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/a\","
+				       "\"vg_name\":\"vg\",\"pv_size\":\"1B\"}]}]}", false, &pv), -1);
+	assert_int_equal(lvm_report_pv("{\"report\":[{\"pv\":[{\"pv_name\":\"/dev/a\","
+				       "\"vg_name\":\"vg\",\"pv_size\":\"1\"}]}]}", true, &pv), -1);
+}
+
 static void test_report_hostile(void **state __attribute__((unused)))
 {
 	struct lvm_lv_list l;
@@ -408,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_line),
 		cmocka_unit_test(test_report_lvs),
 		cmocka_unit_test(test_report_vg),
+		cmocka_unit_test(test_report_pv),
 		cmocka_unit_test(test_report_hostile),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_fail_codes),

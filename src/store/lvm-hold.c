@@ -36,7 +36,7 @@
 #include "lq/lock.h"
 #include "lq/log.h"
 #include "lq/rundir.h"
-#include "lvm-int.h"
+#include "lvst-int.h"
 
 #define HOLD_LOCK_MS 60000
 #define HOLD_PATH_MAX 512

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lq/err.h"
-#include "lvm-int.h"
+#include "lvst-int.h"
 
 static int entry_check(const char *entry, char *image, size_t n)
 {

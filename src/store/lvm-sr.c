@@ -27,7 +27,7 @@
 #include "lq/meta.h"
 #include "lq/uuid.h"
 #include "lq/xerr.h"
-#include "lvm-int.h"
+#include "lvst-int.h"
 
 #define SR_HOLDER STORE_SR_HOLDER
 
@@ -124,9 +124,24 @@ static int device_unused(const char *dev)
 	return 0;
 }
 
+/* pvcreate's refusal names what it found ("Aborted wiping of ext4");
+ * the administrator also needs to know that nothing was touched. */
+static int make_pv(const char *dev)
+{
+	char why[1100];
+
+	if (lvm_pv_create(dev, LVM_MDA_DEFAULT) == 0)
+		return 0;
+	if (lvm_last_class() != LVM_DEVICE)
+		return -1;
+	snprintf(why, sizeof why, "%s", err_last()->msg);
+	return err_xapi(XERR_LVM_DEVICE, "device %s holds data (a filesystem, a partition table "
+			"or another signature): refused, nothing changed (%s)", dev, why);
+}
+
 static int make_pv_and_vg(struct lvst *s, const char *dev, bool have_pv)
 {
-	if (!have_pv && (device_unused(dev) < 0 || lvm_pv_create(dev, LVM_MDA_DEFAULT) < 0))
+	if (!have_pv && (device_unused(dev) < 0 || make_pv(dev) < 0))
 		return -1;
 	fault_point("sr-create.pv-created");
 	return lvm_vg_create(s->vg, dev, LVST_EXTENT, LVST_VG_TAG);

@@ -30,7 +30,7 @@
 #include "lq/rundir.h"
 #include "lq/uuid.h"
 #include "lq/xerr.h"
-#include "lvm-int.h"
+#include "lvst-int.h"
 
 /* ---- names ---------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The LVM store's parts (lvm.c, lvm-sr.c, lvm-hold.c, lvm-quar.c). */
-#ifndef LQ_STORE_LVM_INT_H
-#define LQ_STORE_LVM_INT_H
+#ifndef LQ_STORE_LVST_INT_H
+#define LQ_STORE_LVST_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
