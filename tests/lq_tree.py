@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""lq_tree: snapshots, clones, resize and the garbage collector on a
-fileqcow SR, through the xapi-storage-script mock; guest data is written
-with `lvqcow img write` on a detached volume's leaf and read back with
-qemu-img (an independent reader that follows the images' headers).
+"""lq_tree: snapshots, clones, resize and the garbage collector on an SR
+of type $LQ_SR_TYPE (fileqcow by default, or lvqcow), through the
+xapi-storage-script mock; guest data is written with `lvqcow img write`
+on a detached volume's leaf and read back with qemu-img (an independent
+reader that follows the images' headers).
 
     lq_tree.py calls DIR     snapshot, clone, resize, the depth cap
     lq_tree.py gc DIR        destroy and coalesce back to one node, in
@@ -21,31 +22,46 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock"))
 from lqtest import call, error, eq, check, main  # noqa: E402
 from lqdoc import area_records, KIND_NODE, KIND_VOLUME  # noqa: E402
+import lqsr  # noqa: E402
 
 MIB = 1 << 20
 LQ = os.environ.get("LQ_BIN", "lvqcow")
 
 
+ATTACH = {}   # SR string -> the device-config SR.attach takes again
+
+
 def new_sr(path):
     os.makedirs(path, exist_ok=True)
-    cfg = call("SR.create", uuid=str(uuid.uuid4()), configuration={"path": path},
-               name="sr", description="")
-    return call("SR.attach", configuration=cfg)
+    if lqsr.LVM:
+        from lqtest import new_device_config
+        where = new_device_config(4 << 30)
+    else:
+        where = {"path": path}
+    cfg = call("SR.create", uuid=str(uuid.uuid4()), configuration=where, name="sr", description="")
+    sr = call("SR.attach", configuration=cfg)
+    ATTACH[sr] = cfg
+    return sr
+
+
+def reattach(sr):
+    call("SR.detach", sr=sr)
+    call("SR.attach", configuration=ATTACH[sr])
 
 
 def nodes(sr):
-    return {n.getAttribute("uuid"): n for n in area_records(sr + "/lvqcow-sr.meta", KIND_NODE)}
+    return {n.getAttribute("uuid"): n for n in area_records(lqsr.area(sr), KIND_NODE)}
 
 
 def leaf_image(sr, key):
-    vols = {v.getAttribute("key"): v for v in area_records(sr + "/lvqcow-sr.meta", KIND_VOLUME)}
+    vols = {v.getAttribute("key"): v for v in area_records(lqsr.area(sr), KIND_VOLUME)}
     node = nodes(sr)[vols[key].getAttribute("node")]
-    return os.path.join(sr, "images", node.getAttribute("image"))
+    return lqsr.image_path(sr, node.getAttribute("image"))
 
 
 def depth(sr, key):
     ns = nodes(sr)
-    vols = {v.getAttribute("key"): v for v in area_records(sr + "/lvqcow-sr.meta", KIND_VOLUME)}
+    vols = {v.getAttribute("key"): v for v in area_records(lqsr.area(sr), KIND_VOLUME)}
     d, cur = 0, vols[key].getAttribute("node")
     while cur:
         d += 1
@@ -54,13 +70,15 @@ def depth(sr, key):
 
 
 def write(sr, key, off, data):
-    subprocess.run([LQ, "img", "write", leaf_image(sr, key), str(off)], input=data, check=True)
+    path = leaf_image(sr, key)
+    lqsr.make_room(path, len(data))
+    subprocess.run([LQ, "img", "write", path, str(off)], input=data, check=True)
 
 
 def content(sr, key, limit=None):
     """sha256 of the guest view (its first limit bytes), read by qemu-img
     through the headers."""
-    raw = os.path.join(sr, "..", "content.raw")
+    raw = os.path.join(os.getcwd(), "content.raw")
     subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", leaf_image(sr, key), raw], check=True)
     with open(raw, "rb") as f:
         digest = hashlib.sha256(f.read(limit) if limit else f.read()).hexdigest()
@@ -71,10 +89,10 @@ def content(sr, key, limit=None):
 def check_images(sr, leaks_ok=False):
     """One image per node, each clean for qemu-img check (after a crash,
     leaked clusters, exit status 3, are no corruption)."""
-    images = sorted(os.listdir(sr + "/images"))
+    images = lqsr.images(sr)
     eq("one image per node", sorted(n.getAttribute("image") for n in nodes(sr).values()), images)
     for img in images:
-        rc = subprocess.run(["qemu-img", "check", "-q", os.path.join(sr, "images", img)]).returncode
+        rc = subprocess.run(["qemu-img", "check", "-q", lqsr.image_path(sr, img)]).returncode
         check("qemu-img check %s: status %d" % (img, rc), rc == 0 or (leaks_ok and rc == 3))
 
 
@@ -133,7 +151,7 @@ def calls(path):
     want_p = content(sr, p["key"])
     call("Volume.compose", sr=sr, key=ch["key"], key2=p["key"])
     eq("parent unchanged by compose", want_p, content(sr, p["key"]))
-    raw = os.path.join(sr, "..", "composed.raw")
+    raw = os.path.join(os.getcwd(), "composed.raw")
     subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", leaf_image(sr, ch["key"]), raw], check=True)
     with open(raw, "rb") as f:
         got = f.read()
@@ -195,7 +213,7 @@ def gc(path):
     one_tree(sr, "down")
     one_tree(sr, "")
     eq("no node left", {}, nodes(sr))
-    eq("no image left", [], os.listdir(sr + "/images"))
+    eq("no image left", [], lqsr.images(sr))
 
     # The detached collector started by destroy does the same by itself.
     v = call("Volume.create", sr=sr, name="auto", description="", size=4 * MIB, sharable=False)

@@ -24,7 +24,8 @@ from lqtest import call, eq, check, main  # noqa: E402
 import xss  # noqa: E402
 
 MIB = t.MIB
-PLUGIN = os.path.join(os.environ["LQ_XSS_ROOT"], "volume", "org.xen.xapi.storage.fileqcow")
+PLUGIN = os.path.join(os.environ["LQ_XSS_ROOT"], "volume",
+                      "org.xen.xapi.storage." + os.environ.get("LQ_SR_TYPE", "fileqcow"))
 
 
 def killed_call(n, method, **params):
@@ -76,8 +77,7 @@ def call_points(method, **params):
 
 
 def recover(sr):
-    call("SR.detach", sr=sr)
-    call("SR.attach", configuration={"path": sr})
+    t.reattach(sr)
     t.collect(sr)
     t.check_images(sr)  # the replay frees what a killed copy or grow leaked
 

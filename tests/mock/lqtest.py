@@ -10,6 +10,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xss  # noqa: E402
 
 FILEQCOW = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume", "org.xen.xapi.storage.fileqcow")
+# The plugin of the SR type under test (LQ_SR_TYPE, fileqcow by default).
+PLUGIN = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume",
+                      "org.xen.xapi.storage." + os.environ.get("LQ_SR_TYPE", "fileqcow"))
 
 
 class Failed(Exception):
@@ -26,12 +29,12 @@ def eq(what, want, got):
         raise Failed("%s: expected %r, got %r" % (what, want, got))
 
 
-def call(method, plugin=FILEQCOW, **params):
+def call(method, plugin=PLUGIN, **params):
     params.setdefault("dbg", "test")
     return xss.call(plugin, method, params)
 
 
-def error(method, plugin=FILEQCOW, **params):
+def error(method, plugin=PLUGIN, **params):
     """The call must fail with a well-formed error; returns [code] + params
     with SR_BACKEND_FAILURE folded away (its params[0] comes first)."""
     params.setdefault("dbg", "test")
