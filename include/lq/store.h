@@ -69,6 +69,7 @@ struct store_ops {
 	int (*image_fit)(struct store *s, const char *image, uint64_t bytes);
 	int (*image_hold)(struct store *s, const char *image, const char *holder);
 	int (*holder_release)(struct store *s, const char *holder);
+	int (*holders_prune)(struct store *s);
 	int (*node_remove)(struct store *s, const char *image);
 	int (*image_path)(struct store *s, const char *image, char *buf, size_t n);
 	int (*image_size)(struct store *s, const char *image, uint64_t *bytes);
@@ -153,6 +154,9 @@ int store_image_hold(struct store *s, const char *image, const char *holder);
  * SR.detach). */
 #define STORE_SR_HOLDER "sr"
 int store_holder_release(struct store *s, const char *holder);
+/* Forget the holds of processes that are gone (killed calls), releasing
+ * what only they held. */
+int store_holders_prune(struct store *s);
 /* Remove a node's image (exclusive lock); absent is not an error. */
 int store_node_remove(struct store *s, const char *image);
 /* The path of an image for the qcow2 engine; fails unless the name is of

@@ -321,23 +321,16 @@ int lvst_image_hold(struct store *st, const char *image, const char *holder)
 	return lvst_hold(lvst_of(st), image, holder ? holder : me);
 }
 
-/* Every LV directory under the VG's holders. */
-int lvst_holder_release(struct store *st, const char *holder)
+/* Release holder from every LV that has it; an empty holder (no file
+ * has that name) releases only the dead process holders. */
+static int release_everywhere(struct lvst *s, const char *holder)
 {
-	struct lvst *s = lvst_of(st);
 	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX * 2];
 	CLEANUP_CLOSEDIR DIR *d = NULL;
 	struct dirent *e;
 	struct stat sb;
-	char me[64];
 	int rc = 0;
 
-	if (!holder) {
-		my_holder('p', me, sizeof me);
-		holder = me;
-	}
-	if (!holder_ok(holder))
-		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
 	if (vg_dir(s, dir, sizeof dir) < 0)
 		return -1;
 	if (!(d = opendir(dir)))
@@ -346,8 +339,26 @@ int lvst_holder_release(struct store *st, const char *holder)
 		if (e->d_name[0] == '.' || !lvm_lv_name_ok(s->vg, e->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, holder);
-		if (lstat(path, &sb) == 0)
+		if (!*holder || lstat(path, &sb) == 0)
 			rc = lvst_release(s, e->d_name, holder);
 	}
 	return rc;
+}
+
+int lvst_holder_release(struct store *st, const char *holder)
+{
+	char me[64];
+
+	if (!holder) {
+		my_holder('p', me, sizeof me);
+		holder = me;
+	}
+	if (!holder_ok(holder))
+		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
+	return release_everywhere(lvst_of(st), holder);
+}
+
+int lvst_holders_prune(struct store *st)
+{
+	return release_everywhere(lvst_of(st), "");
 }

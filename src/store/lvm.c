@@ -302,6 +302,7 @@ const struct store_ops store_lvm_ops = {
 	.image_fit = lvst_image_fit,
 	.image_hold = lvst_image_hold,
 	.holder_release = lvst_holder_release,
+	.holders_prune = lvst_holders_prune,
 	.image_path = lvst_image_path,
 	.image_size = lvst_image_size,
 	.image_list = lvst_image_list,

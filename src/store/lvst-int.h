@@ -59,6 +59,7 @@ void lvst_release_mine(struct lvst *s);
 int lvst_deactivate_all(struct lvst *s, const char *lv);
 int lvst_holder_release(struct store *st, const char *holder);
 int lvst_image_hold(struct store *st, const char *image, const char *holder);
+int lvst_holders_prune(struct store *st);
 
 /* SR lifecycle and metadata area (lvm-sr.c). */
 int lvst_sr_config(struct json_object *config, const char *uuid, char **root);

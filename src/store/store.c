@@ -154,6 +154,11 @@ int store_holder_release(struct store *s, const char *holder)
 	return s->ops->holder_release ? s->ops->holder_release(s, holder) : 0;
 }
 
+int store_holders_prune(struct store *s)
+{
+	return s->ops->holders_prune ? s->ops->holders_prune(s) : 0;
+}
+
 int store_node_remove(struct store *s, const char *image)
 {
 	store_need_exclusive(s);

@@ -13,6 +13,14 @@ for p in $(lvqcow list-calls); do
 	mkdir -p "$xss/$(dirname "$p")"
 	ln -sf /usr/bin/lvqcow "$xss/$p"
 done
+# Whatever happens, the disk is left empty for the next test.
+cleanup() {
+	pkill -f "lvqcow serve" 2>/dev/null || true
+	vgremove -ff "${vg:-none}" >/dev/null 2>&1 || true
+	pvremove -ff -y "$dev" >/dev/null 2>&1 || true
+	rm -rf /run/lvqcow
+}
+trap cleanup EXIT
 vol=$xss/volume/org.xen.xapi.storage.lvqcow
 dp=$xss/datapath/lvqcow
 fail() { echo "FAIL: $*"; exit 1; }

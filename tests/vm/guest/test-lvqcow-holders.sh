@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Activation counted per host (docs/lvm-store.md): a parent two attached
+# volumes share stays active until the second detaches; a call killed
+# while it holds an LV leaves a holder that the next release recognises
+# as dead, so the LV does not stay active for ever; nothing is active
+# once every volume is detached.  Also SR.probe on the device.
+set -eu
+dev=/dev/vda
+xss=/tmp/xss
+for p in $(lvqcow list-calls); do
+	mkdir -p "$xss/$(dirname "$p")"
+	ln -sf /usr/bin/lvqcow "$xss/$p"
+done
+# Whatever happens, the disk is left empty for the next test.
+cleanup() {
+	pkill -f "lvqcow serve" 2>/dev/null || true
+	vgremove -ff "${vg:-none}" >/dev/null 2>&1 || true
+	pvremove -ff -y "$dev" >/dev/null 2>&1 || true
+	rm -rf /run/lvqcow
+}
+trap cleanup EXIT
+vol=$xss/volume/org.xen.xapi.storage.lvqcow
+dp=$xss/datapath/lvqcow
+fail() { echo "FAIL: $*"; exit 1; }
+call() {
+	out=$(printf '%s' "$3" | "$1/$2" --json) || fail "$2 $3: $out"
+	printf '%s' "$out"
+}
+field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
+uri_of() { sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p'; }
+active() { [ "$(lvs --noheadings -o lv_attr "$vg/$1" | tr -d ' ' | cut -c5)" = a ]; }
+holders() { ls "/run/lvqcow/lvm/$vg/$1" 2>/dev/null | tr '\n' ' '; }
+show() { echo "--- $1"; lvs -o lv_name,lv_size,lv_attr "$vg" | sed 's/^/    /'; }
+
+sr_uuid=5a1e2d3c-4b5a-4987-8654-3210fedcba98
+vg=lvqcow-$sr_uuid
+call "$vol" SR.create "{\"dbg\":\"t\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"h\",\"description\":\"\"}" >/dev/null
+sr=$(call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" | tr -d '"')
+probe=$(call "$vol" SR.probe "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}")
+echo "$probe" | grep -q "$sr_uuid" || fail "SR.probe does not find the SR: $probe"
+
+a=$(call "$vol" Volume.create "{\"dbg\":\"t\",\"sr\":\"$sr\",\"name\":\"a\",\"description\":\"\",\"size\":67108864,\"sharable\":false}")
+akey=$(echo "$a" | field key); auri=$(echo "$a" | uri_of)
+s=$(call "$vol" Volume.snapshot "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$akey\"}")
+c=$(call "$vol" Volume.clone "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$(echo "$s" | field key)\"}")
+curi=$(echo "$c" | uri_of)
+show "a volume, its snapshot and a clone of the snapshot (nothing attached)"
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+[ "$n_active" = 0 ] || fail "$n_active images active with nothing attached"
+
+attach() {
+	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$1\",\"persistent\":true}" >/dev/null
+	call "$dp" Datapath.attach "{\"dbg\":\"t\",\"uri\":\"$1\",\"domain\":\"0\"}" >/dev/null
+	call "$dp" Datapath.activate "{\"dbg\":\"t\",\"uri\":\"$1\",\"domain\":\"0\"}" >/dev/null
+}
+detach() {
+	call "$dp" Datapath.deactivate "{\"dbg\":\"t\",\"uri\":\"$1\",\"domain\":\"0\"}" >/dev/null
+	call "$dp" Datapath.detach "{\"dbg\":\"t\",\"uri\":\"$1\",\"domain\":\"0\"}" >/dev/null
+	call "$dp" Datapath.close "{\"dbg\":\"t\",\"uri\":\"$1\"}" >/dev/null
+}
+attach "$auri"
+attach "$curi"
+show "both attached"
+shared=""
+for lv in $(lvs --noheadings -o lv_name "$vg" | tr -d ' ' | grep '^n-'); do
+	h=$(holders "$lv")
+	echo "    holders of $lv: $h"
+	case $h in *dp-$akey*dp-*|*dp-*dp-$akey*) shared=$lv ;; esac
+done
+[ -n "$shared" ] || fail "no image is held by both servers"
+detach "$auri"
+active "$shared" || fail "the shared parent $shared was deactivated while the clone is attached"
+echo "after the first detach, $shared stays active (holders: $(holders "$shared"))"
+detach "$curi"
+active "$shared" && fail "the shared parent $shared stays active after both detached"
+show "both detached"
+
+# A call killed while it holds the leaf: its holder is dead, not counted.
+if printf '{"dbg":"t","sr":"%s","key":"%s"}' "$sr" "$akey" |
+	LVQCOW_FAULT=volume-tree.images-written "$vol/Volume.snapshot" --json >/dev/null 2>&1; then
+	fail "the snapshot was not killed"
+fi
+dead=$(ls /run/lvqcow/lvm/"$vg"/*/ 2>/dev/null | grep -c '^c-' || true)
+echo "holders left by the killed call: $dead"
+[ "$dead" -ge 1 ] || fail "the killed call left no holder (was anything held?)"
+call "$vol" Volume.snapshot "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$akey\"}" >/dev/null
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+show "after a snapshot that was killed and one that finished"
+# The volume's leaf was released by the finished call despite the dead
+# holder; the killed call's own new image (an orphan) is held by the
+# dead call only, until SR.attach sweeps it and prunes dead holders.
+[ "$n_active" -le 1 ] || fail "$n_active images stay active: a dead holder was counted"
+call "$vol" SR.detach "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
+call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" >/dev/null
+show "after SR.detach and SR.attach (the orphan in quarantine)"
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^[nq]-/ && substr($2,5,1) == "a"' | wc -l)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after the attach pruned dead holders"
+[ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep '^c-')" ] || fail "dead holders left"
