@@ -19,11 +19,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "lq/env.h"
 #include "lq/err.h"
 #include "lq/fault.h"
+#include "lq/lock.h"
+#include "lq/log.h"
+#include "lq/rundir.h"
 #include "lq/meta.h"
 #include "lq/uuid.h"
 #include "lq/xerr.h"
@@ -110,6 +116,9 @@ int lvst_sr_config(struct json_object *config, const char *uuid, char **root)
 
 /* ---- create ------------------------------------------------------------- */
 
+static int check_removable(struct lvst *s, const struct lvm_lv_list *l);
+static int remove_lv(struct lvst *s, const char *lv);
+
 /* O_EXCL on a block device fails while it is mounted or held open
  * exclusively (by device-mapper, md, another pvcreate). */
 static int device_unused(const char *dev)
@@ -147,13 +156,97 @@ static int make_pv_and_vg(struct lvst *s, const char *dev, bool have_pv)
 	return lvm_vg_create(s->vg, dev, LVST_EXTENT, LVST_VG_TAG);
 }
 
+/* Concurrent SR.creates on one device (with different SR uuids, so
+ * different SR locks) must not see each other's half-made VG as
+ * leftovers: the checks and changes run under a lock of the device,
+ * held until the store closes. */
+static int device_lock(struct lvst *s, const char *dev)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	long long budget = env_integer("LVQCOW_LOCK_TIMEOUT_MS", STORE_LOCK_TIMEOUT_MS, 0, LLONG_MAX);
+	struct stat sb;
+	int fd;
+
+	if (stat(dev, &sb) < 0)
+		return err_sys("stat %s: %m", dev);
+	if (rundir_path("lvm", dir, sizeof dir) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/dev-%u-%u.lock", dir, major(sb.st_rdev), minor(sb.st_rdev));
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return err_sys("open %s: %m", path);
+	if (lock_wait(fd, true, budget, dev) < 0) {
+		close(fd);
+		return -1;
+	}
+	s->dev_lock_fd = fd;
+	return 0;
+}
+
+static bool has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = tags; (p = strstr(p, tag)); p += n)
+		if ((p == tags || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
+static int remove_leftovers(struct lvst *old)
+{
+	struct lvm_lv_list l;
+	int rc = -1;
+
+	if (lvm_lv_list(old->vg, &l) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.lv[i].name, LVST_META)) {
+			lvm_lv_list_free(&l);
+			return err_xapi(XERR_INVALID, "device holds lvqcow SR %s: refused, nothing "
+					"changed", old->base.root);
+		}
+	if (check_removable(old, &l) == 0) {
+		rc = 0;
+		for (size_t i = 0; i < l.n && rc == 0; i++)
+			rc = remove_lv(old, l.lv[i].name);
+	}
+	lvm_lv_list_free(&l);
+	return rc < 0 ? -1 : lvm_vg_remove(old->vg);
+}
+
+/* A VG of this plugin's own (its name and tag) that holds no metadata
+ * area is what an SR.destroy killed after its commit point left: its
+ * SR is gone, so what remains is garbage, removed here.  Anything else
+ * is refused. */
+static int take_over(const char *dev, const char *vg)
+{
+	struct lvm_vg info;
+	struct store *old = NULL;
+	char root[LVM_NAME_MAX + 8];
+	int rc;
+
+	snprintf(root, sizeof root, "/dev/%s", vg);
+	if (lvm_vg_get(vg, &info) < 0)
+		return -1;
+	if (!has_tag(info.tags, LVST_VG_TAG) || store_open("lvqcow", root, &old) < 0) {
+		err_clear();
+		return err_xapi(XERR_INVALID, "device %s belongs to volume group %s: refused, "
+				"nothing changed", dev, vg);
+	}
+	rc = remove_leftovers(lvst_of(old));
+	store_close(old);
+	if (rc == 0)
+		log_info("device %s: removed what a destroyed SR left (VG %s)", dev, vg);
+	return rc;
+}
+
 int lvst_sr_prepare(struct store *st, struct json_object *config)
 {
 	struct lvst *s = lvst_of(st);
 	const char *dev;
 	struct lvm_pv pv;
 
-	if (config_device(config, &dev) < 0)
+	if (config_device(config, &dev) < 0 || device_lock(s, dev) < 0)
 		return -1;
 	if (lvm_pv_get(dev, &pv) < 0) {
 		if (lvm_last_class() != LVM_NOT_FOUND)
@@ -166,9 +259,8 @@ int lvst_sr_prepare(struct store *st, struct json_object *config)
 			return err_xapi(XERR_INVALID, "device %s already holds SR %s", dev, st->root);
 		return 0;   /* a killed SR.create: go on where it stopped */
 	}
-	if (pv.vg[0])
-		return err_xapi(XERR_INVALID, "device %s belongs to volume group %s: refused, "
-				"nothing changed", dev, pv.vg);
+	if (pv.vg[0] && take_over(dev, pv.vg) < 0)
+		return -1;
 	return make_pv_and_vg(s, dev, true);
 }
 

@@ -89,6 +89,7 @@ static int lvst_open(const char *root, struct store **out)
 	if (!s)
 		return err_set(ENOMEM, "out of memory");
 	s->lock_fd = -1;
+	s->dev_lock_fd = -1;
 	if (vg_of_root(root, s->vg, sizeof s->vg) < 0 || !(s->base.root = strdup(root))) {
 		int rc = s->vg[0] ? err_set(ENOMEM, "out of memory") : -1;
 		free(s);
@@ -106,6 +107,8 @@ static void lvst_close(struct store *st)
 	lvst_release_mine(s);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->dev_lock_fd >= 0)
+		close(s->dev_lock_fd);
 	lvst_lvs_forget(s);
 	free(s->mine);
 	free(st->root);

@@ -28,6 +28,7 @@ struct lvst {
 	struct store base;            /* base.root: "/dev/<vg>" */
 	char vg[LVM_NAME_MAX + 1];
 	int lock_fd;
+	int dev_lock_fd;              /* SR.create's device lock, -1 if none */
 	/* Images this process activated for itself: released at close. */
 	char (*mine)[LVM_NAME_MAX + 1];
 	size_t nmine, capmine;
