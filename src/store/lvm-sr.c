@@ -192,7 +192,7 @@ static bool has_tag(const char *tags, const char *tag)
 	return false;
 }
 
-static int remove_leftovers(struct lvst *old)
+static int remove_leftovers(struct lvst *old, const char *dev)
 {
 	struct lvm_lv_list l;
 	int rc = -1;
@@ -202,8 +202,8 @@ static int remove_leftovers(struct lvst *old)
 	for (size_t i = 0; i < l.n; i++)
 		if (!strcmp(l.lv[i].name, LVST_META)) {
 			lvm_lv_list_free(&l);
-			return err_xapi(XERR_INVALID, "device holds lvqcow SR %s: refused, nothing "
-					"changed", old->base.root);
+			return err_xapi(XERR_INVALID, "device %s holds lvqcow SR %s: refused, "
+					"nothing changed", dev, old->base.root);
 		}
 	if (check_removable(old, &l) == 0) {
 		rc = 0;
@@ -233,7 +233,7 @@ static int take_over(const char *dev, const char *vg)
 		return err_xapi(XERR_INVALID, "device %s belongs to volume group %s: refused, "
 				"nothing changed", dev, vg);
 	}
-	rc = remove_leftovers(lvst_of(old));
+	rc = remove_leftovers(lvst_of(old), dev);
 	store_close(old);
 	if (rc == 0)
 		log_info("device %s: removed what a destroyed SR left (VG %s)", dev, vg);

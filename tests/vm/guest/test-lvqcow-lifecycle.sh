@@ -43,7 +43,7 @@ call "$vol" SR.create "{\"dbg\":\"t\",\"uuid\":\"$sr_uuid\",\"configuration\":{\
 show "SR.create"
 lvs "$vg/sr-meta" >/dev/null || fail "no metadata LV"
 must_fail SR.create "{\"dbg\":\"t\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"n\",\"description\":\"d\"}" "already holds"
-must_fail SR.create "{\"dbg\":\"t\",\"uuid\":\"1f1e2d3c-4b5a-4987-8654-3210fedcba98\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"n\",\"description\":\"d\"}" "belongs to volume group"
+must_fail SR.create "{\"dbg\":\"t\",\"uuid\":\"1f1e2d3c-4b5a-4987-8654-3210fedcba98\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"n\",\"description\":\"d\"}" "holds lvqcow SR"
 must_fail SR.create "{\"dbg\":\"t\",\"uuid\":\"1f1e2d3c-4b5a-4987-8654-3210fedcba98\",\"configuration\":{\"device\":\"/dev/null\"},\"name\":\"n\",\"description\":\"d\"}" "not a block device"
 sr=$(call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" | tr -d '"')
 [ "$sr" = "/dev/$vg" ] || fail "SR.attach gave '$sr'"
@@ -91,19 +91,31 @@ check_pattern 4M 4M 0xcd
 
 call "$vol" Volume.resize "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$key\",\"new_size\":$((512 * mib))}" >/dev/null
 show "Volume.resize to 512 MiB while attached"
-detach
-show "Datapath.detach (leaf at its image end)"
+[ "$(lvsize "$(lvs --noheadings -o lv_name,lv_size --units b --nosuffix "$vg" |
+	awk '$1 ~ /^n-/ && $2 > 400000000 {print $1}')")" -ge $((512 * mib)) ] ||
+	fail "the attached leaf was not inflated to the new size"
+qio "write -P 0xef 500M 1M"
 
+# The snapshot goes; the collector streams the parent into the attached
+# leaf through its server (the live coalesce), then switches.
 call "$vol" Volume.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$snap\"}" >/dev/null
 lvqcow gc --type lvqcow --once "$sr"
-show "Volume.destroy of the snapshot, gc --once"
+show "Volume.destroy of the snapshot, gc --once while attached (live coalesce)"
 [ "$(lvs --noheadings -o lv_name "$vg" | grep -c ' n-')" = 1 ] || fail "the chain was not coalesced"
+check_pattern 0 4M 0xab
+check_pattern 4M 4M 0xcd
+check_pattern 500M 1M 0xef
+detach
+show "Datapath.detach (leaf at its image end)"
+[ "$(lvsize "$(lvs --noheadings -o lv_name "$vg" | tr -d ' ' | grep '^n-')")" -lt $((16 * mib)) ] ||
+	fail "the detached leaf was not deflated"
 
 clone=$(call "$vol" Volume.clone "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$key\"}" | field key)
 show "Volume.clone"
 attach
 check_pattern 0 4M 0xab
 check_pattern 4M 4M 0xcd
+check_pattern 500M 1M 0xef
 detach
 call "$vol" SR.ls "{\"dbg\":\"t\",\"sr\":\"$sr\"}" | grep -q "$clone" || fail "SR.ls misses the clone"
 
