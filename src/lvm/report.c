@@ -202,22 +202,34 @@ static int vg_row(struct json_object *row, struct lvm_vg *vg)
 	return tags_ok("vg_tags", vg->tags);
 }
 
-int lvm_report_vg(const char *text, bool cut, struct lvm_vg *out)
+/* A report of exactly one row of kind, read by row(). */
+static int one_row(const char *text, bool cut, const char *kind,
+		   int (*row)(struct json_object *, void *), void *out)
 {
 	struct json_object *doc = NULL, *rows;
 	int rc = -1;
 
-	memset(out, 0, sizeof *out);
-	if (rows_of(text, cut, "vg", &doc, &rows) < 0)
+	if (rows_of(text, cut, kind, &doc, &rows) < 0)
 		goto out;
 	if (json_object_array_length(rows) != 1) {
-		rc = bad("vg", "not exactly one row");
+		rc = bad(kind, "not exactly one row");
 		goto out;
 	}
-	rc = vg_row(json_object_array_get_idx(rows, 0), out);
+	rc = row(json_object_array_get_idx(rows, 0), out);
 out:
 	json_object_put(doc);
 	return rc;
+}
+
+static int vg_row_any(struct json_object *row, void *out)
+{
+	return vg_row(row, out);
+}
+
+int lvm_report_vg(const char *text, bool cut, struct lvm_vg *out)
+{
+	memset(out, 0, sizeof *out);
+	return one_row(text, cut, "vg", vg_row_any, out);
 }
 
 static int pv_row(struct json_object *row, struct lvm_pv *pv)
@@ -235,22 +247,15 @@ static int pv_row(struct json_object *row, struct lvm_pv *pv)
 	return 0;
 }
 
+static int pv_row_any(struct json_object *row, void *out)
+{
+	return pv_row(row, out);
+}
+
 int lvm_report_pv(const char *text, bool cut, struct lvm_pv *out)
 {
-	struct json_object *doc = NULL, *rows;
-	int rc = -1;
-
 	memset(out, 0, sizeof *out);
-	if (rows_of(text, cut, "pv", &doc, &rows) < 0)
-		goto out;
-	if (json_object_array_length(rows) != 1) {
-		rc = bad("pv", "not exactly one row");
-		goto out;
-	}
-	rc = pv_row(json_object_array_get_idx(rows, 0), out);
-out:
-	json_object_put(doc);
-	return rc;
+	return one_row(text, cut, "pv", pv_row_any, out);
 }
 
 void lvm_lv_list_free(struct lvm_lv_list *l)

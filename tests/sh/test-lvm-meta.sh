@@ -25,16 +25,7 @@ mkswap swap.img >/dev/null 2>&1 || die "mkswap"
 SWAP=$(losetup -f --show swap.img 2>/dev/null) || skip "losetup impossible here"
 at_exit losetup -d "$SWAP"
 
-# An lvm.conf of our own: only our loop devices, no device-mapper.
-mkdir -p etc
-cat >etc/lvm.conf <<EOF
-devices { use_devicesfile = 0 global_filter = [ "a|^$LOOP\$|", "a|^$SMALL\$|", "a|^$SWAP\$|", "r|.*|" ]
-          obtain_device_list_from_udev = 0 external_device_info_source = "none" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-global { activation = 0 use_lvmlockd = 0 use_aio = 0 }
-backup { backup = 0 archive = 0 }
-EOF
-export LVM_SYSTEM_DIR=$PWD/etc LVM_SUPPRESS_FD_WARNINGS=1
+lvm_confine "$LOOP" "$SMALL" "$SWAP"
 VG=lvqcow-t$$
 VG2=lvqcow-s$$
 cleanup_vg() {

@@ -22,15 +22,7 @@ at_exit losetup -d "$PV"
 SPARE=$(losetup -f --show spare.img) || die "losetup"
 at_exit losetup -d "$SPARE"
 
-mkdir -p etc
-cat >etc/lvm.conf <<EOF2
-devices { use_devicesfile = 0 global_filter = [ "a|^$FS\$|", "a|^$PV\$|", "a|^$SPARE\$|", "r|.*|" ]
-          obtain_device_list_from_udev = 0 external_device_info_source = "none" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-global { activation = 0 use_lvmlockd = 0 use_aio = 0 }
-backup { backup = 0 archive = 0 }
-EOF2
-export LVM_SYSTEM_DIR=$PWD/etc LVM_SUPPRESS_FD_WARNINGS=1
+lvm_confine "$FS" "$PV" "$SPARE"
 FOREIGN=foreign$$
 lvm pvcreate -q "$PV" >/dev/null && lvm vgcreate -q "$FOREIGN" "$PV" >/dev/null || die "foreign VG"
 at_exit lvm pvremove -ff -y "$PV"

@@ -9,24 +9,8 @@
 # results works (a volume is created and destroyed in it) and the device
 # is empty at the end.
 set -eu
-dev=/dev/vda
-xss=/tmp/xss
-for p in $(lvqcow list-calls); do
-	mkdir -p "$xss/$(dirname "$p")"
-	ln -sf /usr/bin/lvqcow "$xss/$p"
-done
-cleanup() {
-	for v in $(vgs --noheadings -o vg_name 2>/dev/null); do vgremove -ff "$v" >/dev/null 2>&1 || true; done
-	pvremove -ff -y "$dev" >/dev/null 2>&1 || true
-	rm -rf /run/lvqcow
-}
-trap cleanup EXIT
-vol=$xss/volume/org.xen.xapi.storage.lvqcow
-fail() { echo "FAIL: $*"; exit 1; }
-call() {
-	out=$(printf '%s' "$2" | "$vol/$1" --json) || fail "$1 $2: $out"
-	printf '%s' "$out"
-}
+. "$(dirname "$0")/lib-lvqcow.sh"
+vcall() { call "$vol" "$@"; }
 killed_at() { # killed_at N METHOD JSON: 0 if the call was killed
 	rc=0
 	printf '%s' "$3" | LVQCOW_FAULT_AT=$1 "$vol/$2" --json >/dev/null 2>&1 || rc=$?
@@ -37,12 +21,12 @@ uuid_n() { printf '%08x-4b5a-4987-8654-3210fedcba98' "$1"; }
 create_json() { echo "{\"dbg\":\"t\",\"uuid\":\"$1\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"c\",\"description\":\"\"}"; }
 attach_json="{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}"
 works() { # the SR on the device takes a volume, then is destroyed
-	sr=$(call SR.attach "$attach_json" | tr -d '"')
-	key=$(call Volume.create "{\"dbg\":\"t\",\"sr\":\"$sr\",\"name\":\"v\",\"description\":\"\",\"size\":4194304,\"sharable\":false}" |
+	sr=$(vcall SR.attach "$attach_json" | tr -d '"')
+	key=$(vcall Volume.create "{\"dbg\":\"t\",\"sr\":\"$sr\",\"name\":\"v\",\"description\":\"\",\"size\":4194304,\"sharable\":false}" |
 		sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
-	call Volume.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$key\"}" >/dev/null
+	vcall Volume.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$key\"}" >/dev/null
 	lvqcow gc --type lvqcow --once "$sr" >/dev/null
-	call SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
+	vcall SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
 	[ -z "$(vgs --noheadings -o vg_name 2>/dev/null)" ] || fail "a VG is left: $(vgs)"
 }
 
@@ -59,7 +43,7 @@ while [ $i -le $((n + 1)) ]; do
 		else
 			# Again with the same uuid, or (every other point) another one.
 			[ $((i % 2)) = 0 ] && u=$(uuid_n $((200 + i)))
-			call SR.create "$(create_json "$u")" >/dev/null
+			vcall SR.create "$(create_json "$u")" >/dev/null
 			echo "create killed at point $i: created again ($u)"
 		fi
 	else
@@ -69,21 +53,21 @@ while [ $i -le $((n + 1)) ]; do
 	i=$((i + 1))
 done
 
-call SR.create "$(create_json "$(uuid_n 2)")" >/dev/null
-sr=$(call SR.attach "$attach_json" | tr -d '"')
+vcall SR.create "$(create_json "$(uuid_n 2)")" >/dev/null
+sr=$(vcall SR.attach "$attach_json" | tr -d '"')
 n=$(points SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}")
 echo "SR.destroy reaches $n fault points"
 i=1
 while [ $i -le $((n + 1)) ]; do
-	call SR.create "$(create_json "$(uuid_n $((300 + i)))")" >/dev/null
-	sr=$(call SR.attach "$attach_json" | tr -d '"')
+	vcall SR.create "$(create_json "$(uuid_n $((300 + i)))")" >/dev/null
+	sr=$(vcall SR.attach "$attach_json" | tr -d '"')
 	if killed_at $i SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}"; then
 		if lvs "${sr#/dev/}/sr-meta" >/dev/null 2>&1; then
 			echo "destroy killed at point $i: the SR is whole"
 			works
 		else
 			echo "destroy killed at point $i: the SR is gone; a new one takes the device"
-			call SR.create "$(create_json "$(uuid_n $((400 + i)))")" >/dev/null
+			vcall SR.create "$(create_json "$(uuid_n $((400 + i)))")" >/dev/null
 			works
 		fi
 	else

@@ -6,28 +6,7 @@
 # as dead, so the LV does not stay active for ever; nothing is active
 # once every volume is detached.  Also SR.probe on the device.
 set -eu
-dev=/dev/vda
-xss=/tmp/xss
-for p in $(lvqcow list-calls); do
-	mkdir -p "$xss/$(dirname "$p")"
-	ln -sf /usr/bin/lvqcow "$xss/$p"
-done
-# Whatever happens, the disk is left empty for the next test.
-cleanup() {
-	pkill -f "lvqcow serve" 2>/dev/null || true
-	vgremove -ff "${vg:-none}" >/dev/null 2>&1 || true
-	pvremove -ff -y "$dev" >/dev/null 2>&1 || true
-	rm -rf /run/lvqcow
-}
-trap cleanup EXIT
-vol=$xss/volume/org.xen.xapi.storage.lvqcow
-dp=$xss/datapath/lvqcow
-fail() { echo "FAIL: $*"; exit 1; }
-call() {
-	out=$(printf '%s' "$3" | "$1/$2" --json) || fail "$2 $3: $out"
-	printf '%s' "$out"
-}
-field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
+. "$(dirname "$0")/lib-lvqcow.sh"
 uri_of() { sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p'; }
 active() { [ "$(lvs --noheadings -o lv_attr "$vg/$1" | tr -d ' ' | cut -c5)" = a ]; }
 holders() { ls "/run/lvqcow/lvm/$vg/$1" 2>/dev/null | tr '\n' ' '; }

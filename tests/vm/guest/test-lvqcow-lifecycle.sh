@@ -7,33 +7,12 @@
 # datapath across a snapshot, a coalesce and a clone, and nothing left
 # on the device at the end.
 set -eu
-dev=/dev/vda
-xss=/tmp/xss
-for p in $(lvqcow list-calls); do
-	mkdir -p "$xss/$(dirname "$p")"
-	ln -sf /usr/bin/lvqcow "$xss/$p"
-done
-# Whatever happens, the disk is left empty for the next test.
-cleanup() {
-	pkill -f "lvqcow serve" 2>/dev/null || true
-	vgremove -ff "${vg:-none}" >/dev/null 2>&1 || true
-	pvremove -ff -y "$dev" >/dev/null 2>&1 || true
-	rm -rf /run/lvqcow
-}
-trap cleanup EXIT
-vol=$xss/volume/org.xen.xapi.storage.lvqcow
-dp=$xss/datapath/lvqcow
-fail() { echo "FAIL: $*"; exit 1; }
-call() { # call DIR METHOD JSON: the result on stdout; fails on an error
-	out=$(printf '%s' "$3" | "$1/$2" --json) || fail "$2 $3: $out"
-	printf '%s' "$out"
-}
+. "$(dirname "$0")/lib-lvqcow.sh"
 must_fail() { # must_fail METHOD JSON PATTERN
 	if out=$(printf '%s' "$2" | "$vol/$1" --json); then fail "$1 succeeded: $out"; fi
 	echo "$out" | grep -q "$3" || fail "$1: error without '$3': $out"
 	echo "refused as expected: $1: $(echo "$out" | cut -c1-160)"
 }
-field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
 lvsize() { lvs --noheadings --units b --nosuffix -o lv_size "$vg/$1" | tr -d ' '; }
 show() { echo "--- $1"; lvs --units m -o lv_name,lv_size,lv_attr "$vg" | sed 's/^/    /'; }
 
