@@ -111,6 +111,9 @@ def plugin_calls():
         if not isinstance(q["required_cluster_stack"], list):
             die("required_cluster_stack")
         same_as_json(d, "Plugin.Query", {}, q)
+        # static-vdis takes the SMAPIv3 path only for an SR type declaring it.
+        if d == VOL and "VDI_ATTACH_OFFLINE" not in q["features"]:
+            die("the volume plugin does not declare VDI_ATTACH_OFFLINE")
         ok(d, "Plugin.diagnostics", DBG)
     ok(VOL, "Plugin.ls", DBG)
 
