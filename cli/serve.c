@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* serve: "lvqcow serve", the NBD server daemon of one active volume.
  * Without --foreground it detaches, and the parent returns only once
- * the sockets listen (status 0) or setup failed (status 1, message on
- * stderr), so a caller can connect as soon as it returns. */
+ * the sockets listen (status 0), setup failed (status 1, message on
+ * stderr) or did not end within the start timeout (the server is killed,
+ * SERVE_EXIT_NOT_READY), so a caller can connect as soon as it returns. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
