@@ -6,7 +6,8 @@ IDL's arguments in order, a dictionary as repeated --<name> KEY VALUE),
 with stdin closed.  Each result must be JSON on stdout that passes the
 IDL check, and equal the --json form's result for the same call; hostile
 or missing arguments must give the error JSON with exit status 1 and
-leave the SR unchanged.
+leave the SR unchanged.  The activation rule is checked on the way: no
+reader beside a writer, no writer beside readers, sharable or not.
 
 Usage: lq_static_vdis.py WORKDIR   (runs against $LQ_XSS_ROOT)"""
 import hashlib
@@ -167,9 +168,27 @@ def volume_calls(sr):
     if sorted(x["key"] for x in ls) != sorted(x["key"] for x in xss.call(VOL, "SR.ls", {
             "dbg": "t", "sr": sr})):
         die("SR.ls: the two forms list different volumes")
-    for x in (snap, clone, w):
+    for x in (snap, clone):
         ok(VOL, "Volume.destroy", DBG, sr, x["key"])
-    return st
+    return st, w
+
+
+def sharable_rule(srdir, sr, w):
+    """A sharable volume takes several writers, but never a reader
+    beside them, and a writer never joins readers."""
+    uri = w["uri"][0]
+    for dom in ("1", "2"):
+        ok(DP, "Datapath.attach", DBG, uri, dom)
+        ok(DP, "Datapath.activate", DBG, uri, dom)
+    refused(srdir, DP, "Datapath.activate_readonly", DBG, uri, "3", want="VDIInUse")
+    for dom in ("1", "2"):
+        ok(DP, "Datapath.deactivate", DBG, uri, dom)
+    ok(DP, "Datapath.activate_readonly", DBG, uri, "1")
+    refused(srdir, DP, "Datapath.activate", DBG, uri, "2", want="VDIInUse")
+    ok(DP, "Datapath.deactivate", DBG, uri, "1")
+    for dom in ("1", "2"):
+        ok(DP, "Datapath.detach", DBG, uri, dom)
+    ok(VOL, "Volume.destroy", DBG, sr, w["key"])
 
 
 def datapath_calls(srdir, vol):
@@ -241,9 +260,10 @@ def main(work):
     os.makedirs(srdir, exist_ok=True)
     plugin_calls()
     sr = sr_calls(srdir)
-    vol = volume_calls(sr)
+    vol, shared = volume_calls(sr)
     hostile(srdir, sr, vol["key"])
     datapath_calls(srdir, vol)
+    sharable_rule(srdir, sr, shared)
     ok(VOL, "Volume.destroy", DBG, sr, vol["key"])
     ok(VOL, "SR.detach", DBG, sr)
     sr = ok(VOL, "SR.attach", DBG, "--configuration", "path", srdir)
