@@ -106,7 +106,24 @@ def refused(srdir, d, name, *args, want=""):
         die("%s %r: a refused call changed the SR" % (name, args))
 
 
+def stdin_left_open():
+    """The command-line form never reads stdin: a call whose stdin is a
+    pipe nobody writes or closes still ends."""
+    p = subprocess.Popen([os.path.join(VOL, "Plugin.Query"), DBG], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        die("the command-line form waited for stdin")
+    if p.returncode != 0 or "plugin" not in json.loads(p.stdout.read()):
+        die("Plugin.Query with stdin open: rc %d" % p.returncode)
+    p.stdin.close()
+    p.stdout.close()
+
+
 def plugin_calls():
+    stdin_left_open()
     for d in (VOL, DP):
         q = ok(d, "Plugin.Query", DBG)
         if not isinstance(q["required_cluster_stack"], list):
