@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* serve: "lvqcow serve", the NBD server daemon of one active volume.
  * Without --foreground it detaches, and the parent returns only once
- * the sockets listen (status 0) or setup failed (status 1, message on
- * stderr), so a caller can connect as soon as it returns. */
+ * the sockets listen (status 0), setup failed (status 1, message on
+ * stderr) or did not end within the start timeout (the server is killed,
+ * SERVE_EXIT_NOT_READY), so a caller can connect as soon as it returns. */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,14 +134,30 @@ static void redirect_stdio(const char *log)
 		close(err);
 }
 
-/* The parent relays the child's first line and exits with its verdict. */
-static int wait_ready(int fd)
+/* The parent relays the child's first line and exits with its verdict,
+ * within the start timeout: the call that started it waits for this
+ * exit, possibly holding the SR lock, so a server whose setup hangs (an
+ * image on a dead NFS server) is killed and reported, never waited for. */
+static int wait_ready(int fd, pid_t child)
 {
 	char line[ERR_MSG_MAX + 16];
-	ssize_t n = read(fd, line, sizeof line - 1);
+	int timeout_ms = nbd_start_timeout_ms();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = -1;
+	int r;
 
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (r > 0)
+		n = read(fd, line, sizeof line - 1);
 	if (n > 0 && !strncmp(line, "ok\n", 3))
 		return 0;
+	if (r == 0) {
+		kill(child, SIGKILL);
+		fprintf(stderr, "lvqcow serve: the server was not ready within %d ms (killed)\n",
+			timeout_ms);
+		return SERVE_EXIT_NOT_READY;
+	}
 	line[n > 0 ? n : 0] = '\0';
 	fprintf(stderr, "lvqcow serve: %s", n > 0 ? line : "server exited during setup\n");
 	return 1;
@@ -154,7 +174,7 @@ static int daemonize(struct serve_args *a)
 	}
 	if (pid > 0) {
 		close(p[1]);
-		exit(wait_ready(p[0]));
+		exit(wait_ready(p[0], pid));
 	}
 	close(p[0]);
 	setsid();

@@ -66,8 +66,12 @@ const struct entry plugin_entries[] = {
 	{ 0 },
 };
 
-/* Volumes are allocated as they are written. */
+/* Volumes are allocated as they are written.  The toolstack's static-vdis
+ * script (HA statefile, pool metadata VDIs) attaches a volume at boot,
+ * before xapi runs, through the command-line form of the calls, and does
+ * so only for an SR type declaring VDI_ATTACH_OFFLINE. */
 const struct entry_feature plugin_features[] = {
 	ENTRY_FEAT(VOLUME, "THIN_PROVISIONING"),
+	ENTRY_FEAT(VOLUME, "VDI_ATTACH_OFFLINE"),
 	{ 0 },
 };

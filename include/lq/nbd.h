@@ -56,5 +56,12 @@ pid_t nbd_server_pid(const char *ctl);
 /* How long a stopping server may take before it is killed
  * (LVQCOW_NBD_STOP_TIMEOUT, seconds). */
 int nbd_stop_timeout_ms(void);
+/* How long a detached server may take from its start to listening
+ * (LVQCOW_NBD_START_TIMEOUT, seconds): its launcher, and so the call
+ * that starts it, waits no longer. */
+int nbd_start_timeout_ms(void);
+/* The exit status of "lvqcow serve" (detached) whose server was not
+ * ready in that time and was killed. */
+#define SERVE_EXIT_NOT_READY 3
 
 #endif

@@ -2,7 +2,9 @@
 /* rpc: the SMAPIv3 wire format, as xapi-storage-script speaks it.
  *
  * A call is one executable run as "<call> --json" with the call's named
- * parameters as one JSON object on stdin.  On success the bare result
+ * parameters as one JSON object on stdin, or (the toolstack's static-vdis
+ * script, at boot) as "<call> <dbg> <arg>..." with the parameters on the
+ * command line (rpc/argv.c); the result is JSON on stdout either way.  On success the bare result
  * goes to stdout and the exit status is 0; on failure stdout carries
  * {"code": ..., "params": [...], "backtrace": {...}} and the status is 1.
  *
@@ -45,6 +47,11 @@ struct rpc_field {
  * (surrounding whitespace allowed).  *out is owned by the caller
  * (json_object_put). */
 int rpc_parse(const char *buf, size_t len, struct json_object **out);
+/* The command-line form (rpc/argv.c): argv holds the words after the
+ * call's name, dbg first; builds the object the JSON form would carry
+ * for the same call.  Check it with rpc_check like a parsed one. */
+int rpc_parse_argv(int argc, char *const *argv, const struct rpc_field *schema,
+		   struct json_object **out);
 /* Check every field of the NULL-name-terminated schema. */
 int rpc_check(struct json_object *params, const struct rpc_field *schema);
 /* Getters for checked fields.  Strings stay owned by params. */

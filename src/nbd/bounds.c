@@ -44,3 +44,9 @@ int nbd_stop_timeout_ms(void)
 {
 	return seconds_ms("LVQCOW_NBD_STOP_TIMEOUT", 90);
 }
+
+/* Setup may spend a control timeout on each of its two stale sockets. */
+int nbd_start_timeout_ms(void)
+{
+	return seconds_ms("LVQCOW_NBD_START_TIMEOUT", 90);
+}

@@ -131,9 +131,14 @@ int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_c
 		return err_sys("fork: %m");
 	if (pid == 0)
 		exec_server(d, image, c, readonly);
+	/* Bounded: the launcher gives up after the start timeout. */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return err_sys("waitpid: %m");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVE_EXIT_NOT_READY)
+		return err_set(ETIMEDOUT, "the NBD server for volume %s was not ready within "
+			       "%d ms and was killed (LVQCOW_NBD_START_TIMEOUT)", d->vol.key,
+			       nbd_start_timeout_ms());
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(EIO, "the NBD server for volume %s did not start (see %s)",
 			       d->vol.key, d->log);

@@ -118,20 +118,33 @@ struct activate_arg {
 	bool read_write, sharable;
 };
 
-/* One writer at a time unless the volume is sharable; readers are
- * unlimited, and a domain that writes keeps writing if it also asks
- * for a read-only activation. */
+/* The IDL forbids a volume active read-only and read-write at once:
+ * every read-only activation must end before a read-write one, and no
+ * read-only one starts while a domain writes.  One writer at a time
+ * unless the volume is sharable.  Within one domain the activation keeps
+ * its read-write mode if it asks again for a read-only one. */
 static int activate_fn(struct ops_activation *act, void *p)
 {
 	const struct activate_arg *a = p;
 	int self = ops_activation_find(act, a->domain);
+	bool rw = a->read_write || (self >= 0 && act->dom[self].read_write);
 
-	for (size_t i = 0; a->read_write && !a->sharable && i < act->n; i++)
-		if ((int)i != self && act->dom[i].read_write)
+	for (size_t i = 0; i < act->n; i++) {
+		if ((int)i == self)
+			continue;
+		if (rw && !act->dom[i].read_write)
+			return err_xapi(XERR_VDI_IN_USE, "the volume is active read-only for another "
+					"domain: every read-only activation must end before a "
+					"read-write one");
+		if (!rw && act->dom[i].read_write)
+			return err_xapi(XERR_VDI_IN_USE, "the volume is active read-write for "
+					"another domain: it cannot be active read-only at the "
+					"same time");
+		if (rw && !a->sharable)
 			return err_xapi(XERR_VDI_IN_USE,
 					"the volume is active read-write for another domain");
-	return ops_activation_put(act, a->domain,
-				  a->read_write || (self >= 0 && act->dom[self].read_write));
+	}
+	return ops_activation_put(act, a->domain, rw);
 }
 
 int ops_datapath_activate(const char *uri, const char *domain, bool read_write)

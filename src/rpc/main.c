@@ -103,15 +103,14 @@ static int run(int argc, char **argv, const struct rpc_call *call, struct log_ca
 	size_t len = 0;
 	int rc;
 
-	if (!json_mode(argc, argv)) {
-		log_start(lc, NULL);
-		return err_xapi(XERR_INVALID, "%s: only the --json calling convention is supported",
-				argv[0]);
+	if (json_mode(argc, argv)) {
+		rc = read_stdin(&buf, &len);
+		if (rc == 0)
+			rc = rpc_parse(buf, len, params);
+		free(buf);
+	} else {
+		rc = rpc_parse_argv(argc - 1, argv + 1, call->schema, params);
 	}
-	rc = read_stdin(&buf, &len);
-	if (rc == 0)
-		rc = rpc_parse(buf, len, params);
-	free(buf);
 	log_start(lc, *params);
 	if (rc == 0)
 		rc = rpc_check(*params, call->schema);

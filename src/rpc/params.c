@@ -34,7 +34,7 @@ static int text_ok(const char *s, size_t n, const char *field)
 	return err_xapi(XERR_INVALID, "field '%.64s': invalid UTF-8 at byte %zu", field, bad);
 }
 
-static int strings_ok(struct json_object *v, const char *field)
+int rpc_strings_ok(struct json_object *v, const char *field)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -42,14 +42,14 @@ static int strings_ok(struct json_object *v, const char *field)
 			       field);
 	case json_type_object: {
 		json_object_object_foreach(v, k, val) {
-			if (text_ok(k, strlen(k), NULL) < 0 || strings_ok(val, k) < 0)
+			if (text_ok(k, strlen(k), NULL) < 0 || rpc_strings_ok(val, k) < 0)
 				return -1;
 		}
 		return 0;
 	}
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (strings_ok(json_object_array_get_idx(v, i), field) < 0)
+			if (rpc_strings_ok(json_object_array_get_idx(v, i), field) < 0)
 				return -1;
 		return 0;
 	default:
@@ -103,7 +103,7 @@ int rpc_parse(const char *buf, size_t len, struct json_object **out)
 		return err_xapi(XERR_UNMARSHAL,
 				"UnmarshalException thing=params ty=dict desc=not a JSON object");
 	}
-	if (strings_ok(o, NULL) < 0 || attach_ranges(o, buf, len) < 0) {
+	if (rpc_strings_ok(o, NULL) < 0 || attach_ranges(o, buf, len) < 0) {
 		json_object_put(o);
 		return -1;
 	}

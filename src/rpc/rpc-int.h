@@ -15,4 +15,8 @@ int rpc_range_scan(const char *buf, size_t len, struct json_object **over);
  * from the list rpc_parse attached to params; else NULL. */
 const char *rpc_range_over(struct json_object *params, const char *name);
 
+/* Every string in v, names included, must be UTF-8 (field names the
+ * error, NULL at the top). */
+int rpc_strings_ok(struct json_object *v, const char *field);
+
 #endif

@@ -273,6 +273,83 @@ static void test_error_json(void **state __attribute__((unused)))
 	assert_non_null(strstr(error_json(), "\"params\":[\"Metadata_corrupt\",\"torn\"]"));
 }
 
+/* ---- the command-line form ---- */
+
+static const struct rpc_field cli_schema[] = {
+	{ "dbg", RPC_STRING }, { "sr", RPC_STRING }, { "configuration", RPC_DICT },
+	{ "size", RPC_SIZE }, { "n", RPC_INT64 }, { "sharable", RPC_BOOL }, { NULL, 0 } };
+
+/* words: NULL-terminated; returns the object as compact JSON text, or
+ * NULL with the error recorded. */
+static const char *cli_json(const char *const *words)
+{
+	static char buf[1024];
+	struct json_object *o = NULL;
+	int n = 0;
+
+	while (words[n])
+		n++;
+	err_clear();
+	if (rpc_parse_argv(n, (char *const *)words, cli_schema, &o) < 0) {
+		assert_null(o);
+		return NULL;
+	}
+	snprintf(buf, sizeof buf, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (rpc_check(o, cli_schema) < 0)
+		snprintf(buf, sizeof buf, "check: %s", err_last()->code);
+	json_object_put(o);
+	return buf;
+}
+
+#define WORDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void cli_fails(const char *const *words, const char *code, const char *text)
+{
+	assert_null(cli_json(words));
+	assert_string_equal(err_last()->code, code);
+	assert_non_null(strstr(err_last()->msg, text));
+}
+
+static void test_argv_form(void **state __attribute__((unused)))
+{
+	assert_string_equal(cli_json(WORDS("d", "s", "12", "-3", "TRUE")),
+			    "{\"configuration\":{},\"dbg\":\"d\",\"sr\":\"s\",\"size\":12,"
+			    "\"n\":-3,\"sharable\":true}");
+	/* Options anywhere; "--" ends them. */
+	assert_string_equal(cli_json(WORDS("d", "--configuration", "k", "v", "--", "-s", "+1",
+					   "0", "false")),
+			    "{\"configuration\":{\"k\":\"v\"},\"dbg\":\"d\",\"sr\":\"-s\","
+			    "\"size\":1,\"n\":0,\"sharable\":false}");
+	assert_string_equal(cli_json(WORDS("d", "s", "--configuration", "a", "1", "1", "2",
+					   "--configuration", "b", "", "faLSE")),
+			    "{\"configuration\":{\"a\":\"1\",\"b\":\"\"},\"dbg\":\"d\","
+			    "\"sr\":\"s\",\"size\":1,\"n\":2,\"sharable\":false}");
+	/* Missing arguments are found by the schema check, as in --json. */
+	assert_string_equal(cli_json(WORDS("d", "s")), "check: " XERR_UNMARSHAL);
+}
+
+static void test_argv_hostile(void **state __attribute__((unused)))
+{
+	cli_fails(WORDS("d", "s", "1", "2", "true", "x"), XERR_UNMARSHAL, "unexpected argument");
+	cli_fails(WORDS("d", "-s"), XERR_UNMARSHAL, "unknown option '-s'");
+	cli_fails(WORDS("d", "--conf", "k", "v"), XERR_UNMARSHAL, "unknown option");
+	cli_fails(WORDS("d", "--sr", "k", "v"), XERR_UNMARSHAL, "unknown option");
+	cli_fails(WORDS("d", "--configuration", "k"), XERR_UNMARSHAL, "takes a key and a value");
+	cli_fails(WORDS("d", "--configuration", "k", "1", "--configuration", "k", "2"),
+		  XERR_INVALID, "given twice");
+	cli_fails(WORDS("d", "s", "1x"), XERR_TYPE, "expected=int64");
+	cli_fails(WORDS("d", "s", ""), XERR_TYPE, "expected=int64");
+	cli_fails(WORDS("d", "s", "-"), XERR_TYPE, "expected=int64");
+	cli_fails(WORDS("d", "s", "0x10"), XERR_TYPE, "expected=int64");
+	cli_fails(WORDS("d", "s", "9223372036854775808"), XERR_INVALID_SIZE, "out of range");
+	cli_fails(WORDS("d", "s", "1", "-9223372036854775809"), XERR_UNMARSHAL, "out of range");
+	cli_fails(WORDS("d", "s", "1", "2", "1"), XERR_TYPE, "expected=bool");
+	cli_fails(WORDS("d", "s", "1", "2", "null"), XERR_TYPE, "expected=bool");
+	cli_fails(WORDS("d\xff"), XERR_INVALID, "invalid UTF-8");
+	cli_fails(WORDS("d", "--configuration", "\xc0\xaf", "v"), XERR_INVALID, "UTF-8");
+	assert_non_null(cli_json(WORDS("d", "s", "9223372036854775807", "-9223372036854775808")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +364,8 @@ int main(void)
 		cmocka_unit_test(test_sr_stat_and_probe),
 		cmocka_unit_test(test_query_shape),
 		cmocka_unit_test(test_error_json),
+		cmocka_unit_test(test_argv_form),
+		cmocka_unit_test(test_argv_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

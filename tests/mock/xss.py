@@ -7,8 +7,9 @@ does: argv [script, "--json"], the named parameters as one line of JSON
 on stdin (then closed), the bare result on stdout with exit status 0, or
 the error object {"code", "params", "backtrace"} with a non-zero status.
 Scripts are looked up case-insensitively; bad output, a signal, a missing
-or non-executable script become SCRIPT_FAILED / SCRIPT_MISSING /
-SCRIPT_NOT_EXECUTABLE as in the real daemon.  Every result is checked
+or non-regular file (directory, FIFO, dangling link) or a non-executable
+one become SCRIPT_FAILED / SCRIPT_MISSING / SCRIPT_NOT_EXECUTABLE as in the
+real daemon.  Every result is checked
 against the IDL types (idl.py).
 
 Usage:
@@ -20,13 +21,24 @@ Usage:
       sr-create, sr-list, sr-param-set, sr-probe, sr-forget, sr-destroy,
       sr-attach / pbd-plug, pbd-unplug, sr-scan, plugin-query,
       vdi-create, vdi-list, vdi-param-set, vdi-param-get, vdi-param-remove,
-      vdi-destroy, vdi-attach, vdi-activate, vdi-deactivate, vdi-detach.
+      vdi-destroy, vdi-attach, vdi-activate, vdi-deactivate, vdi-detach,
+      vdi-open, vdi-close, vm-start, vm-shutdown.
+      Datapath commands take vm=DOMID [dp=NAME] (the daemon's domain
+      string: the domid, or for vm=0 "u0-" + dp with / and - made _) or a
+      raw domain=STRING (default "0", as the static-vdis script sends).
+      vm-start vm=DOMID vdi=U1,U2 [ro=U3] [persistent=false] plugs each
+      disk (open, attach, activate or activate_readonly) concurrently;
+      vm-shutdown with the same arguments unplugs (deactivate, detach,
+      close).  A datapath plugin is used only once registered: its
+      Plugin.query succeeded with a supported required_api_version.
 The root defaults to $LQ_XSS_ROOT, the state file to $XSS_MOCK_STATE
 (default ./xss-state.json); it keeps what xapi would: SR uuid -> type,
 device-config, attached SR string, and VDI uuid -> (SR, key).
 """
+import fcntl
 import json
 import os
+import threading
 import stat
 import subprocess
 import sys
@@ -52,23 +64,26 @@ class IdlViolation(Exception):
 
 
 def find_script(directory, name):
-    """Case-insensitive lookup, as xapi-storage-script's caseless map."""
+    """The daemon's lookup: a caseless map of the directory's names (the
+    smallest name wins when several fold alike), then the file kind with
+    symlinks followed: a regular file must be executable
+    (SCRIPT_NOT_EXECUTABLE); anything else - missing, a directory, a FIFO,
+    a socket, a dangling link - is SCRIPT_MISSING."""
     try:
         entries = os.listdir(directory)
     except OSError:
         entries = []
-    for e in entries:
-        if e.lower() == name.lower():
-            path = os.path.join(directory, e)
-            try:
-                st = os.stat(path)
-            except OSError:
-                break
-            if not stat.S_ISREG(st.st_mode) or not os.access(path, os.X_OK):
-                raise XapiError("SCRIPT_NOT_EXECUTABLE", [path, "not an executable regular file"], 2)
-            return path
-    path = os.path.join(directory, name)
-    raise XapiError("SCRIPT_MISSING", [path, "Check whether the file exists and has correct permissions"], 2)
+    same = [e for e in entries if e.lower() == name.lower()]
+    path = os.path.join(directory, min(same) if same else name)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise XapiError("SCRIPT_MISSING", [path, "Check whether the file exists and has correct permissions"], 2)
+    if not os.access(path, os.X_OK):
+        raise XapiError("SCRIPT_NOT_EXECUTABLE", [path, "Permission denied"], 2)
+    return path
 
 
 def run_raw(directory, method, stdin_bytes):
@@ -145,22 +160,99 @@ def capabilities(directory, features):
     return sorted(set(caps))
 
 
+# ---- datapath plugins: registration, choice, domains -----------------------
+
+SUPPORTED_API_VERSIONS = ("3.0", "5.0")
+
+
+def register_datapaths(root):
+    """As the daemon does for each directory under <root>/datapath: call
+    Plugin.query (dbg "register"); the plugin is registered only if the
+    call succeeds, its result is a query_result and its
+    required_api_version is one the daemon supports.  A plugin that fails
+    is silently not registered: its URIs are then never chosen."""
+    table = {}
+    base = os.path.join(root, "datapath")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        names = []
+    for name in names:
+        d = os.path.join(base, name)
+        if not os.path.isdir(d):
+            continue
+        try:
+            q = call(d, "Plugin.query", {"dbg": "register"})
+        except (XapiError, IdlViolation):
+            continue
+        if q["required_api_version"] in SUPPORTED_API_VERSIONS:
+            table[name] = (d, q)
+    return table
+
+
+def choose_datapath(table, uris, persistent=True):
+    """The first URI whose scheme names a registered datapath plugin;
+    non-persistent prefers plugins declaring NONPERSISTENT."""
+    possible = []
+    for uri in uris:
+        scheme = uri.split("://", 1)[0] if "://" in uri else None
+        if scheme in table:
+            possible.append((table[scheme], uri))
+    if not persistent:
+        possible.sort(key=lambda p: "NONPERSISTENT" not in p[0][1]["features"])
+    if not possible:
+        raise XapiError("MISSING_URI", ["Please include a URI in the device-config"])
+    (d, q), uri = possible[0]
+    return d, q, uri
+
+
+def domain_of(dp, vm):
+    """The domain string the daemon sends: the domid for a guest; for
+    dom0, "u0-" and the (unique) datapath name with / and - made _."""
+    if vm == "0":
+        return "u0-" + dp.replace("/", "_").replace("-", "_")
+    return vm
+
+
 # ---- the xe front -----------------------------------------------------------
 
 class Xe:
     def __init__(self, root, state_path):
         self.root, self.state_path = root, state_path
+        self.state = self.load()
+        self.orig = json.loads(json.dumps(self.state))
+        self.dp_table = None
+
+    def load(self):
         try:
-            with open(state_path) as f:
-                self.state = json.load(f)
+            with open(self.state_path) as f:
+                state = json.load(f)
         except (OSError, ValueError):
-            self.state = {"srs": {}, "vdis": {}}
+            state = {}
+        state.setdefault("srs", {})
+        state.setdefault("vdis", {})
+        return state
 
     def save(self):
-        tmp = self.state_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.state, f, indent=1, sort_keys=True)
-        os.replace(tmp, self.state_path)
+        """Concurrent xe commands share the state file, as calls share
+        xapi's database: under a lock, only the entries this command
+        changed (or removed) are applied to what is on disk, so no command
+        loses another's changes."""
+        with open(self.state_path + ".lock", "w") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            disk = self.load()
+            for table in ("srs", "vdis"):
+                mine, orig, theirs = self.state[table], self.orig[table], disk[table]
+                for k in set(orig) - set(mine):
+                    theirs.pop(k, None)
+                for k, v in mine.items():
+                    if orig.get(k) != v:
+                        theirs[k] = v
+            tmp = "%s.%d.tmp" % (self.state_path, os.getpid())
+            with open(tmp, "w") as f:
+                json.dump(disk, f, indent=1, sort_keys=True)
+            os.replace(tmp, self.state_path)
+        self.orig = json.loads(json.dumps(self.state))
 
     def vol_dir(self, sr_type):
         return os.path.join(self.root, "volume", PREFIX + sr_type)
@@ -377,41 +469,112 @@ class Xe:
         self.vcall(rec, "Volume.resize", sr=rec["sr"], key=v["key"], new_size=int(a["disk-size"]))
         self.vcall(rec, "Volume.stat", sr=rec["sr"], key=v["key"])
 
-    # Datapath commands: the datapath plugin is chosen by URI scheme.
-    def datapath(self, a):
+    # Datapath commands.  The datapath plugin is chosen by URI scheme among
+    # the registered ones (register_datapaths).  The domain is domain_of(dp,
+    # vm) when vm= is given (dp= defaults to vbd/<vm>/xvda), else the raw
+    # domain= string (default "0", what static-vdis sends).
+    def datapaths(self):
+        if self.dp_table is None:
+            self.dp_table = register_datapaths(self.root)
+        return self.dp_table
+
+    def datapath(self, a, persistent=True):
         u, v, rec = self.vdi(a)
         vol = self.vcall(rec, "Volume.stat", sr=rec["sr"], key=v["key"])
-        for uri in vol["uri"]:
-            scheme = uri.split("://", 1)[0] if "://" in uri else None
-            d = os.path.join(self.root, "datapath", scheme or "")
-            if scheme and os.path.isdir(d):
-                return d, uri
-        raise XapiError("MISSING_URI", ["Please include a URI in the device-config"])
+        d, q, uri = choose_datapath(self.datapaths(), vol["uri"], persistent)
+        return d, uri
 
-    def dp_call(self, a, method, **extra):
-        d, uri = self.datapath(a)
+    @staticmethod
+    def domain(a):
+        if "vm" in a:
+            return domain_of(a.get("dp", "vbd/%s/xvda" % a["vm"]), a["vm"])
+        return a.get("domain", "0")
+
+    def dp_call(self, a, method, persistent=True, **extra):
+        d, uri = self.datapath(a, persistent)
         params = {"dbg": "xss-mock", "uri": uri}
         params.update(extra)
         return call(d, method, params)
 
     def vdi_attach(self, a):
-        print(json.dumps(self.dp_call(a, "Datapath.attach", domain=a.get("domain", "0")), sort_keys=True))
+        print(json.dumps(self.dp_call(a, "Datapath.attach", domain=self.domain(a)), sort_keys=True))
 
     def vdi_activate(self, a):
         m = "Datapath.activate_readonly" if a.get("readonly") == "true" else "Datapath.activate"
-        self.dp_call(a, m, domain=a.get("domain", "0"))
+        self.dp_call(a, m, domain=self.domain(a))
 
     def vdi_deactivate(self, a):
-        self.dp_call(a, "Datapath.deactivate", domain=a.get("domain", "0"))
+        self.dp_call(a, "Datapath.deactivate", domain=self.domain(a))
 
     def vdi_detach(self, a):
-        self.dp_call(a, "Datapath.detach", domain=a.get("domain", "0"))
+        self.dp_call(a, "Datapath.detach", domain=self.domain(a))
+
+    def epoch_begin(self, a, persistent):
+        """VDI.epoch_begin: Datapath.open only when the plugin declares
+        NONPERSISTENT (the daemon otherwise clones for a non-persistent
+        disk, which this mock does not model)."""
+        d, uri = self.datapath(a, persistent)
+        q = next(q for dd, q in self.datapaths().values() if dd == d)
+        if "NONPERSISTENT" in q["features"]:
+            call(d, "Datapath.open", {"dbg": "xss-mock", "uri": uri, "persistent": persistent})
+        elif not persistent:
+            raise XapiError("MOCK_UNSUPPORTED", ["non-persistent without NONPERSISTENT"])
+
+    def epoch_end(self, a):
+        d, uri = self.datapath(a)
+        q = next(q for dd, q in self.datapaths().values() if dd == d)
+        if "NONPERSISTENT" in q["features"]:
+            call(d, "Datapath.close", {"dbg": "xss-mock", "uri": uri})
 
     def vdi_open(self, a):
-        self.dp_call(a, "Datapath.open", persistent=a.get("persistent", "true") == "true")
+        self.epoch_begin(a, a.get("persistent", "true") == "true")
 
     def vdi_close(self, a):
-        self.dp_call(a, "Datapath.close")
+        self.epoch_end(a)
+
+    # VM start / shutdown: each disk goes through epoch_begin (open),
+    # attach, activate (read-only for the VDIs listed in ro=), and back
+    # through deactivate, detach, epoch_end (close).  Disks are plugged
+    # concurrently, one thread each, as xenopsd runs VBD plugs in parallel;
+    # each disk's own steps stay in order.
+    def vm_vdis(self, a):
+        rw = [x for x in a.get("vdi", "").split(",") if x]
+        ro = [x for x in a.get("ro", "").split(",") if x]
+        return [(x, False) for x in rw] + [(x, True) for x in ro]
+
+    def each_disk(self, a, fn):
+        errors = []
+        self.datapaths()
+
+        def one(i, vdi, readonly):
+            try:
+                fn({"uuid": vdi, "vm": a["vm"], "dp": "vbd/%s/%d" % (a["vm"], i)}, readonly)
+            except (XapiError, IdlViolation) as e:
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=(i, x, r))
+                   for i, (x, r) in enumerate(self.vm_vdis(a))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+    def vm_start(self, a):
+        persistent = a.get("persistent", "true") == "true"
+
+        def plug(d, readonly):
+            self.epoch_begin(d, persistent)
+            self.dp_call(d, "Datapath.attach", domain=self.domain(d))
+            self.vdi_activate(dict(d, readonly="true" if readonly else "false"))
+        self.each_disk(a, plug)
+
+    def vm_shutdown(self, a):
+        def unplug(d, readonly):
+            self.vdi_deactivate(d)
+            self.vdi_detach(d)
+            self.epoch_end(d)
+        self.each_disk(a, unplug)
 
 
 def print_record(fields):

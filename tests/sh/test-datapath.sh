@@ -4,7 +4,7 @@
 # activate a fileqcow volume, write random data with qemu-io and nbdcopy
 # through the returned NBD URI, read it back, deactivate (twice), detach;
 # then the image passes qemu-img check and holds exactly that data.  The
-# activation rules (one writer, many readers) and non-persistent mode.
+# activation rules (one writer or many readers, never both) and non-persistent mode.
 . "$LQ_TOP/tests/lib.sh"
 command -v nbdcopy >/dev/null || skip "nbdcopy not installed"
 dcall() { xss call "$LQ_DATAPATH" "$@"; }
@@ -55,7 +55,7 @@ nbdcopy "$uri" back.raw
 cmp_files back.raw model.raw
 dcall Plugin.diagnostics '{"dbg":"t"}' | grep -q "state=running" || die "diagnostics"
 
-note "a second read-write activation is refused; 20 read-only ones are fine"
+note "one writer; readers only while nobody writes, a writer only when no reader is left"
 xe vdi-attach uuid="$VU" domain=7 >/dev/null
 e=$(xe vdi-activate uuid="$VU" domain=7 2>&1 || true)
 echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "second writer accepted: $e"
@@ -63,11 +63,22 @@ echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "second writer accepted: $e"
 # the mock uses (stdin JSON, --json), to keep the test short.
 vuri=$(json_get "$(fcall Volume.stat "{\"dbg\":\"t\",\"sr\":\"$(realpath sr)\",\"key\":\"$export\"}")" 'j["uri"][0]')
 dp() { call "$LQ_DATAPATH" "$1" "{\"dbg\":\"t\",\"uri\":\"$vuri\",\"domain\":\"$2\"}" >/dev/null; }
-for i in $(seq 1 20); do dp Datapath.activate_readonly "u0-ro$i"; done
+in_use() {
+	local rc=0
+	call "$LQ_DATAPATH" "$1" "{\"dbg\":\"t\",\"uri\":\"$vuri\",\"domain\":\"$2\"}" >out.json || rc=$?
+	assert_eq "$1 $2" 1 "$rc"
+	grep -q '"VDIInUse"' out.json || die "$1 $2: $(cat out.json)"
+}
+in_use Datapath.activate_readonly u0-ro1                # a reader while domain 0 writes
 xe vdi-activate uuid="$VU" domain=0 readonly=true      # the writer stays a writer
+xe vdi-deactivate uuid="$VU" domain=0
+for i in $(seq 1 20); do dp Datapath.activate_readonly "u0-ro$i"; done
+in_use Datapath.activate 7                             # a writer while others read
+in_use Datapath.activate u0-ro1                        # even one of the readers
 e=$(xe vdi-activate uuid="$VU" domain=7 2>&1 || true)
-echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "second writer accepted: $e"
+echo "$e" | grep -q 'SR_BACKEND_FAILURE_24' || die "writer accepted among readers: $e"
 for i in $(seq 1 20); do dp Datapath.deactivate "u0-ro$i"; done
+xe vdi-activate uuid="$VU" domain=0
 xe vdi-detach uuid="$VU" domain=7
 [ -S "$sock" ] || die "detaching one domain stopped the server of another"
 
