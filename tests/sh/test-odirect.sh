@@ -4,8 +4,8 @@
 # O_DIRECT by default (the descriptor's flags in /proc prove it), and
 # unaligned guest writes (random offsets and lengths, and concurrent
 # single bytes that share a block) land byte for byte as in a raw model,
-# for 64 KiB clusters and for 512-byte clusters whose metadata and data
-# share the device's blocks.  --cache writeback serves buffered; where
+# for 64 KiB clusters, for 512-byte clusters whose metadata and data
+# share the device's blocks, and for a raw export.  --cache writeback serves buffered; where
 # open(O_DIRECT) is refused (a preload library stands in for such a
 # filesystem) the server falls back to buffered I/O and logs it once per
 # file; the SR device-config "cache" reaches the server the datapath
@@ -61,6 +61,20 @@ for cs in 65536 512; do
 	qcheck img$cs.qcow2
 	qemu-img compare -q -f qcow2 -F raw img$cs.qcow2 model.raw || die "qemu-img compare ($cs)"
 done
+
+note "--format raw: O_DIRECT, unaligned writes match the model"
+head -c $size /dev/zero >raw.img
+head -c $size /dev/zero >model.raw
+nbd_start raw raw.img --format raw
+is_direct raw raw.img || die "raw image not open with O_DIRECT"
+rm -rf w && mkdir w
+python3 "$LQ_TESTS/nbd_ops.py" qemu-io 77 40 $size model.raw w >ops.txt
+args=()
+while read -r line; do args+=(-c "$line"); done <ops.txt
+qemu-io -f raw "${args[@]}" "$(nbd_qemu raw)" >/dev/null
+neighbours raw model.raw
+nbd_stop raw
+cmp_files raw.img model.raw
 
 note "--cache writeback serves buffered"
 qemu-img create -q -f qcow2 wb.qcow2 $size
