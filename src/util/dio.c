@@ -156,6 +156,10 @@ static int raw_write(struct dio *d, const uint8_t *p, size_t len, uint64_t off)
 		if (r == 0)
 			return err_set(ENOSPC, "write of %zu bytes at 0x%llx: no space left",
 				       len, (unsigned long long)off);
+		/* A direct write cut in mid-block cannot be resumed there. */
+		if (d->align && !is_aligned((uint64_t)r, d->align))
+			return err_set(EIO, "write of %zu bytes at 0x%llx: cut short at %zd",
+				       len, (unsigned long long)off, r);
 		p += r;
 		len -= (size_t)r;
 		off += (uint64_t)r;
