@@ -64,14 +64,26 @@ PY
 	head -c 1G /dev/urandom >upload.raw
 }
 
+# chain_of IMAGE: "--backing PATH" for each image below IMAGE, nearest
+# first, as the headers name them (lvqcow serve never reads a header's
+# backing name: without these it would serve IMAGE alone).
+chain_of() {
+	qemu-img info --backing-chain --output=json "$1" | python3 -c '
+import json, os, sys
+for i in json.load(sys.stdin)[1:]:
+    print("--backing"); print(os.path.realpath(i["filename"]))'
+}
+
 # start_server KIND NAME IMAGE [ro]: KIND lvqcow or qemu; socket $dir/NAME.sock
 start_server() {
 	local kind=$1 name=$2 img=$3 ro=${4:-} lc=none qc="--cache=none --aio=native"
 	rm -f "$name.sock"
 	[ "$mode" = direct ] || lc=writeback qc="--cache=writeback --aio=threads"
 	if [ "$kind" = lvqcow ]; then
+		local chain
+		mapfile -t chain < <(chain_of "$img")
 		"$bin" serve --foreground ${ro:+--readonly} --cache $lc --socket "$dir/$name.sock" \
-			--export "$name" "$img" 2>"$name.log" &
+			--export "$name" "${chain[@]}" "$img" 2>"$name.log" &
 	else
 		# shellcheck disable=SC2086
 		qemu-nbd ${ro:+--read-only} --socket="$dir/$name.sock" --export-name="$name" \
