@@ -38,7 +38,8 @@ struct dio {
 	pthread_mutex_t rmw; /* serialises read-modify-write */
 };
 
-/* open(2) with flags | O_DIRECT when direct; where the filesystem refuses
+/* open(2) of an existing file (flags without O_CREAT) with flags |
+ * O_DIRECT when direct; where the filesystem refuses
  * O_DIRECT (EINVAL) opens without it and logs that once for this open.
  * *is_direct tells which happened.  Returns the descriptor or -1 with
  * errno set (nothing recorded: the caller names the file). */

@@ -28,6 +28,7 @@ int dio_open(const char *path, int flags, bool direct, bool *is_direct)
 {
 	int fd;
 
+	assert(!(flags & (O_CREAT | O_TMPFILE))); /* no mode is passed on */
 	*is_direct = false;
 	if (!direct)
 		return open(path, flags);
