@@ -11,10 +11,14 @@
 #   BENCH_DATA_MIB data in the 20 GiB image (default 1536)
 #   BENCH_KEEP=1   keep the scratch directory
 #
-# Both servers listen on UNIX sockets.  qemu-nbd runs with
-# --cache=writeback --aio=threads (its defaults, stated explicitly): page
-# cache, flush on FLUSH/FUA — the same as lvqcow serve, which uses the page
-# cache and fdatasync on FLUSH/FUA.
+# Both servers listen on UNIX sockets.  Every figure is taken in two modes,
+# on the same images:
+#   direct    lvqcow serve --cache none (its default, O_DIRECT) against
+#             qemu-nbd --cache=none --aio=native
+#   buffered  lvqcow serve --cache writeback against qemu-nbd
+#             --cache=writeback --aio=threads (qemu-nbd's defaults)
+# Both servers fdatasync on FLUSH/FUA in both modes.
+#   BENCH_MODES    "direct buffered" (default) or either one
 set -euo pipefail
 build=$(realpath "${1:-build}")
 bin=$build/lvqcow
@@ -60,17 +64,30 @@ PY
 	head -c 1G /dev/urandom >upload.raw
 }
 
+# chain_of IMAGE: "--backing PATH" for each image below IMAGE, nearest
+# first, as the headers name them (lvqcow serve never reads a header's
+# backing name: without these it would serve IMAGE alone).
+chain_of() {
+	qemu-img info --backing-chain --output=json "$1" | python3 -c '
+import json, os, sys
+for i in json.load(sys.stdin)[1:]:
+    print("--backing"); print(os.path.realpath(i["filename"]))'
+}
+
 # start_server KIND NAME IMAGE [ro]: KIND lvqcow or qemu; socket $dir/NAME.sock
 start_server() {
-	local kind=$1 name=$2 img=$3 ro=${4:-}
+	local kind=$1 name=$2 img=$3 ro=${4:-} lc=none qc="--cache=none --aio=native"
 	rm -f "$name.sock"
+	[ "$mode" = direct ] || lc=writeback qc="--cache=writeback --aio=threads"
 	if [ "$kind" = lvqcow ]; then
-		"$bin" serve --foreground ${ro:+--readonly} --socket "$dir/$name.sock" \
-			--export "$name" "$img" 2>"$name.log" &
+		local chain
+		mapfile -t chain < <(chain_of "$img")
+		"$bin" serve --foreground ${ro:+--readonly} --cache $lc --socket "$dir/$name.sock" \
+			--export "$name" "${chain[@]}" "$img" 2>"$name.log" &
 	else
+		# shellcheck disable=SC2086
 		qemu-nbd ${ro:+--read-only} --socket="$dir/$name.sock" --export-name="$name" \
-			-f qcow2 --cache=writeback --aio=threads --shared=16 --persistent \
-			"$img" 2>"$name.log" &
+			-f qcow2 $qc --shared=16 --persistent "$img" 2>"$name.log" &
 	fi
 	pids+=($!)
 	for ((i = 0; i < 300; i++)); do [ -S "$name.sock" ] && return 0; sleep 0.05; done
@@ -114,7 +131,7 @@ row() {
 		v=$("$@" L); [ "$v" -gt "$a" ] && a=$v
 		v=$("$@" Q); [ "$v" -gt "$b" ] && b=$v
 	done
-	printf '%-24s %9s %-5s %8s %-5s %7s\n' "$test" "$a" "$unit" "$b" "$unit" \
+	printf '%-9s%-24s %9s %-5s %8s %-5s %7s\n' "$mode" "$test" "$a" "$unit" "$b" "$unit" \
 		"$(python3 -c "print('%.2f' % ($a / $b if $b else 0))")"
 }
 
@@ -123,7 +140,8 @@ rw() { fio_iops "$2" randwrite "$1"; }
 
 [ -e l29.qcow2 ] || make_chains
 log "lvqcow serve vs qemu-nbd $(qemu-nbd --version | head -1 | awk '{print $2}'), ${secs}s per fio run, best of $reps"
-printf '%-24s %14s %14s %8s\n' test lvqcow qemu-nbd ratio
+printf '%-9s%-24s %14s %14s %8s\n' mode test lvqcow qemu-nbd ratio
+for mode in ${BENCH_MODES:-direct buffered}; do
 for depth in 1 30; do
 	[ $depth = 1 ] && top=base.qcow2 || top=l29.qcow2
 	start_server lvqcow L "$top" ro
@@ -148,3 +166,4 @@ start_server qemu Q uq.qcow2
 row copy-from-file MiB/s copy_up
 stop_servers
 rm -f ul.qcow2 uq.qcow2
+done

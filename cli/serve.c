@@ -33,10 +33,23 @@ static int serve_usage(FILE *f)
 	fprintf(f, "usage: lvqcow serve --socket PATH --export NAME [--control PATH]\n"
 		   "         [--readonly] [--pidfile FILE] [--foreground] [--log FILE]\n"
 		   "         [--threads N] [--format qcow2|raw] [--backing PATH]...\n"
+		   "         [--cache none|writeback]\n"
 		   "         [--sr-type TYPE --sr SR] IMAGE\n"
 		   "With --sr, a pause nobody ends within LVQCOW_NBD_PAUSE_LIMIT seconds\n"
 		   "runs \"lvqcow resume --type TYPE SR EXPORT\".\n");
 	return f == stdout ? 0 : 1;
+}
+
+/* none: O_DIRECT (the default); writeback: through the page cache. */
+static int parse_cache(const char *s, bool *direct)
+{
+	if (!strcmp(s, "none"))
+		*direct = true;
+	else if (!strcmp(s, "writeback"))
+		*direct = false;
+	else
+		return -1;
+	return 0;
 }
 
 static int parse_format(const char *s, enum nbd_format *f)
@@ -79,6 +92,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "threads", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "backing", required_argument, NULL, 'b' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "sr-type", required_argument, NULL, 'T' },
 		{ "sr", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,6 +100,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	};
 	int c;
 
+	a->o.direct = true;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->o.socket = optarg; break;
@@ -104,6 +119,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (a->o.nbacking == NBD_MAX_CHAIN)
 				return -1;
 			a->backing[a->o.nbacking++] = optarg;
+			break;
+		case 'C':
+			if (parse_cache(optarg, &a->o.direct) < 0)
+				return -1;
 			break;
 		case 'T': a->sr_type = optarg; break;
 		case 'S': a->sr = optarg; break;

@@ -15,12 +15,16 @@
 static const struct rpc_kv fileqcow_config[] = {
 	{ "path", "absolute path of an existing directory to hold the SR (required)" },
 	{ "sr_uuid", "the SR's uuid, added by SR.create; checked by SR.attach (optional)" },
+	{ "cache", "\"none\" (the default: volumes served with direct I/O, bypassing the host's "
+		   "page cache) or \"writeback\" (buffered) (optional)" },
 };
 
 static const struct rpc_kv lvqcow_config[] = {
 	{ "device", "block device to hold the SR's volume group; SR.create refuses one that is "
 		    "in use or holds any data or signature (required)" },
 	{ "sr_uuid", "the SR's uuid, added by SR.create; checked by SR.attach (optional)" },
+	{ "cache", "\"none\" (the default: volumes served with direct I/O, bypassing the host's "
+		   "page cache) or \"writeback\" (buffered) (optional)" },
 };
 
 static int query(const char *plugin, struct json_object *params, struct json_object **result)

@@ -33,6 +33,9 @@ struct nbd_server_opts {
 	const char *log;          /* the file stderr goes to, rotated; or NULL */
 	enum nbd_format format;
 	bool readonly;
+	/* O_DIRECT on every image file (buffered where the filesystem
+	 * refuses it, logged), so that guest I/O bypasses the page cache. */
+	bool direct;
 	int threads;              /* workers; 0: default */
 	int ready_fd;             /* gets "ok\n" or "error: ...\n" once ready; -1: none */
 	/* argv of /proc/self/exe run when a pause outlasts its limit (a

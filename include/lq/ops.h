@@ -67,6 +67,7 @@ struct ops_sr {
 	struct meta_sr *meta;
 	int meta_fd;             /* the metadata area, -1 if not open */
 	bool locked;             /* the SR lock is held */
+	bool buffered;           /* device-config "cache": "writeback" */
 };
 
 /* Open an attached SR: the SR string must be recorded as attached on this

@@ -132,13 +132,15 @@ static int open_chain(const struct nbd_chain *ch, int flags, struct qcow2_image 
 	return qcow2_open_chain(ch->top, links, ch->n, flags, out);
 }
 
-int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, struct nbd_backend *b)
+int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, bool direct,
+			   struct nbd_backend *b)
 {
 	struct qb *q = calloc(1, sizeof *q);
 
 	if (!q)
 		return err_set(ENOMEM, "out of memory");
-	if (open_chain(ch, readonly ? 0 : QCOW2_OPEN_RDWR, &q->img) < 0) {
+	if (open_chain(ch, (readonly ? 0 : QCOW2_OPEN_RDWR) | (direct ? QCOW2_OPEN_DIRECT : 0),
+		       &q->img) < 0) {
 		free(q);
 		return -1;
 	}

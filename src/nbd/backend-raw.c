@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend-raw: a raw file or block device as the export.  Holes come
- * from SEEK_DATA/SEEK_HOLE; zeroing and trimming use fallocate. */
+ * from SEEK_DATA/SEEK_HOLE; zeroing and trimming use fallocate.  Reads
+ * and writes go through lq/dio.h, aligned when the file is open O_DIRECT. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -9,59 +10,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lq/dio.h"
 #include "lq/err.h"
 #include "nbd-int.h"
 
-static int raw_fd(struct nbd_backend *b)
+/* The descriptor with its direct I/O alignment (lq/dio.h). */
+static struct dio *raw_dio(struct nbd_backend *b)
 {
-	return (int)(intptr_t)b->priv;
+	return b->priv;
 }
 
+static int raw_fd(struct nbd_backend *b)
+{
+	return raw_dio(b)->fd;
+}
+
+/* A file shorter than the export reads as zeros past its end. */
 static int raw_pread(struct nbd_backend *b, void *buf, uint64_t len, uint64_t off)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pread(raw_fd(b), p, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_sys("raw: read at %llu: %m", (unsigned long long)off);
-		if (r == 0) {       /* a file shorter than the export reads as zeros */
-			memset(p, 0, len);
-			return 0;
-		}
-		p += r, off += (uint64_t)r, len -= (uint64_t)r;
-	}
-	return 0;
+	return dio_read(raw_dio(b), buf, len, off);
 }
 
 static int raw_pwrite(struct nbd_backend *b, const void *buf, uint64_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pwrite(raw_fd(b), p, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return err_sys("raw: write at %llu: %m", (unsigned long long)off);
-		p += r, off += (uint64_t)r, len -= (uint64_t)r;
-	}
-	return 0;
+	return dio_write(raw_dio(b), buf, len, off);
 }
+
+#define RAW_ZEROS 65536
 
 static int raw_write_zeros(struct nbd_backend *b, uint64_t off, uint64_t len)
 {
-	static const uint8_t zeros[65536];
+	uint8_t *zeros = dio_alloc(RAW_ZEROS);
+	int rc = zeros ? 0 : err_set(ENOMEM, "out of memory");
 
-	while (len) {
-		uint64_t n = MIN(len, (uint64_t)sizeof zeros);
-		if (raw_pwrite(b, zeros, n, off) < 0)
-			return -1;
+	if (zeros)
+		memset(zeros, 0, RAW_ZEROS);
+	while (rc == 0 && len) {
+		uint64_t n = MIN(len, (uint64_t)RAW_ZEROS);
+
+		rc = raw_pwrite(b, zeros, n, off);
 		off += n, len -= n;
 	}
-	return 0;
+	free(zeros);
+	return rc;
 }
 
 static int raw_zero(struct nbd_backend *b, uint64_t off, uint64_t len, bool may_unmap, bool fast)
@@ -132,6 +123,8 @@ static int raw_close(struct nbd_backend *b)
 	int r = raw_flush(b);
 
 	close(raw_fd(b));
+	dio_destroy(raw_dio(b));
+	free(raw_dio(b));
 	return r;
 }
 
@@ -162,17 +155,28 @@ static int raw_size(int fd, const char *path, uint64_t *size)
 	return 0;
 }
 
-int nbd_backend_open_raw(const char *path, bool readonly, struct nbd_backend *b)
+int nbd_backend_open_raw(const char *path, bool readonly, bool direct, struct nbd_backend *b)
 {
-	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	bool is_direct;
+	struct dio *d = malloc(sizeof *d);
+	int fd = -1;
 
-	if (fd < 0)
-		return err_sys("%s: open: %m", path);
-	if (raw_size(fd, path, &b->size) < 0) {
-		close(fd);
-		return -1;
+	if (!d)
+		return err_set(ENOMEM, "out of memory");
+	fd = dio_open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, direct, &is_direct);
+	if (fd < 0) {
+		err_sys("%s: open: %m", path);
+		goto fail;
 	}
+	if (raw_size(fd, path, &b->size) < 0)
+		goto fail;
+	dio_init(d, fd);
 	b->ops = &raw_ops;
-	b->priv = (void *)(intptr_t)fd;
+	b->priv = d;
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return -1;
 }

@@ -8,7 +8,7 @@
 #include "lq/err.h"
 #include "nbd-int.h"
 
-int nbd_backend_open(const struct nbd_chain *ch, enum nbd_format fmt, bool readonly,
+int nbd_backend_open(const struct nbd_chain *ch, const struct nbd_server_opts *o,
 		     struct nbd_backend **out)
 {
 	struct nbd_backend *b = calloc(1, sizeof *b);
@@ -16,11 +16,12 @@ int nbd_backend_open(const struct nbd_chain *ch, enum nbd_format fmt, bool reado
 
 	if (!b)
 		return err_set(ENOMEM, "out of memory");
-	if (fmt == NBD_FORMAT_RAW && ch->n)
+	if (o->format == NBD_FORMAT_RAW && ch->n)
 		r = err_set(EINVAL, "%s: a raw image has no backing chain", ch->top);
+	else if (o->format == NBD_FORMAT_RAW)
+		r = nbd_backend_open_raw(ch->top, o->readonly, o->direct, b);
 	else
-		r = fmt == NBD_FORMAT_RAW ? nbd_backend_open_raw(ch->top, readonly, b)
-					  : nbd_backend_open_qcow2(ch, readonly, b);
+		r = nbd_backend_open_qcow2(ch, o->readonly, o->direct, b);
 	if (r < 0) {
 		free(b);
 		return -1;

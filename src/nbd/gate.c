@@ -173,12 +173,12 @@ int nbd_gate_reopen(struct nbd_server *s, struct nbd_chain *ch)
 	pthread_mutex_unlock(&s->lock);
 	if (old && nbd_backend_close(old) < 0)
 		log_error("reopen: closing %s: %s", s->chain.top, err_last()->msg);
-	if (nbd_backend_open(ch, s->opts.format, s->opts.readonly, &be) == 0 &&
+	if (nbd_backend_open(ch, &s->opts, &be) == 0 &&
 	    install(s, be, ch) == 0)
 		return 0;
 	saved = *err_last();
 	nbd_chain_free(ch);
-	if (nbd_backend_open(&s->chain, s->opts.format, s->opts.readonly, &be) == 0)
+	if (nbd_backend_open(&s->chain, &s->opts, &be) == 0)
 		install_old(s, be);
 	else
 		log_error("reopen: %s cannot be reopened either: %s", s->chain.top, err_last()->msg);

@@ -145,11 +145,12 @@ struct nbd_chain {
 int nbd_chain_dup(struct nbd_chain *dst, const char *top, char *const *backing, size_t n);
 void nbd_chain_free(struct nbd_chain *c);
 
-int nbd_backend_open(const struct nbd_chain *ch, enum nbd_format fmt, bool readonly,
+int nbd_backend_open(const struct nbd_chain *ch, const struct nbd_server_opts *o,
 		     struct nbd_backend **out);
 int nbd_backend_close(struct nbd_backend *b);
-int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, struct nbd_backend *b);
-int nbd_backend_open_raw(const char *path, bool readonly, struct nbd_backend *b);
+int nbd_backend_open_qcow2(const struct nbd_chain *ch, bool readonly, bool direct,
+			   struct nbd_backend *b);
+int nbd_backend_open_raw(const char *path, bool readonly, bool direct, struct nbd_backend *b);
 
 /* ---- server.c, gate.c: shared state ---- */
 struct nbd_conn;

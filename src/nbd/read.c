@@ -12,6 +12,7 @@
 
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/dio.h"
 #include "nbd-int.h"
 
 #define NBD_READ_EXTENTS 16
@@ -127,7 +128,7 @@ int nbd_read_reply(struct nbd_conn *c, struct nbd_backend *be,
 	ch[0] = (struct chunk){ .off = r->off, .len = r->len, .hole = false };
 	if (split && r->len)
 		n = plan(be, r, ch);
-	if (r->len && has_data(ch, n) && !buf && !(buf = mine = malloc(r->len)))
+	if (r->len && has_data(ch, n) && !buf && !(buf = mine = dio_alloc(r->len)))
 		rc = err_set(ENOMEM, "no memory for a read of %u bytes", r->len);
 	if (rc == 0 && r->len)
 		rc = read_chunks(be, r, ch, n, buf);

@@ -84,7 +84,7 @@ static int open_image(struct nbd_server *s)
 	if (nbd_chain_dup(&s->chain, s->opts.image, (char *const *)s->opts.backing,
 			  s->opts.nbacking) < 0)
 		return -1;
-	if (nbd_backend_open(&s->chain, s->opts.format, s->opts.readonly, &be) < 0)
+	if (nbd_backend_open(&s->chain, &s->opts, &be) < 0)
 		return -1;
 	s->be = be;
 	s->size = s->start_size = be->size;

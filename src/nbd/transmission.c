@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "lq/log.h"
+#include "lq/dio.h"
 #include "nbd-int.h"
 
 static size_t payload_bytes(const struct nbd_request *r)
@@ -47,7 +48,7 @@ static int read_payload(struct nbd_conn *c, const struct nbd_request *r, bool re
 		return 0;
 	if (refused)
 		return nbd_skip(c->fd, r->len);
-	if (!(*buf = malloc(r->len)))
+	if (!(*buf = dio_alloc(r->len)))
 		return nbd_skip(c->fd, r->len) < 0 ? -1 : 1;
 	return nbd_read_full(c->fd, *buf, r->len);
 }

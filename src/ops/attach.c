@@ -2,7 +2,8 @@
 /* ops/attach: which SRs are attached on this host.
  *
  * One small JSON record per attached SR, <rundir>/attached/<sr uuid>,
- * holding the SR type, uuid and SR string.  The rundir is emptied by a
+ * holding the SR type, uuid and SR string, and how its volumes are served
+ * ("cache": "none" or "writeback", from the device-config).  The rundir is emptied by a
  * reboot, as xapi expects (it re-plugs PBDs at boot).  Records are
  * replaced atomically; readers ignore files that do not parse. */
 #include <dirent.h>
@@ -35,7 +36,7 @@ static int record_path(const char *uuid, char *buf, size_t n)
 	return 0;
 }
 
-int ops_attach_record(const char *type, const char *uuid, const char *sr)
+int ops_attach_record(const char *type, const char *uuid, const char *sr, bool buffered)
 {
 	struct json_object *o = json_object_new_object();
 	char path[PATH_MAX];
@@ -47,6 +48,7 @@ int ops_attach_record(const char *type, const char *uuid, const char *sr)
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "uuid", json_object_new_string(uuid));
 	json_object_object_add(o, "sr", json_object_new_string(sr));
+	json_object_object_add(o, "cache", json_object_new_string(buffered ? "writeback" : "none"));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	if (s && record_path(uuid, path, sizeof path) == 0)
 		rc = file_write_atomic(path, s, strlen(s), 0600);
@@ -71,7 +73,7 @@ static int copy_field(struct json_object *o, const char *k, char *buf, size_t n)
 static bool load_record(const char *path, struct ops_attachment *a)
 {
 	CLEANUP_FREE char *buf = NULL;
-	struct json_object *o, *sr;
+	struct json_object *o, *sr, *cache;
 	size_t len;
 	bool ok;
 
@@ -83,6 +85,9 @@ static bool load_record(const char *path, struct ops_attachment *a)
 	     copy_field(o, "uuid", a->uuid, sizeof a->uuid) == 0 &&
 	     json_object_object_get_ex(o, "sr", &sr) && json_object_is_type(sr, json_type_string) &&
 	     (a->sr = strdup(json_object_get_string(sr)));
+	/* A record without the field (older) serves with direct I/O. */
+	if (ok && json_object_object_get_ex(o, "cache", &cache))
+		a->buffered = !strcmp(json_object_get_string(cache), "writeback");
 	json_object_put(o);
 	if (!ok)
 		ops_attach_clear(a);

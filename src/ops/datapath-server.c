@@ -91,7 +91,7 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 static void exec_server(const struct dp *d, const char *image, const struct dp_chain *c,
 			bool readonly)
 {
-	char *argv[16 + 2 * NBD_MAX_CHAIN] = {
+	char *argv[20 + 2 * NBD_MAX_CHAIN] = {
 		"lvqcow", "serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
 		"--export", (char *)d->vol.key, "--pidfile", (char *)d->pid,
 		"--log", (char *)d->log, "--sr-type", (char *)d->sr->type, "--sr", d->sr->sr,
@@ -100,6 +100,10 @@ static void exec_server(const struct dp *d, const char *image, const struct dp_c
 
 	if (readonly)
 		argv[k++] = "--readonly";
+	if (d->sr->buffered) {
+		argv[k++] = "--cache";
+		argv[k++] = "writeback";
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		argv[k++] = "--backing";
 		argv[k++] = (char *)c->path[i];

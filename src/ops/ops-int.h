@@ -64,8 +64,12 @@ struct ops_attachment {
 	char type[OPS_TYPE_MAX];
 	char uuid[UUID_STR_LEN];
 	char *sr;
+	bool buffered;   /* serve with the page cache ("cache": "writeback") */
 };
-int ops_attach_record(const char *type, const char *uuid, const char *sr);
+int ops_attach_record(const char *type, const char *uuid, const char *sr, bool buffered);
+/* sr.c: device-config "cache": "none" (the default: direct I/O) or
+ * "writeback" (buffered); anything else is refused. */
+int ops_sr_cache_config(struct json_object *config, bool *buffered);
 /* Sr_not_attached if no record of type names sr. */
 int ops_attach_find(const char *type, const char *sr, struct ops_attachment *out);
 int ops_attach_forget(const char *uuid);

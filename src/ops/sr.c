@@ -68,16 +68,35 @@ static int create_result(struct json_object *config, const char *root, const cha
 	return 0;
 }
 
+int ops_sr_cache_config(struct json_object *config, bool *buffered)
+{
+	struct json_object *c;
+	const char *s;
+
+	*buffered = false;
+	if (!json_object_object_get_ex(config, "cache", &c))
+		return 0;
+	s = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : "";
+	if (!strcmp(s, "writeback"))
+		*buffered = true;
+	else if (strcmp(s, "none"))
+		return err_xapi(XERR_INVALID,
+				"device-config 'cache' must be \"none\" (direct I/O) or \"writeback\"");
+	return 0;
+}
+
 int ops_sr_create(const char *type, const char *uuid, struct json_object *config,
 		  const char *name, const char *description, struct json_object **result)
 {
 	struct store *st = NULL;
 	char *root = NULL;
+	bool buffered;
 	int rc = -1;
 
 	if (!uuid_is_valid(uuid))
 		return err_xapi(XERR_INVALID, "SR uuid '%.64s' is not a uuid", uuid);
 	if (ops_check_str("name", name) < 0 || ops_check_str("description", description) < 0 ||
+	    ops_sr_cache_config(config, &buffered) < 0 ||
 	    store_sr_config(type, config, uuid, &root) < 0)
 		return -1;
 	if (store_open(type, root, &st) == 0 && store_sr_prepare(st, config) == 0) {
@@ -127,14 +146,16 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 	struct ops_sr *h = NULL;
 	char *root = NULL;
 	int rc = -1, present;
+	bool buffered;
 
-	if (store_sr_config(type, config, NULL, &root) < 0)
+	if (ops_sr_cache_config(config, &buffered) < 0 ||
+	    store_sr_config(type, config, NULL, &root) < 0)
 		return -1;
 	if ((present = ops_sr_present(type, root)) == 0) {
 		rc = err_xapi(XERR_SR_NOT_EXIST, "no SR at %s", root);
 	} else if (present > 0 && ops_sr_load(type, root, true, &h) == 0 &&
 		   check_config_uuid(config, h) == 0 &&
-		   meta_check(h->meta) == 0 && ops_attach_record(type, h->uuid, h->sr) == 0) {
+		   meta_check(h->meta) == 0 && ops_attach_record(type, h->uuid, h->sr, buffered) == 0) {
 		/* Both are housekeeping: their failure must not fail attach. */
 		int n = ops_sr_journal_replay(h);
 		if (n < 0)

@@ -56,6 +56,8 @@ int ops_sr_open(const char *type, const char *sr, unsigned flags, struct ops_sr 
 	if (ops_attach_find(type, sr, &a) < 0)
 		return -1;
 	rc = ops_sr_load(type, sr, flags & OPS_SR_LOCKED, out);
+	if (rc == 0)
+		(*out)->buffered = a.buffered;
 	if (rc == 0 && strcmp((*out)->uuid, a.uuid)) {
 		rc = err_xapi(XERR_SR_NOT_EXIST, "%s now holds SR %s, not the attached %s", sr,
 			      (*out)->uuid, a.uuid);

@@ -62,13 +62,13 @@ static int fill(struct qcow2_image *img, struct qcow2_cache *c, int i, uint64_t 
 {
 	struct qcow2_cache_entry *e = &c->e[i];
 
-	if (!e->data && !(e->data = malloc(c->size)))
+	if (!e->data && !(e->data = dio_alloc(c->size)))
 		return err_set(ENOMEM, "out of memory");
 	e->off = 0;
 	e->dirty = fresh;
 	if (fresh)
 		memset(e->data, 0, c->size);
-	else if (qcow2_io_read(img->fd, e->data, c->size, off) < 0)
+	else if (qcow2_img_read(img, e->data, c->size, off) < 0)
 		return -1;
 	e->off = off;
 	return 0;
@@ -121,7 +121,7 @@ int qcow2_cache_write_back(struct qcow2_image *img, struct qcow2_cache *c)
 		if (!e->dirty)
 			continue;
 		fault_point(c == &img->l2c ? "qcow2.l2-write" : "qcow2.refblock-write");
-		if (qcow2_io_write(img->fd, e->data, c->size, e->off) < 0)
+		if (qcow2_img_write(img, e->data, c->size, e->off) < 0)
 			return -1;
 		e->dirty = false;
 	}

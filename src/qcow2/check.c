@@ -183,7 +183,7 @@ static int check_pass(struct chk *c, const char *path, int flags, struct qcow2_c
 {
 	int rc;
 
-	c->fd = qcow2_io_open(path, flags != 0, false);
+	c->fd = qcow2_io_open(path, flags != 0, false, false);
 	c->flags = flags;
 	c->res = res;
 	if (c->fd < 0) {

@@ -33,7 +33,7 @@ static int write_reftable(struct qcow2_image *img)
 	for (uint64_t i = lo; i < hi; i++)
 		be64_put(buf + (i - lo) * 8, i < img->rt_entries ? img->reftable[i] : 0);
 	fault_point(img->rt_moved ? "qcow2.reftable-grow.new-table" : "qcow2.reftable-write");
-	if (qcow2_io_write(img->fd, buf, (hi - lo) * 8, img->h.refcount_table_offset + lo * 8) < 0)
+	if (qcow2_img_write(img, buf, (hi - lo) * 8, img->h.refcount_table_offset + lo * 8) < 0)
 		return -1;
 	img->rt_dirty_lo = img->rt_dirty_hi = 0;
 	return 0;
@@ -47,7 +47,7 @@ static int switch_reftable(struct qcow2_image *img)
 	be64_put(b, img->h.refcount_table_offset);
 	be32_put(b + 8, img->h.refcount_table_clusters);
 	fault_point("qcow2.reftable-grow.switch");
-	if (qcow2_io_write(img->fd, b, sizeof b, 48) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, b, sizeof b, 48) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->rt_moved = false;
 	return 0;
@@ -63,7 +63,7 @@ static int write_l1(struct qcow2_image *img)
 	for (uint64_t i = lo; i < hi; i++)
 		be64_put(buf + (i - lo) * 8, img->l1[i]);
 	fault_point("qcow2.l1-write");
-	if (qcow2_io_write(img->fd, buf, (hi - lo) * 8, img->h.l1_table_offset + lo * 8) < 0)
+	if (qcow2_img_write(img, buf, (hi - lo) * 8, img->h.l1_table_offset + lo * 8) < 0)
 		return -1;
 	img->l1_dirty_lo = img->l1_dirty_hi = 0;
 	return 0;
@@ -118,7 +118,7 @@ static int write_diff(struct qcow2_image *img, const uint8_t *old, const uint8_t
 	if (lo == hi)
 		return 0;
 	fault_point("qcow2.header-write");
-	if (qcow2_io_write(img->fd, neu + lo, hi - lo, lo) < 0)
+	if (qcow2_img_write(img, neu + lo, hi - lo, lo) < 0)
 		return -1;
 	return qcow2_io_sync(img->fd);
 }
@@ -132,7 +132,7 @@ int qcow2_header_write(struct qcow2_image *img, const struct qcow2_header *nh)
 		return err_set(ENOMEM, "out of memory");
 	if (qcow2_header_encode(nh, neu, img->cs) < 0)
 		return -1;
-	if (qcow2_io_read(img->fd, old, img->cs, 0) < 0)
+	if (qcow2_img_read(img, old, img->cs, 0) < 0)
 		return -1;
 	return write_diff(img, old, neu);
 }

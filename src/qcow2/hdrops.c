@@ -93,7 +93,7 @@ static int write_l1_table(struct qcow2_image *img, const uint64_t *l1, uint64_t 
 	for (uint64_t i = 0; i < n; i++)
 		be64_put(buf + i * 8, l1[i]);
 	fault_point("qcow2.resize.l1-new-table");
-	return qcow2_io_write(img->fd, buf, bytes, off);
+	return qcow2_img_write(img, buf, bytes, off);
 }
 
 static int switch_l1(struct qcow2_image *img, uint64_t n, uint64_t off)
@@ -103,7 +103,7 @@ static int switch_l1(struct qcow2_image *img, uint64_t n, uint64_t off)
 	be32_put(b, (uint32_t)n);
 	be64_put(b + 4, off);
 	fault_point("qcow2.resize.l1-switch");
-	if (qcow2_io_write(img->fd, b, sizeof b, 36) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, b, sizeof b, 36) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->h.l1_size = (uint32_t)n;
 	img->h.l1_table_offset = off;
@@ -141,7 +141,7 @@ static int set_size(struct qcow2_image *img, uint64_t size)
 
 	be64_put(b, size);
 	fault_point("qcow2.resize.size");
-	if (qcow2_io_write(img->fd, b, sizeof b, 24) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, b, sizeof b, 24) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->h.size = size;
 	return 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* io.c: opening image files safely and whole-buffer pread/pwrite/fdatasync
- * on their descriptors. */
+/* io.c: opening image files safely (with O_DIRECT when asked) and
+ * whole-buffer pread/pwrite/fdatasync on their descriptors. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,10 +12,11 @@
 
 /* O_NONBLOCK so that a FIFO (or a device that blocks on open) fails at
  * once instead of hanging; the flag is dropped again for the data I/O. */
-int qcow2_io_open(const char *path, bool rw, bool nofollow)
+int qcow2_io_open(const char *path, bool rw, bool nofollow, bool direct)
 {
-	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
-		      (nofollow ? O_NOFOLLOW : 0));
+	bool is_direct;
+	int fd = dio_open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
+			  (nofollow ? O_NOFOLLOW : 0), direct, &is_direct);
 	struct stat st;
 
 	if (fd < 0)
@@ -89,6 +90,16 @@ int qcow2_io_sync(int fd)
 	if (fdatasync(fd) < 0)
 		return err_sys("fdatasync: %m");
 	return 0;
+}
+
+int qcow2_img_read(struct qcow2_image *img, void *buf, size_t len, uint64_t off)
+{
+	return dio_read(&img->dio, buf, len, off);
+}
+
+int qcow2_img_write(struct qcow2_image *img, const void *buf, size_t len, uint64_t off)
+{
+	return dio_write(&img->dio, buf, len, off);
 }
 
 uint64_t qcow2_io_size(int fd)

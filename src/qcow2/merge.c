@@ -180,7 +180,7 @@ int qcow2_merge(struct qcow2_image *from, struct qcow2_image *into, int flags,
 	struct merge m = { from, into, flags, 0, NULL, 0, progress, opaque };
 	int rc = -1;
 
-	if (!(flags & QCOW2_MERGE_DRY_RUN) && !(m.buf = malloc(MERGE_CHUNK)))
+	if (!(flags & QCOW2_MERGE_DRY_RUN) && !(m.buf = dio_alloc(MERGE_CHUNK)))
 		return err_set(ENOMEM, "out of memory");
 	if (merge_size(&m) == 0 && merge_all(&m) == 0) {
 		fault_point("commit-flush");

@@ -58,9 +58,11 @@ static void img_free(struct qcow2_image *img)
 		return;
 	if (img->backing)
 		qcow2_close(img->backing);
-	if (img->fd >= 0)
-		close(img->fd);
 	qcow2_scan_unmap(img);
+	if (img->fd >= 0) {
+		close(img->fd);
+		dio_destroy(&img->dio);
+	}
 	qcow2_cache_free(&img->l2c);
 	qcow2_cache_free(&img->rbc);
 	qcow2_header_free(&img->h);
@@ -83,7 +85,7 @@ static int read_header(struct qcow2_image *img)
 
 	if (fsize < sizeof fixed)
 		return err_corrupt("%s: too small for a qcow2 image", img->path);
-	if (qcow2_io_read(img->fd, fixed, sizeof fixed, 0) < 0)
+	if (qcow2_img_read(img, fixed, sizeof fixed, 0) < 0)
 		return -1;
 	bits = be32_get(fixed + 20);
 	if (bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
@@ -92,7 +94,7 @@ static int read_header(struct qcow2_image *img)
 	buf = malloc(len);
 	if (!buf)
 		return err_set(ENOMEM, "out of memory");
-	if (qcow2_io_read(img->fd, buf, len, 0) < 0)
+	if (qcow2_img_read(img, buf, len, 0) < 0)
 		return -1;
 	return qcow2_header_decode(buf, len, fsize, &img->h);
 }
@@ -118,7 +120,7 @@ static int load_l1(struct qcow2_image *img)
 	img->l1 = malloc(n * 8 + 1);
 	if (!raw || !img->l1)
 		return err_set(ENOMEM, "out of memory");
-	if (n && qcow2_io_read(img->fd, raw, n * 8, img->h.l1_table_offset) < 0)
+	if (n && qcow2_img_read(img, raw, n * 8, img->h.l1_table_offset) < 0)
 		return -1;
 	for (uint64_t i = 0; i < n; i++)
 		img->l1[i] = be64_get(raw + i * 8);
@@ -170,11 +172,12 @@ static int prepare_write(struct qcow2_image *img)
  * header (then a symbolic link as the last component is refused). */
 enum open_fmt { FMT_QCOW2, FMT_RAW, FMT_PROBE };
 
-static int open_fd(struct qcow2_image *img, bool rw, bool from_header)
+static int open_fd(struct qcow2_image *img, bool rw, bool from_header, bool direct)
 {
-	img->fd = qcow2_io_open(img->path, rw, from_header);
+	img->fd = qcow2_io_open(img->path, rw, from_header, direct);
 	if (img->fd < 0)
 		return -1;
+	dio_init(&img->dio, img->fd);
 	img->rw = rw;
 	return 0;
 }
@@ -201,11 +204,11 @@ static int open_raw(struct qcow2_image *img)
 }
 
 /* A backing file named without a format is qcow2 if it has the magic. */
-static bool fd_is_qcow2(int fd)
+static bool is_qcow2(struct qcow2_image *img)
 {
 	uint8_t m[4];
 
-	return pread(fd, m, 4, 0) == 4 && be32_get(m) == QCOW2_MAGIC;
+	return qcow2_img_read(img, m, 4, 0) == 0 && be32_get(m) == QCOW2_MAGIC;
 }
 
 static int check_chain(int fd, const char *path, int depth, const struct chain_seen *up,
@@ -237,11 +240,11 @@ static int open_one(const char *path, enum open_fmt fmt, int flags, bool from_he
 	*out = NULL;
 	if (!img)
 		return -1;
-	if (open_fd(img, rw, from_header) < 0 ||
+	if (open_fd(img, rw, from_header, flags & QCOW2_OPEN_DIRECT) < 0 ||
 	    check_chain(img->fd, path, depth, up, me) < 0)
 		goto fail;
 	if (fmt == FMT_PROBE)
-		fmt = fd_is_qcow2(img->fd) ? FMT_QCOW2 : FMT_RAW;
+		fmt = is_qcow2(img) ? FMT_QCOW2 : FMT_RAW;
 	if ((fmt == FMT_RAW ? open_raw(img) : open_qcow2(img, flags)) < 0)
 		goto fail;
 	*out = img;
@@ -323,7 +326,7 @@ static int open_header_backing(struct qcow2_image *img, int flags, int depth,
 	if (check_backing_name(img, flags) < 0 || backing_path(img, path, sizeof path) < 0 ||
 	    header_fmt(img, &fmt) < 0)
 		return -1;
-	if (open_one(path, fmt, 0, true, depth + 1, me, &below, &img->backing) < 0 ||
+	if (open_one(path, fmt, flags & QCOW2_OPEN_DIRECT, true, depth + 1, me, &below, &img->backing) < 0 ||
 	    open_header_backing(img->backing, flags, depth + 1, &below) < 0)
 		return -1;
 	img->depth = 1 + img->backing->depth;
@@ -364,7 +367,7 @@ static int check_chain_shape(const struct qcow2_image *img, size_t n)
 }
 
 static int attach_chain(struct qcow2_image *img, const struct qcow2_backing *chain, size_t n,
-			int depth, const struct chain_seen *me)
+			int flags, int depth, const struct chain_seen *me)
 {
 	struct chain_seen below;
 
@@ -374,9 +377,9 @@ static int attach_chain(struct qcow2_image *img, const struct qcow2_backing *cha
 		return 0;
 	if (!chain[0].path)
 		return err_set(EINVAL, "backing chain member %d has no path", depth);
-	if (open_one(chain[0].path, chain[0].raw ? FMT_RAW : FMT_QCOW2, 0, false, depth + 1, me,
-		     &below, &img->backing) < 0 ||
-	    attach_chain(img->backing, chain + 1, n - 1, depth + 1, &below) < 0)
+	if (open_one(chain[0].path, chain[0].raw ? FMT_RAW : FMT_QCOW2, flags & QCOW2_OPEN_DIRECT,
+		     false, depth + 1, me, &below, &img->backing) < 0 ||
+	    attach_chain(img->backing, chain + 1, n - 1, flags, depth + 1, &below) < 0)
 		return -1;
 	img->depth = 1 + img->backing->depth;
 	return 0;
@@ -395,7 +398,7 @@ int qcow2_open_chain(const char *path, const struct qcow2_backing *chain, size_t
 			       QCOW2_MAX_CHAIN_DEPTH);
 	if (open_one(path, FMT_QCOW2, flags, false, 1, NULL, &me, out) < 0)
 		return -1;
-	if (attach_chain(*out, chain, n, 1, &me) == 0)
+	if (attach_chain(*out, chain, n, flags, 1, &me) == 0)
 		return 0;
 	(*out)->rw = false;
 	img_free(*out);

@@ -144,7 +144,7 @@ int qcow2_mark_corrupt(struct qcow2_image *img)
 	img->h.incompatible_features |= QCOW2_INCOMPAT_CORRUPT;
 	be64_put(f, img->h.incompatible_features);
 	fault_point("qcow2.mark-corrupt");
-	if (qcow2_io_write(img->fd, f, sizeof f, 72) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, f, sizeof f, 72) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	return 0;
 }

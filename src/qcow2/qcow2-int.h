@@ -35,6 +35,7 @@
 #include "lq/qcow2.h"
 
 #include "lq/be.h"
+#include "lq/dio.h"
 
 #define QCOW2_MAGIC 0x514649fbu
 #define QCOW2_V2_HEADER_LEN 72
@@ -157,7 +158,7 @@ int qcow2_hdrext_walk(const uint8_t *buf, uint64_t len, const struct qcow2_heade
  * region would: clusters beyond EOF are unwritten, not missing. */
 /* Open an image file: a FIFO, socket or directory fails at once (never
  * blocks); nofollow refuses a symbolic link as the last component. */
-int qcow2_io_open(const char *path, bool rw, bool nofollow);
+int qcow2_io_open(const char *path, bool rw, bool nofollow, bool direct);
 /* open.c: a backing name from the header of the image at path may be
  * followed (absolute names and ".." only with QCOW2_OPEN_ANY_BACKING). */
 int qcow2_backing_name_ok(const char *path, const char *name, int flags);
@@ -165,6 +166,11 @@ int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off);
 int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off);
 int qcow2_io_sync(int fd);
 uint64_t qcow2_io_size(int fd);   /* file or block device size; 0 on error */
+/* I/O on an open image's file, aligned for direct I/O when the file is
+ * open with O_DIRECT (lq/dio.h): every read and write of the engine on
+ * img->fd goes through these two. */
+int qcow2_img_read(struct qcow2_image *img, void *buf, size_t len, uint64_t off);
+int qcow2_img_write(struct qcow2_image *img, const void *buf, size_t len, uint64_t off);
 
 /* ------------------------------------------------------------------ */
 /* cache.c: a small write-back cache of cluster-sized metadata tables (L2
@@ -210,6 +216,7 @@ void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);
  * Lock order: io, then lock; a backing image's locks after ours. */
 struct qcow2_image {
 	int fd;
+	struct dio dio;              /* fd with its direct I/O alignment */
 	bool rw;
 	bool raw;                    /* a raw backing file: fd and raw_size only */
 	uint64_t raw_size;

@@ -92,7 +92,7 @@ int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out)
 	uint64_t coff = entry & img->coff_mask;
 	uint64_t nb = ((entry >> img->csize_shift) & img->csize_mask) + 1;
 	uint64_t clen = nb * 512 - (coff & 511);
-	CLEANUP_FREE uint8_t *in = malloc(clen);
+	CLEANUP_FREE uint8_t *in = dio_alloc(clen);
 	z_stream z;
 	int r;
 
@@ -101,7 +101,7 @@ int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out)
 	if (coff < img->cs)
 		return err_corrupt("%s: compressed cluster at 0x%llx", img->path,
 				   (unsigned long long)coff);
-	if (qcow2_io_read(img->fd, in, clen, coff) < 0)
+	if (qcow2_img_read(img, in, clen, coff) < 0)
 		return -1;
 	memset(&z, 0, sizeof z);
 	if (inflateInit2(&z, -12) != Z_OK)
@@ -120,7 +120,7 @@ int qcow2_decompress(struct qcow2_image *img, uint64_t entry, uint8_t *out)
 
 static int read_compressed(struct qcow2_image *img, const struct seg *s, uint8_t *dst)
 {
-	CLEANUP_FREE uint8_t *c = malloc(img->cs);
+	CLEANUP_FREE uint8_t *c = dio_alloc(img->cs);
 
 	if (!c)
 		return err_set(ENOMEM, "out of memory");
@@ -134,7 +134,7 @@ static int run_seg(struct qcow2_image *img, const struct seg *s, uint8_t *dst)
 {
 	switch (s->kind) {
 	case QCOW2_MAP_DATA:
-		return qcow2_io_read(img->fd, dst, s->len, s->host);
+		return qcow2_img_read(img, dst, s->len, s->host);
 	case QCOW2_MAP_ZERO:
 		memset(dst, 0, s->len);
 		return 0;
@@ -182,7 +182,7 @@ int qcow2_read_below(struct qcow2_image *img, void *buf, uint64_t len, uint64_t 
 	if (!n)
 		return 0;
 	if (img->raw)
-		return qcow2_io_read(img->fd, buf, n, off);
+		return qcow2_img_read(img, buf, n, off);
 	return read_qcow2(img, buf, n, off);
 }
 
@@ -209,7 +209,7 @@ int qcow2_read_cluster(struct qcow2_image *img, uint64_t entry, uint64_t vc, uin
 		memset(buf, 0, img->cs);
 		return 0;
 	case QCOW2_C_NORMAL:
-		return qcow2_io_read(img->fd, buf, img->cs, host);
+		return qcow2_img_read(img, buf, img->cs, host);
 	case QCOW2_C_COMPRESSED:
 		return qcow2_decompress(img, entry, buf);
 	default:

@@ -65,7 +65,7 @@ static int ref_entry(struct qcow2_image *img, struct counts *k, uint64_t e)
 
 static int ref_l2(struct qcow2_image *img, struct counts *k, uint64_t l2off, uint8_t *buf)
 {
-	if (ref(img, k, l2off, img->cs) < 0 || qcow2_io_read(img->fd, buf, img->cs, l2off) < 0)
+	if (ref(img, k, l2off, img->cs) < 0 || qcow2_img_read(img, buf, img->cs, l2off) < 0)
 		return -1;
 	for (uint64_t i = 0; i < img->l2_entries; i++)
 		if (ref_entry(img, k, be64_get(buf + i * img->l2e_size)) < 0)
@@ -129,11 +129,11 @@ static int write_blocks(struct qcow2_image *img, const struct counts *k, uint64_
 		}
 		be64_put(t + i * 8, (p + tcl + i) << img->cbits);
 		fault_point("qcow2.rebuild.block");
-		if (qcow2_io_write(img->fd, b, img->cs, (p + tcl + i) << img->cbits) < 0)
+		if (qcow2_img_write(img, b, img->cs, (p + tcl + i) << img->cbits) < 0)
 			return -1;
 	}
 	fault_point("qcow2.rebuild.table");
-	return qcow2_io_write(img->fd, t, tcl << img->cbits, p << img->cbits);
+	return qcow2_img_write(img, t, tcl << img->cbits, p << img->cbits);
 }
 
 static int switch_to(struct qcow2_image *img, uint64_t p, uint64_t tcl)
@@ -147,10 +147,10 @@ static int switch_to(struct qcow2_image *img, uint64_t p, uint64_t tcl)
 	if (qcow2_io_sync(img->fd) < 0)
 		return -1;
 	fault_point("qcow2.rebuild.switch");
-	if (qcow2_io_write(img->fd, b, 12, 48) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, b, 12, 48) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	fault_point("qcow2.rebuild.clear-dirty");
-	if (qcow2_io_write(img->fd, f, 8, 72) < 0 || qcow2_io_sync(img->fd) < 0)
+	if (qcow2_img_write(img, f, 8, 72) < 0 || qcow2_io_sync(img->fd) < 0)
 		return -1;
 	img->h.refcount_table_offset = p << img->cbits;
 	img->h.refcount_table_clusters = (uint32_t)tcl;

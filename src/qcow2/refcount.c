@@ -423,7 +423,7 @@ int qcow2_refcount_load(struct qcow2_image *img)
 		free(raw);
 		return err_set(ENOMEM, "out of memory");
 	}
-	if (qcow2_io_read(img->fd, raw, bytes, img->h.refcount_table_offset) < 0) {
+	if (qcow2_img_read(img, raw, bytes, img->h.refcount_table_offset) < 0) {
 		free(raw);
 		return -1;
 	}

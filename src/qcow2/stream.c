@@ -179,7 +179,7 @@ int qcow2_stream(struct qcow2_image *img, uint64_t off, uint64_t len, uint64_t *
 	/* Past the backing image's end the image reads zeros: nothing to take. */
 	st.end = MIN(off + len, qcow2_vsize(img->backing));
 	st.batch = MAX(1u, STREAM_BATCH >> img->cbits);
-	if (!(st.buf = malloc(st.batch << img->cbits)))
+	if (!(st.buf = dio_alloc(st.batch << img->cbits)))
 		return err_set(ENOMEM, "out of memory");
 	rc = st.end > off ? stream_all(&st, off) : 0;
 	/* Sync the data written without the lock: a flush (which holds it,

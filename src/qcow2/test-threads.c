@@ -3,7 +3,11 @@
  * their own interleaved byte stripes (sharing clusters, L2 tables and
  * refcount blocks with each other) while a reader sweeps the whole disk;
  * every thread checks its own bytes as it goes, and the final image is
- * checked against the models after a reopen. */
+ * checked against the models after a reopen.  Run buffered, and with
+ * O_DIRECT (the /tmp filesystem permitting) on 4 KiB and 512-byte
+ * clusters: with the latter, data clusters, L2 tables and refcount
+ * blocks share the device's blocks, so every write is a read-modify-write
+ * racing its neighbours'. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "lq/err.h"
 #include "lq/qcow2.h"
+#include "qcow2-int.h"
 
 #define VSIZE (4u << 20)
 #define STRIPE 6144
@@ -26,6 +32,8 @@
 static struct qcow2_image *img;
 static uint8_t model[VSIZE];
 static volatile int stop_reader;
+static int direct;   /* QCOW2_OPEN_DIRECT or 0 */
+static uint32_t csize = 4096;
 
 struct worker {
 	int id;
@@ -112,7 +120,9 @@ static void run(const char *path)
 	struct worker w[THREADS];
 	int rfail = 0;
 
-	assert_int_equal(qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_ANY_BACKING, &img), 0);
+	assert_int_equal(qcow2_open(path, QCOW2_OPEN_RDWR | QCOW2_OPEN_ANY_BACKING | direct, &img), 0);
+	/* ext4 and xfs (the test machines' /tmp) take O_DIRECT. */
+	assert_true(!direct || (img->dio.align && (!img->backing || img->backing->dio.align)));
 	stop_reader = 0;
 	pthread_create(&rd, NULL, sweep, &rfail);
 	for (int i = 0; i < THREADS; i++) {
@@ -128,7 +138,7 @@ static void run(const char *path)
 	assert_int_equal(rfail, 0);
 	verify();
 	assert_int_equal(qcow2_close(img), 0);
-	assert_int_equal(qcow2_open(path, QCOW2_OPEN_ANY_BACKING, &img), 0);
+	assert_int_equal(qcow2_open(path, QCOW2_OPEN_ANY_BACKING | direct, &img), 0);
 	verify();
 	assert_int_equal(qcow2_close(img), 0);
 }
@@ -136,7 +146,7 @@ static void run(const char *path)
 static void test_plain(void **state)
 {
 	char path[] = "/tmp/lq-threads-XXXXXX";
-	struct qcow2_create_opts o = { .size = VSIZE, .cluster_size = 4096 };
+	struct qcow2_create_opts o = { .size = VSIZE, .cluster_size = csize };
 	int fd = mkstemp(path);
 
 	(void)state;
@@ -152,7 +162,7 @@ static void test_plain(void **state)
 static void test_backing(void **state)
 {
 	char base[] = "/tmp/lq-threads-base-XXXXXX", top[] = "/tmp/lq-threads-top-XXXXXX";
-	struct qcow2_create_opts o = { .size = VSIZE, .cluster_size = 4096, .compat = 2 };
+	struct qcow2_create_opts o = { .size = VSIZE, .cluster_size = csize, .compat = 2 };
 	int fd = mkstemp(base), fd2 = mkstemp(top);
 
 	(void)state;
@@ -172,11 +182,42 @@ static void test_backing(void **state)
 	unlink(base);
 }
 
+/* Direct I/O where /tmp allows it (tmpfs before Linux 6.6 does not). */
+static bool tmp_direct(void)
+{
+	char path[] = "/tmp/lq-threads-probe-XXXXXX";
+	bool is_direct = false;
+	int fd = mkstemp(path), d;
+
+	assert_true(fd >= 0);
+	close(fd);
+	d = dio_open(path, O_RDWR, true, &is_direct);
+	if (d >= 0)
+		close(d);
+	unlink(path);
+	return is_direct;
+}
+
+static void test_direct(void **state)
+{
+	(void)state;
+	if (!tmp_direct())
+		skip();
+	direct = QCOW2_OPEN_DIRECT;
+	for (csize = 512; csize <= 4096; csize *= 8) {
+		test_plain(state);
+		test_backing(state);
+	}
+	direct = 0;
+	csize = 4096;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_backing),
+		cmocka_unit_test(test_direct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,7 @@ static int try_fast(struct qcow2_image *img, const uint8_t *buf, uint64_t len, u
 			r = -1;
 	pthread_mutex_unlock(&img->lock);
 	for (int i = 0; r > 0 && i < ns; i++)
-		if (qcow2_io_write(img->fd, s[i].src, s[i].len, s[i].host) < 0)
+		if (qcow2_img_write(img, s[i].src, s[i].len, s[i].host) < 0)
 			r = -1;
 	pthread_rwlock_unlock(&img->io);
 	return r;
@@ -159,13 +159,13 @@ static int write_run_data(struct qcow2_image *img, const struct span *sp, uint64
 		} else {
 			uint64_t i = vc + k - sp->vc0;
 
-			if (!tmp && !(tmp = malloc(img->cs)))
+			if (!tmp && !(tmp = dio_alloc(img->cs)))
 				return err_set(ENOMEM, "out of memory");
 			if (merge_cluster(img, sp, vc + k, qcow2_l2_get(img, sp->t, i), tmp) < 0)
 				return -1;
 			d = tmp;
 		}
-		if (qcow2_io_write(img->fd, d, m << img->cbits, host + (k << img->cbits)) < 0)
+		if (qcow2_img_write(img, d, m << img->cbits, host + (k << img->cbits)) < 0)
 			return -1;
 		k += m;
 	}
@@ -228,12 +228,12 @@ static int in_place(struct qcow2_image *img, const struct span *sp, uint64_t i,
 	if (qcow2_guard_data(img, host, img->cs) < 0)
 		return -1;
 	if (!zero_fill)
-		return qcow2_io_write(img->fd, sp->buf + (lo - sp->off), hi - lo, host + (lo - cg));
-	tmp = malloc(img->cs);
+		return qcow2_img_write(img, sp->buf + (lo - sp->off), hi - lo, host + (lo - cg));
+	tmp = dio_alloc(img->cs);
 	if (!tmp)
 		return err_set(ENOMEM, "out of memory");
 	if (merge_cluster(img, sp, vc, QCOW2_OFLAG_ZERO, tmp) < 0 ||
-	    qcow2_io_write(img->fd, tmp, img->cs, host) < 0)
+	    qcow2_img_write(img, tmp, img->cs, host) < 0)
 		return -1;
 	return relink(img, sp, i, host | QCOW2_OFLAG_COPIED);
 }

@@ -67,10 +67,11 @@ static void plan_zero(const struct qcow2_image *img, uint64_t e, uint64_t vc, en
 
 static int write_zeros(struct qcow2_image *img, uint64_t off, uint64_t len)
 {
-	CLEANUP_FREE uint8_t *z = calloc(1, MIN(len, 1u << 20));
+	CLEANUP_FREE uint8_t *z = dio_alloc(MIN(len, 1u << 20));
 
 	if (!z)
 		return err_set(ENOMEM, "out of memory");
+	memset(z, 0, MIN(len, 1u << 20));
 	while (len) {
 		uint64_t n = MIN(len, 1u << 20);
 
