@@ -26,6 +26,7 @@ import lqsr  # noqa: E402
 
 MIB = 1 << 20
 LQ = os.environ.get("LQ_BIN", "lvqcow")
+GC = [LQ, "gc", "--type", lqsr.SR_TYPE]
 
 
 ATTACH = {}   # SR string -> the device-config SR.attach takes again
@@ -72,7 +73,8 @@ def depth(sr, key):
 def write(sr, key, off, data):
     path = leaf_image(sr, key)
     lqsr.make_room(path, len(data))
-    subprocess.run([LQ, "img", "write", path, str(off)], input=data, check=True)
+    # The admin CLI follows no link; an LV's path is one.
+    subprocess.run([LQ, "img", "write", os.path.realpath(path), str(off)], input=data, check=True)
 
 
 def content(sr, key, limit=None):
@@ -180,7 +182,7 @@ def calls(path):
 
 
 def collect(sr, **env):
-    subprocess.run([LQ, "gc", sr], check=True, stdout=subprocess.DEVNULL,
+    subprocess.run(GC + [sr], check=True, stdout=subprocess.DEVNULL,
                    env=dict(os.environ, **env))
 
 
@@ -228,7 +230,7 @@ def gc(path):
         time.sleep(0.2)
     eq("the detached collector coalesced", 1, depth(sr, v["key"]))
     while time.time() < deadline:
-        st = json.loads(subprocess.run([LQ, "gc", "--status", "--json", sr], check=True,
+        st = json.loads(subprocess.run(GC + ["--status", "--json", sr], check=True,
                                        stdout=subprocess.PIPE).stdout)
         if not st["running"]:
             break

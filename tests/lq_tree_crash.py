@@ -48,7 +48,7 @@ def killed_call_at(point, method, **params):
 
 def killed_gc(n, sr, direction):
     env = dict(os.environ, LVQCOW_FAULT_AT=str(n), LVQCOW_GC_DIRECTION=direction)
-    p = subprocess.run([t.LQ, "gc", sr], env=env, stdout=subprocess.DEVNULL,
+    p = subprocess.run(t.GC + [sr], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
     return p.returncode == -9
 
@@ -196,7 +196,7 @@ def gc_scenario(sr):
 def gc_dir(sr, direction):
     key = gc_scenario(sr)
     want = t.content(sr, key)
-    n = points([t.LQ, "gc", sr], LVQCOW_GC_DIRECTION=direction)
+    n = points(t.GC + [sr], LVQCOW_GC_DIRECTION=direction)
     eq("traced collector", 1, t.depth(sr, key))
     call("Volume.destroy", sr=sr, key=key)
     for i in until_done(n):
