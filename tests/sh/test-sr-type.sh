@@ -9,7 +9,7 @@
 . "$LQ_TOP/tests/lib.sh"
 
 note "type and plugin"
-assert_eq "default type" fileqcow "$(LQ_SR_TYPE= lq_sr_type)"
+assert_eq "default type" fileqcow "$(LQ_SR_TYPE='' lq_sr_type)"
 assert_eq "lvqcow type" lvqcow "$(LQ_SR_TYPE=lvqcow lq_sr_type)"
 not env LQ_SR_TYPE=xfs bash -c ". '$LQ_TOP/tests/lib.sh'; lq_sr_type"
 assert_eq "plugin" "$LQ_XSS_ROOT/volume/org.xen.xapi.storage.lvqcow" "$(LQ_SR_TYPE=lvqcow lq_plugin)"

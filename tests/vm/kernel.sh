@@ -62,7 +62,8 @@ while [ ${#level[@]} -gt 0 ]; do
 	for m in "${level[@]}"; do
 		[ -n "${member_of[$m]}" ] && [ -z "${deps[$m]+x}" ] || continue
 		deps[$m]=$(deps_of "$kdir/${member_of[$m]}")
-		next+=(${deps[$m]})
+		read -ra more <<<"${deps[$m]}"
+		next+=("${more[@]}")
 	done
 	level=("${next[@]}")
 done

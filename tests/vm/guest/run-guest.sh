@@ -76,7 +76,7 @@ if [ ${#names[@]} -gt 0 ]; then
 		esac
 	done </tmp/suite.log
 	for n in "${names[@]}"; do
-		grep -qE "^(PASS|FAIL|SKIP) $n[ :]" /tmp/suite.log ||
+		grep -qE "^(PASS|FAIL|SKIP) ${n}[ :]" /tmp/suite.log ||
 			result "$n" "FAIL(not run)" 0
 	done
 	grep -q '^shell tests:' /tmp/suite.log || tail -n 20 /tmp/suite.log | sed 's/^/LQVM:     /'
