@@ -63,8 +63,7 @@ done
 mapfile -t names < <(sed 's/#.*//; /^[[:space:]]*$/d; s/[[:space:]]//g' "$LQ_VM_SUITE")
 if [ ${#names[@]} -gt 0 ]; then
 	start=$(now)
-	LQ_RUN_EXACT=1 "$LQ_TOP/tests/run.sh" "$LQ_VM_BUILD" "${names[@]}" >/tmp/suite.log 2>&1
-	echo "LQVM: tests/run.sh took $(awk "BEGIN {print $(now) - $start}")s"
+	# Read as it runs: each result reaches the console when it is known.
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*|"FAIL "*)
@@ -74,7 +73,8 @@ if [ ${#names[@]} -gt 0 ]; then
 		"SKIP "*) set -- $line; result "${2%:}" SKIP 0; echo "LQVM:     $line" ;;
 		"    "*) echo "LQVM: $line" ;;
 		esac
-	done </tmp/suite.log
+	done < <(LQ_RUN_EXACT=1 "$LQ_TOP/tests/run.sh" "$LQ_VM_BUILD" "${names[@]}" 2>&1 | tee /tmp/suite.log)
+	echo "LQVM: tests/run.sh took $(awk "BEGIN {print $(now) - $start}")s"
 	for n in "${names[@]}"; do
 		grep -qE "^(PASS|FAIL|SKIP) ${n}[ :]" /tmp/suite.log ||
 			result "$n" "FAIL(not run)" 0
