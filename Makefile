@@ -2,10 +2,11 @@
 # lvqcow build.  One target per check:
 #   make            build build/lvqcow
 #   make check      dependencies, build, unit + shell tests, the same under
-#                   ASan/UBSan, and a short fuzz run
+#                   ASan/UBSan, a short fuzz run and the VM tests
 #   make check-unit / check-sh / check-asan / fuzz / fuzz-long
-#   make check-vm   the VM tests: a Debian kernel under qemu with a real
-#                   device-mapper runs tests/vm/guest/ (LVM activation)
+#   make check-vm   the VM tests: a Debian kernel under qemu, its root the
+#                   host's over 9p, with a real device-mapper, runs
+#                   tests/vm/guest/ and the tests in tests/vm/suite
 #   make check-long the snapshot-tree model run at 1000 operations, and
 #                   every fault point of the tree operations, metadata
 #                   commits included
@@ -16,6 +17,8 @@
 #   make bench-lvm-host  LVM commands in process (src/lvm) and as the lvm
 #                   binary, metadata only, on a loop device
 #   make demo       the README's lifecycle demo
+#   make demo-lvm   the same demo on an lvqcow SR, in the test VM
+#                   (DEMO_SR_TYPE=fileqcow runs the directory SR there)
 #   make install DESTDIR=D
 #   make deb / make rpm   the packages, into $(PKG_OUT) (default build/pkg)
 
@@ -62,7 +65,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: deb rpm all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
-	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo install clean
+	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo demo-lvm install clean
 
 all: $(BUILD)/lvqcow
 
@@ -142,6 +145,7 @@ check: deps
 	$(MAKE) check-sh
 	$(MAKE) check-asan
 	$(MAKE) fuzz
+	$(MAKE) check-vm
 
 bench-img: deps all
 	./bench/img.sh "$(BUILD)"
@@ -164,6 +168,10 @@ bench-gc: deps all
 
 demo: deps all
 	./tests/demo.sh "$(BUILD)"
+
+DEMO_SR_TYPE ?= lvqcow
+demo-lvm: deps all
+	./tests/vm/run.sh "$(BUILD)" ./tests/demo.sh "$(BUILD)" "$(DEMO_SR_TYPE)"
 
 clean:
 	rm -rf build build-asan

@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential pkg-config libjson-c-dev libxml2-dev zlib1g-dev libcmocka-dev
 liblvm2-dev lvm2 qemu-utils libnbd-bin fio clang libclang-rt-14-dev python3 xxd strace bc
-util-linux procps jq qemu-system-x86 busybox-static cpio groff-base man-db
+util-linux procps jq qemu-system-x86 busybox-static cpio e2fsprogs file groff-base man-db
 dpkg-dev debhelper fakeroot rpm"
 missing=""
 for p in $PKGS; do

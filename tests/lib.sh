@@ -245,3 +245,65 @@ backup { backup = 0 archive = 0 }
 EOF
 	export LVM_SYSTEM_DIR=$PWD/etc LVM_SUPPRESS_FD_WARNINGS=1
 }
+
+# ---- SR types -------------------------------------------------------------
+# A test written for any SR type asks for its plugin and a new SR's
+# device-config here; LQ_SR_TYPE picks the type (tests/vm/run.sh sets
+# lvqcow in the guest).
+# lq_sr_type: the SR type under test.
+lq_sr_type() {
+	local t=${LQ_SR_TYPE:-fileqcow}
+	case $t in
+	fileqcow|lvqcow) echo "$t" ;;
+	*) die "LQ_SR_TYPE=$t: not an SR type (fileqcow, lvqcow)" ;;
+	esac
+}
+# lq_plugin: the volume plugin directory of that type.
+lq_plugin() { echo "$LQ_XSS_ROOT/volume/org.xen.xapi.storage.$(lq_sr_type)"; }
+
+# lq_need_dm: skip (77) unless a real device-mapper and loop devices
+# are usable (root, a kernel driver that answers with a linear target,
+# losetup).
+lq_need_dm() {
+	[ "$(id -u)" = 0 ] || skip "lvqcow SR: needs root (device-mapper)"
+	command -v losetup >/dev/null && command -v lvm >/dev/null && command -v dmsetup >/dev/null ||
+		skip "lvqcow SR: losetup, lvm or dmsetup missing"
+	dmsetup targets 2>/dev/null | grep -q '^linear' || skip "lvqcow SR: no device-mapper in this kernel"
+	losetup -f >/dev/null 2>&1 || skip "lvqcow SR: no free loop device"
+}
+
+# lq_drop_pv DEV FILE: remove whatever VG is on loop device DEV, detach
+# it and remove its backing FILE.
+lq_drop_pv() {
+	local vg
+	vg=$(lvm pvs --noheadings -o vg_name "$1" 2>/dev/null | tr -d ' ' || true)
+	[ -z "$vg" ] || lvm vgremove -f "$vg" >/dev/null 2>&1 || true
+	losetup -d "$1" 2>/dev/null || true
+	rm -f "$2"
+}
+
+# lq_new_device_config [SIZE]: the device-config of a new SR of the type
+# under test, in LQ_DEVICE_CONFIG (and printed): fileqcow: a new empty
+# directory here; lvqcow: a loop device over a new sparse file of SIZE
+# (default 4G), undone when the test exits.  Call it directly, not in
+# $(...): the cleanup is registered in the calling shell.
+LQ_NEW_SR_SEQ=0
+lq_new_device_config() {
+	local size=${1:-4G} type file dev
+	[ "$BASH_SUBSHELL" = 0 ] || die "lq_new_device_config: call it directly, not in \$(...) (read LQ_DEVICE_CONFIG)"
+	type=$(lq_sr_type)
+	LQ_NEW_SR_SEQ=$((LQ_NEW_SR_SEQ + 1))
+	case $type in
+	fileqcow)
+		mkdir "$PWD/sr-$LQ_NEW_SR_SEQ"
+		LQ_DEVICE_CONFIG=$(printf '{"path": "%s"}' "$PWD/sr-$LQ_NEW_SR_SEQ") ;;
+	lvqcow)
+		lq_need_dm
+		file=$PWD/pv-$LQ_NEW_SR_SEQ.img
+		truncate -s "$size" "$file"
+		dev=$(losetup -f --show "$file") || { rm -f "$file"; die "losetup $file failed"; }
+		at_exit lq_drop_pv "$dev" "$file"
+		LQ_DEVICE_CONFIG=$(printf '{"device": "%s"}' "$dev") ;;
+	esac
+	echo "$LQ_DEVICE_CONFIG"
+}

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# run.sh BUILD [PATTERN]: install BUILD/lvqcow into BUILD/root the way a
-# package would, then run every tests/sh/test-*.sh (or those matching
-# PATTERN) against the installed binaries.  Each test runs in its own
+# run.sh BUILD [PATTERN...]: install BUILD/lvqcow into BUILD/root the way a
+# package would, then run every tests/sh/test-*.sh (or those whose name
+# contains one of the PATTERNs; with LQ_RUN_EXACT=1, those named exactly)
+# against the installed binaries.  Each test runs in its own
 # scratch directory; a failing test prints its log.
 set -u
 build=$(realpath "$1")
-pattern=${2:-}
+shift
+patterns=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 root="$build/root"
@@ -21,10 +23,23 @@ export LQ_TOP="$top"
 export LVQCOW_SYSLOG=${LVQCOW_SYSLOG:-0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# selected NAME: no pattern given, or NAME matches one.
+selected() {
+	local p
+	[ ${#patterns[@]} -gt 0 ] || return 0
+	for p in "${patterns[@]}"; do
+		if [ "${LQ_RUN_EXACT:-0}" = 1 ]; then
+			[ "$1" = "$p" ] && return 0
+		else
+			[[ "$1" == *$p* ]] && return 0
+		fi
+	done
+	return 1
+}
 pass=0 fail=0 skip=0 failed=""
 for t in "$here"/sh/test-*.sh; do
 	name=$(basename "$t" .sh)
-	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	selected "$name" || continue
 	scratch=$(mktemp -d "/tmp/lq-$name.XXXXXX")
 	start=$(date +%s)
 	( cd "$scratch" && LQ_SCRATCH="$scratch" bash "$t" ) >"$scratch.log" 2>&1

@@ -2,17 +2,71 @@
 """Helpers for the shell tests' embedded Python: calls through the mock
 (so every result is checked against the IDL) in one process, which keeps
 the tests fast, plus assertions on the error a call must give."""
+import atexit
 import hashlib
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xss  # noqa: E402
 
 FILEQCOW = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume", "org.xen.xapi.storage.fileqcow")
-# The plugin of the SR type under test (LQ_SR_TYPE, fileqcow by default).
-PLUGIN = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume",
-                      "org.xen.xapi.storage." + os.environ.get("LQ_SR_TYPE", "fileqcow"))
+
+# The SR type under test (LQ_SR_TYPE, as tests/lib.sh's lq_sr_type) and
+# its volume plugin.
+SR_TYPE = os.environ.get("LQ_SR_TYPE") or "fileqcow"
+if SR_TYPE not in ("fileqcow", "lvqcow"):
+    sys.exit("LQ_SR_TYPE=%s: not an SR type (fileqcow, lvqcow)" % SR_TYPE)
+PLUGIN = os.path.join(os.environ.get("LQ_XSS_ROOT", ""), "volume", "org.xen.xapi.storage." + SR_TYPE)
+_new_sr_seq = [0]
+
+
+def _need_dm():
+    """Exit 77 (skip) unless a real device-mapper and loop devices are usable."""
+    why = None
+    if os.geteuid() != 0:
+        why = "needs root (device-mapper)"
+    elif "linear" not in subprocess.run(["dmsetup", "targets"], capture_output=True, text=True).stdout:
+        why = "no device-mapper in this kernel"
+    elif subprocess.call(["losetup", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) != 0:
+        why = "no free loop device"
+    if why:
+        print("lvqcow SR: " + why)
+        sys.exit(77)
+
+
+def _drop_pv(dev, path):
+    """Remove whatever VG is on loop device dev, detach it, remove its file."""
+    r = subprocess.run(["lvm", "pvs", "--noheadings", "-o", "vg_name", dev],
+                       capture_output=True, text=True)
+    vg = r.stdout.strip()
+    if vg:
+        subprocess.call(["lvm", "vgremove", "-f", vg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.call(["losetup", "-d", dev], stderr=subprocess.DEVNULL)
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def new_device_config(size="4G"):
+    """The device-config of a new SR of SR_TYPE: fileqcow: a new empty
+    directory here; lvqcow: a loop device over a new sparse file of size
+    (truncate's syntax), undone when the process exits."""
+    _new_sr_seq[0] += 1
+    base = os.path.join(os.getcwd(), "py%d-%d" % (os.getpid(), _new_sr_seq[0]))
+    if SR_TYPE == "fileqcow":
+        os.mkdir(base)
+        return {"path": base}
+    _need_dm()
+    path = base + ".img"
+    subprocess.check_call(["truncate", "-s", str(size), path])
+    try:
+        dev = subprocess.check_output(["losetup", "-f", "--show", path], text=True).strip()
+    except subprocess.CalledProcessError:
+        os.unlink(path)
+        raise
+    atexit.register(_drop_pv, dev, path)
+    return {"device": dev}
 
 
 class Failed(Exception):

@@ -7,7 +7,7 @@ dev=/dev/vda
 xss=/tmp/xss
 for p in $(lvqcow list-calls); do
 	mkdir -p "$xss/$(dirname "$p")"
-	ln -sf /usr/bin/lvqcow "$xss/$p"
+	ln -sf "$(command -v lvqcow)" "$xss/$p"
 done
 vol=$xss/volume/org.xen.xapi.storage.lvqcow
 dp=$xss/datapath/lvqcow
