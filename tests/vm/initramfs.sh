@@ -47,7 +47,7 @@ with_libs "$build/lvqcow" usr/bin/lvqcow
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
 : >"$root/lib/modules/order"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk dm-mod; do
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk dm-mod nbd; do
 	f=$(find "$kdir/lib/modules/$kver" -name "$m.ko" | head -1)
 	[ -n "$f" ] || continue   # built into this kernel
 	cp "$f" "$root/lib/modules/"

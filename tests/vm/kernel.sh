@@ -25,7 +25,7 @@ if [ -z "$deb" ]; then
 fi
 mods=(drivers/md/dm-mod.ko drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko
 	drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko
-	drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko)
+	drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko drivers/block/nbd.ko)
 members=("./boot/vmlinuz-$kver")
 for m in "${mods[@]}"; do members+=("./lib/modules/$kver/kernel/$m"); done
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/kernel" "${members[@]}"
