@@ -26,6 +26,8 @@ STUB
 chmod +x bin/systemd-run
 export PATH=$PWD/bin:$PATH LQ_UNIT_LOG=$PWD/unit.log LVQCOW_SYSTEMD_PROBE=$PWD/probe
 export LVQCOW_NBD_PAUSE_LIMIT=25
+# Without nbd.ko the device path runs and falls back (lib.sh turns it off).
+[ -e /sys/module/nbd ] || unset LVQCOW_NBD_DEVICE
 
 SRU=$(new_sr sr)
 VU=$(xe vdi-create sr-uuid="$SRU" name-label=disk virtual-size=$((16 << 20)))
@@ -38,7 +40,7 @@ be=$(xe vdi-attach uuid="$VU" domain=0)
 args=$(cat unit.log)
 for want in "--unit=lvqcow-nbd-$key" --collect --service-type=forking \
 	"--property=PIDFile=$dir/pid" --quiet --setenv=LVQCOW_NBD_PAUSE_LIMIT=25 \
-	"--setenv=LVQCOW_RUNDIR=$LVQCOW_RUNDIR" serve "$dir/sock"; do
+	"--setenv=LVQCOW_RUNDIR=$LVQCOW_RUNDIR" "--property=KillMode=mixed" serve "$dir/sock"; do
 	grep -qxF -- "$want" unit.log || die "systemd-run lacks $want: $args"
 done
 exe=$(sed -n '/^--$/{n;p;q}' unit.log)
@@ -70,7 +72,7 @@ wait_dead "$pid"
 [ ! -e "$dir/pid" ] || die "pid file left"
 
 note "without systemd: a detached process, systemd-run not used"
-rm -rf probe unit.log
+rm -rf probe unit.log   # LVQCOW_SYSTEMD_PROBE now names no directory
 xe vdi-attach uuid="$VU" domain=0 >/dev/null
 [ ! -e unit.log ] || die "systemd-run used without systemd"
 pid=$(cat "$dir/pid")
