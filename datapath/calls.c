@@ -53,21 +53,36 @@ static struct json_object *implementation(const char *tag, struct json_object *b
 	return a;
 }
 
-/* XenDisk for a guest (qemu's qdisk backend connects to params, the NBD
- * URI); Nbd for dom0 users and xapi's own NBD consumers. */
+static void add_impl(struct json_object *impls, const char *tag, struct json_object *body)
+{
+	json_object_array_add(impls, implementation(tag, body));
+}
+
+static struct json_object *str_object(const char *key, const char *value)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, json_object_new_string(value));
+	return o;
+}
+
+/* XenDisk: blkback on the dom0 block device (/dev/nbdN) when the host
+ * has the kernel NBD client; without it, qemu's qdisk backend given the
+ * NBD URI.  BlockDevice for dom0 users, Nbd for xapi's NBD consumers. */
 static struct json_object *backend_json(const struct ops_dp_backend *b)
 {
-	struct json_object *xen = json_object_new_object(), *nbd = json_object_new_object();
-	struct json_object *impls = json_object_new_array(), *r = json_object_new_object();
-	char uri[sizeof b->socket + sizeof b->export_name + 32];
+	struct json_object *xen, *impls = json_object_new_array(), *r = json_object_new_object();
+	char uri[sizeof b->socket + sizeof b->export_name + 32], dev[32];
 
 	snprintf(uri, sizeof uri, "nbd:unix:%s:exportname=%s", b->socket, b->export_name);
-	json_object_object_add(xen, "backend_type", json_object_new_string("qdisk"));
-	json_object_object_add(xen, "params", json_object_new_string(uri));
+	snprintf(dev, sizeof dev, "/dev/nbd%d", b->device);
+	xen = str_object("backend_type", b->device >= 0 ? "vbd" : "qdisk");
+	json_object_object_add(xen, "params", json_object_new_string(b->device >= 0 ? dev : uri));
 	json_object_object_add(xen, "extra", json_object_new_object());
-	json_object_object_add(nbd, "uri", json_object_new_string(uri));
-	json_object_array_add(impls, implementation("XenDisk", xen));
-	json_object_array_add(impls, implementation("Nbd", nbd));
+	add_impl(impls, "XenDisk", xen);
+	if (b->device >= 0)
+		add_impl(impls, "BlockDevice", str_object("path", dev));
+	add_impl(impls, "Nbd", str_object("uri", uri));
 	json_object_object_add(r, "implementations", impls);
 	return r;
 }

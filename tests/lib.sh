@@ -9,6 +9,10 @@ LQ_TESTS=$LQ_TOP/tests
 LQ_FILEQCOW=$LQ_XSS_ROOT/volume/org.xen.xapi.storage.fileqcow
 LQ_DATAPATH=$LQ_XSS_ROOT/datapath/lvqcow
 export LVQCOW_RUNDIR=${LVQCOW_RUNDIR:-$PWD/run}
+# Host tests never use the host's systemd or kernel NBD client (a CI
+# runner may have both); tests of those set these themselves.
+export LVQCOW_SYSTEMD_PROBE=${LVQCOW_SYSTEMD_PROBE:-/nonexistent/systemd}
+export LVQCOW_NBD_DEVICE=${LVQCOW_NBD_DEVICE:-0}
 mkdir -p "$LVQCOW_RUNDIR"
 
 die() { echo "FAILED: $*" >&2; exit 1; }

@@ -13,6 +13,7 @@
 struct ops_dp_backend {
 	char socket[PATH_MAX];   /* the NBD server's UNIX socket */
 	char export_name[64];    /* the volume key */
+	int device;              /* N of /dev/nbdN, -1 without a kernel NBD client */
 };
 
 int ops_datapath_open(const char *uri, bool persistent);

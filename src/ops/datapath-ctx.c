@@ -22,6 +22,7 @@ int ops_dp_paths(struct dp *d, const char *key)
 		{ offsetof(struct dp, log), "log" },
 		{ offsetof(struct dp, overlay), "overlay.qcow2" },
 		{ offsetof(struct dp, attached), "attached" },
+		{ offsetof(struct dp, device), "device" },
 	};
 	char sub[64];
 

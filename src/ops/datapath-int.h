@@ -2,7 +2,8 @@
 /* datapath-int: shared by src/ops/datapath*.c.  A volume's NBD server
  * keeps its runtime files in <rundir>/nbd/<key>/: sock (NBD), ctl
  * (control), pid, log, overlay.qcow2 (non-persistent mode) and
- * attached (the domains that attached it, hex-encoded, one a line). */
+ * attached (the domains that attached it, hex-encoded, one a line) and
+ * device (N of the /dev/nbdN connected to the server). */
 #ifndef LQ_DATAPATH_INT_H
 #define LQ_DATAPATH_INT_H
 
@@ -21,7 +22,7 @@ struct dp {
 	struct ops_volume_info vol;
 	char dir[PATH_MAX];
 	char sock[PATH_MAX], ctl[PATH_MAX], pid[PATH_MAX];
-	char log[PATH_MAX], overlay[PATH_MAX], attached[PATH_MAX];
+	char log[PATH_MAX], overlay[PATH_MAX], attached[PATH_MAX], device[PATH_MAX];
 };
 
 /* datapath-ctx.c: parse the URI, lock the SR, find the volume. */
@@ -56,5 +57,27 @@ void ops_dp_overlay_remove(const struct dp *d);
 int ops_dp_attached_add(const struct dp *d, const char *domain);
 /* Returns how many remain, or -1. */
 int ops_dp_attached_remove(const struct dp *d, const char *domain);
+
+/* datapath-unit.c: the launcher of a server (systemd transient unit or
+ * a detached process). */
+#define DP_UNIT_ENV 32
+#define DP_UNIT_ARGS (12 + DP_UNIT_ENV)
+struct dp_unit {
+	char *argv[DP_UNIT_ARGS];
+	char unit[96], desc[128], pidfile[PATH_MAX + 32];
+	char env[DP_UNIT_ENV][512];
+	size_t nenv;
+};
+bool ops_dp_unit_systemd(void);
+/* Fills u->argv with "systemd-run ... -- exe"; returns how many. */
+size_t ops_dp_unit_prefix(const struct dp *d, struct dp_unit *u, const char *exe);
+
+/* datapath-device.c: the dom0 block device (kernel NBD client). */
+bool ops_dp_device_enabled(void);
+/* Connects (or finds, when recorded and still ours) the volume's device;
+ * *index -1 without a kernel NBD client. */
+int ops_dp_device_attach(const struct dp *d, int *index);
+/* Disconnects the recorded device if it is still ours; never fails. */
+void ops_dp_device_detach(const struct dp *d);
 
 #endif

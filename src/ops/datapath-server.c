@@ -86,18 +86,18 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 	return 0;
 }
 
-/* Child side: stdout belongs to the JSON result, so the server and its
- * launcher write only to stderr (and the log). */
-static void exec_server(const struct dp *d, const char *image, const struct dp_chain *c,
-			bool readonly)
+/* The server's own arguments from argv[k] on; returns the new end. */
+static size_t serve_args(char **argv, size_t k, const struct dp *d, const char *image,
+			 const struct dp_chain *c, bool readonly)
 {
-	char *argv[20 + 2 * NBD_MAX_CHAIN] = {
-		"lvqcow", "serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
+	char *fixed[] = {
+		"serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
 		"--export", (char *)d->vol.key, "--pidfile", (char *)d->pid,
 		"--log", (char *)d->log, "--sr-type", (char *)d->sr->type, "--sr", d->sr->sr,
 	};
-	int k = 16;
 
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		argv[k++] = fixed[i];
 	if (readonly)
 		argv[k++] = "--readonly";
 	if (d->sr->buffered) {
@@ -110,8 +110,34 @@ static void exec_server(const struct dp *d, const char *image, const struct dp_c
 	}
 	argv[k++] = (char *)image;
 	argv[k] = NULL;
+	return k;
+}
+
+/* Child side: stdout belongs to the JSON result, so the server and its
+ * launcher write only to stderr (and the log).  Under systemd the
+ * binary is named by its path: systemd-run cannot see /proc/self/exe. */
+static void exec_server(const struct dp *d, const char *image, const struct dp_chain *c,
+			bool readonly)
+{
+	static struct dp_unit u;
+	static char *argv[DP_UNIT_ARGS + 24 + 2 * NBD_MAX_CHAIN];
+	static char exe[PATH_MAX];
+	ssize_t n;
+	size_t k = 0;
+
 	dup2(2, 1);
 	close_range(3, ~0u, 0);
+	if (ops_dp_unit_systemd() && (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		k = ops_dp_unit_prefix(d, &u, exe);
+		memcpy(argv, u.argv, k * sizeof argv[0]);
+		serve_args(argv, k, d, image, c, readonly);
+		execvp("systemd-run", argv);
+		fprintf(stderr, "lvqcow: systemd-run: %m\n");
+		_exit(127);
+	}
+	argv[k++] = "lvqcow";
+	serve_args(argv, k, d, image, c, readonly);
 	execv("/proc/self/exe", argv);
 	_exit(127);
 }
@@ -146,7 +172,11 @@ int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_c
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(EIO, "the NBD server for volume %s did not start (see %s)",
 			       d->vol.key, d->log);
-	log_info("datapath: serving %s on %s", image, d->sock);
+	if (ops_dp_unit_systemd())
+		log_info("datapath: serving %s on %s (systemd unit lvqcow-nbd-%s)", image, d->sock,
+			 d->vol.key);
+	else
+		log_info("datapath: serving %s on %s", image, d->sock);
 	return 0;
 }
 

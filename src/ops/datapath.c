@@ -101,8 +101,13 @@ int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backe
 		return err_xapi(XERR_INVALID, "domain name longer than %d bytes", OPS_DOMAIN_MAX - 1);
 	if (ops_dp_open(uri, &d) < 0)
 		return -1;
-	if (!ops_dp_server_running(&d))
+	/* A device left on a dead server is released before a new start. */
+	if (!ops_dp_server_running(&d)) {
+		ops_dp_device_detach(&d);
 		r = start_server(&d);
+	}
+	if (r == 0)
+		r = ops_dp_device_attach(&d, &out->device);
 	if (r == 0)
 		r = ops_dp_attached_add(&d, domain);
 	if (r == 0) {
@@ -212,6 +217,7 @@ static void detach_orphan(const char *uri)
 		log_error("Datapath.detach %s: %s", uri, err_last()->msg);
 		return;
 	}
+	ops_dp_device_detach(&d);
 	ops_dp_server_stop(&d);
 	ops_dp_let_go(&d);
 	ops_dp_overlay_remove(&d);
@@ -235,6 +241,7 @@ void ops_datapath_detach(const char *uri, const char *domain)
 		log_error("Datapath.detach: %s", err_last()->msg);
 	left = ops_dp_attached_remove(&d, domain);
 	if (left == 0 && !any_active(&d, &persistent)) {
+		ops_dp_device_detach(&d);
 		if (ops_dp_server_stop(&d) < 0) {
 			log_error("Datapath.detach: %s", err_last()->msg);
 		} else {
