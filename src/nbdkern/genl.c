@@ -145,8 +145,10 @@ static int nk_one(const struct nlmsghdr *h, uint8_t *reply, size_t *rlen)
 	if (h->nlmsg_type == NLMSG_ERROR) {
 		if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
 			return err_set(EPROTO, "short netlink error message");
-		if (e->error)
-			return err_set(-e->error, "netlink: %s", strerror(-e->error));
+		if (e->error) {
+			errno = -e->error;
+			return err_set(-e->error, "netlink: %m");
+		}
 		return 1;
 	}
 	if (h->nlmsg_type == NLMSG_DONE)
