@@ -35,9 +35,13 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo "LQVM: booted in $(cut -d' ' -f1 /proc/uptime)s"
 for m in $(cat /modules/order); do insmod /modules/$m || echo "LQVM: insmod $m failed"; done
 # The host's root changes under nobody during the run: cache it.  The
-# checkout is written by the guest: mmap-coherent, no cache.
+# checkout is written by the guest: mmap-coherent, no cache.  /run and
+# /tmp are the guest's own, mounted before the checkout, which may live
+# under /tmp (where a CI runner may clone it).
 opts=trans=virtio,version=9p2000.L,msize=262144
 if mount -t 9p -o $opts,cache=loose,ro hostroot /host &&
+	mount -t tmpfs run /host/run && mount -t tmpfs tmp /host/tmp &&
+	mkdir -p "/host$LQTOP" &&
 	mount -t 9p -o $opts,cache=mmap project "/host$LQTOP"; then
 	mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 	mount -t devtmpfs dev /host/dev
@@ -45,7 +49,6 @@ if mount -t 9p -o $opts,cache=loose,ro hostroot /host &&
 	ln -s /proc/self/fd /host/dev/fd
 	for i in 0 1 2; do ln -s /proc/self/fd/$i /host/dev/std$(echo in out err | cut -d' ' -f$((i + 1))); done
 	mount -t devpts devpts /host/dev/pts; mount -t tmpfs shm /host/dev/shm
-	mount -t tmpfs run /host/run; mount -t tmpfs tmp /host/tmp
 	echo "LQVM: root mounted at $(cut -d' ' -f1 /proc/uptime)s"
 	chroot /host /bin/bash "$LQTOP/tests/vm/guest/run-guest.sh" "$LQENV"
 else

@@ -11,7 +11,15 @@ set -u
 # shellcheck disable=SC1090
 . "$1"
 cd /
-mount -t ext4 /dev/vdb /tmp || echo "LQVM: no scratch disk, /tmp stays in RAM"
+# A checkout under /tmp stays visible over the scratch disk.
+mkdir -p /run/lq-top && mount --bind "$LQ_TOP" /run/lq-top
+if mount -t ext4 /dev/vdb /tmp; then
+	case $LQ_TOP in
+	/tmp/*) mkdir -p "$LQ_TOP" && mount --bind /run/lq-top "$LQ_TOP" ;;
+	esac
+else
+	echo "LQVM: no scratch disk, /tmp stays in RAM"
+fi
 chmod 1777 /tmp
 # No udevd in the guest: LVM creates the /dev nodes itself and scans
 # only the virtio disks and loop devices.
