@@ -25,15 +25,8 @@ cleanup() {
 trap cleanup EXIT
 truncate -s 64G "$work/pv.img"
 loop=$(losetup -f --show "$work/pv.img")
-mkdir -p "$work/etc"
-cat >"$work/etc/lvm.conf" <<CONF
-devices { use_devicesfile = 0 global_filter = [ "a|^$loop\$|", "r|.*|" ]
-          obtain_device_list_from_udev = 0 external_device_info_source = "none" }
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-global { activation = 0 use_lvmlockd = 0 use_aio = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-export LVM_SYSTEM_DIR=$work/etc LVM_SUPPRESS_FD_WARNINGS=1
+. "$(dirname "$0")/../tests/lvm-confine.sh"
+cd "$work" && lvm_confine "$loop" && cd - >/dev/null
 "$build/lvqcow" lvm pv-create "$loop" 64 >/dev/null
 "$build/lvqcow" lvm vg-create "$vg" "$loop" >/dev/null
 

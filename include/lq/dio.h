@@ -53,6 +53,14 @@ void dio_destroy(struct dio *d);
 int dio_read(struct dio *d, void *buf, size_t len, uint64_t off);
 int dio_write(struct dio *d, const void *buf, size_t len, uint64_t off);
 
+/* Whole-buffer pread/pwrite loops on fd (EINTR retried).  A read past
+ * the end of the file (or cut in mid-block when align != 0) fills the
+ * rest with zeros; a write that makes no progress is ENOSPC, one cut in
+ * mid-block with align != 0 is EIO.  With align != 0, buf, len and off
+ * must already be aligned. */
+int dio_pread_full(int fd, void *buf, size_t len, uint64_t off, uint32_t align);
+int dio_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, uint32_t align);
+
 /* A buffer aligned for direct I/O (free with free()); NULL on ENOMEM. */
 void *dio_alloc(size_t len);
 /* Whether a request needs the bounce path. */

@@ -41,48 +41,12 @@ fail:
 
 int qcow2_io_read(int fd, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_sys("read of %zu bytes at 0x%llx: %m", len,
-				       (unsigned long long)off);
-		if (r == 0) {
-			memset(p, 0, len);
-			return 0;
-		}
-		p += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	return dio_pread_full(fd, buf, len, off, 0);
 }
 
 int qcow2_io_write(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pwrite(fd, p, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_sys("write of %zu bytes at 0x%llx: %m", len,
-				       (unsigned long long)off);
-		/* pwrite returning 0 means no room: errno is stale here. */
-		if (r == 0)
-			return err_set(ENOSPC, "write of %zu bytes at 0x%llx: no space left",
-				       len, (unsigned long long)off);
-		p += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	return dio_pwrite_full(fd, buf, len, off, 0);
 }
 
 int qcow2_io_sync(int fd)

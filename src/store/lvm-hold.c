@@ -259,6 +259,16 @@ int lvst_deactivate_all(struct lvst *s, const char *lv)
 	return rc;
 }
 
+int lvst_lv_remove(struct lvst *s, const char *lv)
+{
+	if (lvst_deactivate_all(s, lv) < 0)
+		return -1;
+	if (lvm_lv_remove(s->vg, lv) < 0 && lvm_last_class() != LVM_NOT_FOUND)
+		return -1;
+	err_clear();
+	return 0;
+}
+
 static bool is_mine(const struct lvst *s, const char *lv)
 {
 	for (size_t i = 0; i < s->nmine; i++)

@@ -56,12 +56,7 @@ int lvst_quarantine_remove(struct store *st, const char *entry)
 	if (entry_check(entry, image, sizeof image) < 0)
 		return -1;
 	lvst_lvs_forget(s);
-	if (lvst_deactivate_all(s, entry) < 0)
-		return -1;
-	if (lvm_lv_remove(s->vg, entry) < 0 && lvm_last_class() != LVM_NOT_FOUND)
-		return -1;
-	err_clear();
-	return 0;
+	return lvst_lv_remove(s, entry);
 }
 
 int lvst_quarantine_restore(struct store *st, const char *entry)

@@ -117,7 +117,6 @@ int lvst_sr_config(struct json_object *config, const char *uuid, char **root)
 /* ---- create ------------------------------------------------------------- */
 
 static int check_removable(struct lvst *s, const struct lvm_lv_list *l);
-static int remove_lv(struct lvst *s, const char *lv);
 
 /* O_EXCL on a block device fails while it is mounted or held open
  * exclusively (by device-mapper, md, another pvcreate). */
@@ -208,7 +207,7 @@ static int remove_leftovers(struct lvst *old, const char *dev)
 	if (check_removable(old, &l) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < l.n && rc == 0; i++)
-			rc = remove_lv(old, l.lv[i].name);
+			rc = lvst_lv_remove(old, l.lv[i].name);
 	}
 	lvm_lv_list_free(&l);
 	return rc < 0 ? -1 : lvm_vg_remove(old->vg);
@@ -316,22 +315,12 @@ static int fill_new(struct lvst *s, int (*fill)(int fd, void *arg), void *arg)
 	return rc;
 }
 
-static int remove_lv(struct lvst *s, const char *lv)
-{
-	if (lvst_deactivate_all(s, lv) < 0)
-		return -1;
-	if (lvm_lv_remove(s->vg, lv) < 0 && lvm_last_class() != LVM_NOT_FOUND)
-		return -1;
-	err_clear();
-	return 0;
-}
-
 int lvst_meta_build(struct store *st, int (*fill)(int fd, void *arg), void *arg)
 {
 	struct lvst *s = lvst_of(st);
 
 	lvst_lvs_forget(s);
-	if (remove_lv(s, LVST_META_NEW) < 0 ||
+	if (lvst_lv_remove(s, LVST_META_NEW) < 0 ||
 	    lvm_lv_create(s->vg, LVST_META_NEW, META_AREA_BYTES, NULL) < 0 ||
 	    fill_new(s, fill, arg) < 0 || lvst_deactivate_all(s, LVST_META_NEW) < 0 ||
 	    lvm_lv_rename(s->vg, LVST_META_NEW, LVST_META) < 0)
@@ -366,7 +355,7 @@ static int remove_rest(struct lvst *s, struct lvm_lv_list *l)
 	struct lvm_pv pv;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->lv[i].name, LVST_META) && remove_lv(s, l->lv[i].name) < 0)
+		if (strcmp(l->lv[i].name, LVST_META) && lvst_lv_remove(s, l->lv[i].name) < 0)
 			return -1;
 	if (lvm_pv_of_vg(s->vg, &pv) < 0 || lvm_vg_remove(s->vg) < 0)
 		return -1;
@@ -382,7 +371,7 @@ int lvst_sr_remove(struct store *st)
 	lvst_lvs_forget(s);
 	if (lvm_lv_list(s->vg, &l) < 0)
 		return -1;
-	if (check_removable(s, &l) == 0 && remove_lv(s, LVST_META) == 0) {
+	if (check_removable(s, &l) == 0 && lvst_lv_remove(s, LVST_META) == 0) {
 		fault_point("sr-destroy.document-removed");
 		rc = remove_rest(s, &l);
 	}

@@ -227,11 +227,7 @@ static int lvst_node_remove(struct store *st, const char *image)
 	if (need_image(image) < 0)
 		return -1;
 	lvst_lvs_forget(s);
-	if (lvst_deactivate_all(s, image) < 0 ||
-	    (lvm_lv_remove(s->vg, image) < 0 && lvm_last_class() != LVM_NOT_FOUND))
-		return -1;
-	err_clear();
-	return 0;
+	return lvst_lv_remove(s, image);
 }
 
 static int lvst_image_size(struct store *st, const char *image, uint64_t *bytes)

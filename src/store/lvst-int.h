@@ -58,6 +58,9 @@ void lvst_release_mine(struct lvst *s);
 /* Drop every holder of lv and deactivate it (before lvremove/lvrename):
  * fails if the device is still open. */
 int lvst_deactivate_all(struct lvst *s, const char *lv);
+/* Deactivate and remove lv; one already gone is not an error.  Leaves
+ * the cached LV list alone: a caller may be walking it. */
+int lvst_lv_remove(struct lvst *s, const char *lv);
 int lvst_holder_release(struct store *st, const char *holder);
 int lvst_image_hold(struct store *st, const char *image, const char *holder);
 int lvst_holders_prune(struct store *st);

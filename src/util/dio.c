@@ -113,16 +113,16 @@ bool dio_aligned(const struct dio *d, const void *buf, size_t len, uint64_t off)
 			     is_aligned((uintptr_t)buf, d->mem_align));
 }
 
-/* The system-call loops.  In direct mode every call they make is aligned:
- * the assertion catches a caller that broke the rule, even on a buffered
- * descriptor a test gave an alignment. */
-static int raw_read(struct dio *d, uint8_t *p, size_t len, uint64_t off)
+/* The system-call loops, shared with the qcow2 engine's plain descriptor
+ * I/O (align 0).  With an alignment every call they make stays aligned:
+ * only an aligned count may be carried on from. */
+int dio_pread_full(int fd, void *buf, size_t len, uint64_t off, uint32_t align)
 {
-	while (len) {
-		ssize_t r;
+	uint8_t *p = buf;
 
-		assert(dio_aligned(d, p, len, off));
-		r = pread(d->fd, p, len, (off_t)off);
+	while (len) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -130,7 +130,7 @@ static int raw_read(struct dio *d, uint8_t *p, size_t len, uint64_t off)
 				       (unsigned long long)off);
 		/* End of file: the rest reads as zeros.  A direct read stops
 		 * there in mid-block, where it cannot go on. */
-		if (r == 0 || (d->align && !is_aligned((uint64_t)r, d->align))) {
+		if (r == 0 || (align && !is_aligned((uint64_t)r, align))) {
 			memset(p + r, 0, len - (size_t)r);
 			return 0;
 		}
@@ -141,13 +141,13 @@ static int raw_read(struct dio *d, uint8_t *p, size_t len, uint64_t off)
 	return 0;
 }
 
-static int raw_write(struct dio *d, const uint8_t *p, size_t len, uint64_t off)
+int dio_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, uint32_t align)
 {
-	while (len) {
-		ssize_t r;
+	const uint8_t *p = buf;
 
-		assert(dio_aligned(d, p, len, off));
-		r = pwrite(d->fd, p, len, (off_t)off);
+	while (len) {
+		ssize_t r = pwrite(fd, p, len, (off_t)off);
+
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -158,7 +158,7 @@ static int raw_write(struct dio *d, const uint8_t *p, size_t len, uint64_t off)
 			return err_set(ENOSPC, "write of %zu bytes at 0x%llx: no space left",
 				       len, (unsigned long long)off);
 		/* A direct write cut in mid-block cannot be resumed there. */
-		if (d->align && !is_aligned((uint64_t)r, d->align))
+		if (align && !is_aligned((uint64_t)r, align))
 			return err_set(EIO, "write of %zu bytes at 0x%llx: cut short at %zd",
 				       len, (unsigned long long)off, r);
 		p += r;
@@ -166,6 +166,20 @@ static int raw_write(struct dio *d, const uint8_t *p, size_t len, uint64_t off)
 		off += (uint64_t)r;
 	}
 	return 0;
+}
+
+/* The assertion catches a caller that broke the alignment rule, even on a
+ * buffered descriptor a test gave an alignment. */
+static int raw_read(struct dio *d, uint8_t *p, size_t len, uint64_t off)
+{
+	assert(dio_aligned(d, p, len, off));
+	return dio_pread_full(d->fd, p, len, off, d->align);
+}
+
+static int raw_write(struct dio *d, const uint8_t *p, size_t len, uint64_t off)
+{
+	assert(dio_aligned(d, p, len, off));
+	return dio_pwrite_full(d->fd, p, len, off, d->align);
 }
 
 /* One piece of a request through the bounce buffer: [lo, hi) is the
