@@ -9,6 +9,10 @@ struct cli_command {
 	int (*run)(int argc, char **argv);
 };
 
+/* report.c: "lvqcow CMD: [CODE: ]message" on stderr for the last error
+ * (the code is the xapi error, whose message may be only its parameter). */
+void cli_report_error(const char *cmd);
+
 int cli_img(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_gc(int argc, char **argv);

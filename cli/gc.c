@@ -12,6 +12,7 @@
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/ops.h"
+#include "lq/store.h"
 
 struct gc_args {
 	const char *type, *sr;
@@ -20,11 +21,13 @@ struct gc_args {
 
 static int gc_usage(FILE *f)
 {
-	fprintf(f, "usage: lvqcow gc [--type fileqcow] [--once] SR\n"
-		   "       lvqcow gc [--type fileqcow] --status [--json] SR\n"
+	fprintf(f, "usage: lvqcow gc [--type TYPE] [--once] SR\n"
+		   "       lvqcow gc [--type TYPE] --status [--json] SR\n"
 		   "Removes the nodes of the SR's snapshot trees that nothing uses and\n"
 		   "coalesces chains, until nothing is left to do (--once: one step).\n"
-		   "SR is the SR string SR.attach returned (the directory of a fileqcow SR).\n");
+		   "SR is the SR string SR.attach returned (the directory of a fileqcow SR,\n"
+		   "/dev/lvqcow-UUID for an lvqcow SR); TYPE, fileqcow or lvqcow, is found\n"
+		   "from that string when not given.\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -41,7 +44,7 @@ static int gc_parse(int argc, char **argv, struct gc_args *a)
 	};
 	int c;
 
-	a->type = "fileqcow";
+	a->type = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -57,6 +60,8 @@ static int gc_parse(int argc, char **argv, struct gc_args *a)
 	if (optind != argc - 1)
 		return 1;
 	a->sr = argv[optind];
+	if (!a->type)
+		a->type = store_type_of_root(a->sr);
 	return 0;
 }
 
@@ -65,7 +70,7 @@ static int gc_print_status(const struct gc_args *a)
 	struct json_object *o, *last;
 
 	if (ops_gc_status(a->type, a->sr, &o) < 0) {
-		fprintf(stderr, "lvqcow gc: %s\n", err_last()->msg);
+		cli_report_error("gc");
 		return 1;
 	}
 	if (a->json) {
@@ -93,7 +98,7 @@ int cli_gc(int argc, char **argv)
 	rc = ops_gc_run(a.type, a.sr, (a.once ? OPS_GC_ONCE : 0) |
 					 (a.detached ? OPS_GC_IF_IDLE : 0));
 	if (rc < 0) {
-		fprintf(stderr, "lvqcow gc: %s\n", err_last()->msg);
+		cli_report_error("gc");
 		return 1;
 	}
 	if (a.json)

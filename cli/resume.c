@@ -9,13 +9,15 @@
 #include "cli.h"
 #include "lq/datapath.h"
 #include "lq/err.h"
+#include "lq/store.h"
 
 static int resume_usage(FILE *f)
 {
-	fprintf(f, "usage: lvqcow resume [--type fileqcow] SR VOLUME\n"
+	fprintf(f, "usage: lvqcow resume [--type TYPE] SR VOLUME\n"
 		   "Moves a paused NBD server of VOLUME onto the chain the SR's metadata\n"
 		   "names and resumes it; does nothing when the server is not paused.\n"
-		   "SR is the SR string SR.attach returned; VOLUME is the volume key.\n");
+		   "SR is the SR string SR.attach returned; VOLUME is the volume key.\n"
+		   "TYPE (fileqcow or lvqcow) is found from the SR string when not given.\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -26,7 +28,7 @@ int cli_resume(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *type = "fileqcow";
+	const char *type = NULL;
 	bool resumed;
 	int c;
 
@@ -39,8 +41,10 @@ int cli_resume(int argc, char **argv)
 	}
 	if (optind != argc - 2)
 		return resume_usage(stderr);
+	if (!type)
+		type = store_type_of_root(argv[optind]);
 	if (ops_datapath_rescue(type, argv[optind], argv[optind + 1], &resumed) < 0) {
-		fprintf(stderr, "lvqcow resume: %s\n", err_last()->msg);
+		cli_report_error("resume");
 		return 1;
 	}
 	printf("volume %s: %s\n", argv[optind + 1],

@@ -53,6 +53,9 @@ struct store_ops {
 	const char *type;
 	int (*sr_config)(struct json_object *config, const char *uuid, char **root);
 	int (*open)(const char *root, struct store **out);
+	/* Whether root has this type's own SR string form (NULL: any root
+	 * no other type claims, a directory). */
+	bool (*root_claimed)(const char *root);
 	void (*close)(struct store *s);
 	int (*sr_prepare)(struct store *s, struct json_object *config);
 	bool (*sr_exists)(struct store *s);
@@ -96,6 +99,9 @@ int store_sr_config(const char *type, struct json_object *config, const char *uu
 		    char **root);
 /* Open the store at root (an SR or a place for one); no lock is taken. */
 int store_open(const char *type, const char *root, struct store **out);
+/* The SR type an SR string belongs to, for tools given only the string:
+ * the type whose form it has, else the type without a form of its own. */
+const char *store_type_of_root(const char *root);
 /* Drops the lock with the handle; NULL is ignored. */
 void store_close(struct store *s);
 

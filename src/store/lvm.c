@@ -80,6 +80,15 @@ static int vg_of_root(const char *root, char *vg, size_t n)
 	return 0;
 }
 
+static bool lvst_root_claimed(const char *root)
+{
+	char vg[LVM_NAME_MAX + 1];
+	bool ok = vg_of_root(root, vg, sizeof vg) == 0;
+
+	err_clear();
+	return ok;
+}
+
 /* ---- handle --------------------------------------------------------------- */
 
 static int lvst_open(const char *root, struct store **out)
@@ -284,6 +293,7 @@ static int lvst_space(struct store *st, uint64_t *free_bytes, uint64_t *total_by
 
 const struct store_ops store_lvm_ops = {
 	.type = "lvqcow",
+	.root_claimed = lvst_root_claimed,
 	.sr_config = lvst_sr_config,
 	.open = lvst_open,
 	.close = lvst_close,

@@ -37,6 +37,20 @@ static void store_need_exclusive(const struct store *s)
 	assert(s && s->lock == STORE_EXCLUSIVE);
 }
 
+const char *store_type_of_root(const char *root)
+{
+	const char *fallback = NULL;
+
+	for (size_t i = 0; i < sizeof store_impls / sizeof store_impls[0]; i++) {
+		if (!store_impls[i]->root_claimed)
+			fallback = store_impls[i]->type;
+		else if (store_impls[i]->root_claimed(root))
+			return store_impls[i]->type;
+	}
+	assert(fallback);
+	return fallback;
+}
+
 bool store_type_known(const char *type)
 {
 	return store_find(type) != NULL;

@@ -50,6 +50,7 @@ static void test_roots(void **state __attribute__((unused)))
 	assert_string_equal(lvst_of(s)->vg, "lvqcow-" U);
 	assert_true(store_sizes_images(s));
 	store_close(s);
+	assert_string_equal(store_type_of_root("/dev/lvqcow-" U), "lvqcow");
 	static const char *const bad[] = {
 		"lvqcow-" U, "/dev/vg0", "/dev/lvqcow-" U "/x", "/dev/lvqcow-0F1E2D3C-4B5A-4987-8654-3210FEDCBA98",
 		"/dev/lvqcow-", "/srv/sr", "",
@@ -58,6 +59,8 @@ static void test_roots(void **state __attribute__((unused)))
 		s = NULL;
 		assert_int_equal(store_open("lvqcow", bad[i], &s), -1);
 		assert_null(s);
+		/* Not an lvqcow string: the type without a form of its own. */
+		assert_string_equal(store_type_of_root(bad[i]), "fileqcow");
 	}
 }
 

@@ -101,7 +101,7 @@ call "$vol" SR.ls "{\"dbg\":\"t\",\"sr\":\"$sr\"}" | grep -q "$clone" || fail "S
 must_fail SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}" "still has"
 call "$vol" Volume.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$clone\"}" >/dev/null
 call "$vol" Volume.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$key\"}" >/dev/null
-lvqcow gc --type lvqcow --once "$sr"
+lvqcow gc --once "$sr"  # the type found from the SR string
 show "every volume destroyed, gc --once"
 call "$vol" SR.detach "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
 call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" >/dev/null
