@@ -89,17 +89,19 @@ $(BUILD)/lvqcow: $(ENTRY_OBJS) $(BUILD)/liblq.a cli/py/__main__.py scripts/appen
 
 $(BUILD)/unit/%: src/%.c $(BUILD)/liblq.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -UNDEBUG -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -UNDEBUG -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
 
 $(ENTRY_UNIT_BINS): $(BUILD)/unit/%: %.c $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -UNDEBUG -o $@ $< $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -UNDEBUG -o $@ $< $(ENTRY_LIB_OBJS) $(BUILD)/liblq.a $(LDLIBS_ALL) -lcmocka
 
 # libFuzzer targets are always built with clang and the sanitizers.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS) \
 	-DLVM2CMD_SONAME='"$(LVM2CMD_SONAME)"'
-$(BUILD)/fuzz/%: src/%.c $(LIB_SRCS)
+# Built from every library source in one step (no per-file .d): any
+# header may change them.
+$(BUILD)/fuzz/%: src/%.c $(LIB_SRCS) $(wildcard include/lq/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -ldl
 
@@ -176,4 +178,6 @@ demo-lvm: deps all
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(ENTRY_OBJS:.o=.d)
+# A unit test binary is built from its source in one step; its .d file
+# (named after the binary) carries the headers it includes.
+-include $(LIB_OBJS:.o=.d) $(ENTRY_OBJS:.o=.d) $(UNIT_BINS:=.d)
