@@ -27,7 +27,7 @@ keys="" sr=""
 nbd_cleanup() {
 	umount "$mnt" 2>/dev/null || true
 	for k in $keys; do
-		u=lvqcow://$sr/$k
+		u=$(cat "uri.$k")
 		printf '{"dbg":"t","uri":"%s","domain":"0"}' "$u" | "$dp/Datapath.detach" --json >/dev/null 2>&1 || true
 	done
 	lq_cleanup
@@ -39,14 +39,18 @@ sr_uuid=5a0c1d2e-3f40-4152-8637-48596a7b8c9d
 mib=1048576
 call "$vol" SR.create "{\"dbg\":\"t\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"nbd\",\"description\":\"\"}" >/dev/null
 sr=$(call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" | tr -d '"')
-# newvol NAME: the new volume's key.
+# newvol NAME: the new volume's key; its URI in the file uri.KEY.
 newvol() {
-	call "$vol" Volume.create "{\"dbg\":\"t\",\"sr\":\"$sr\",\"name\":\"$1\",\"description\":\"\",\"size\":$((256 * mib)),\"sharable\":false}" | field key
+	v=$(call "$vol" Volume.create "{\"dbg\":\"t\",\"sr\":\"$sr\",\"name\":\"$1\",\"description\":\"\",\"size\":$((256 * mib)),\"sharable\":false}")
+	k=$(echo "$v" | field key)
+	echo "$v" | sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p' >"uri.$k"
+	[ -n "$k" ] && [ -s "uri.$k" ] || fail "Volume.create: $v"
+	echo "$k"
 }
-dpcall() { call "$dp" "$1" "{\"dbg\":\"t\",\"uri\":\"lvqcow://$sr/$2\",\"domain\":\"0\"}"; }
+dpcall() { call "$dp" "$1" "{\"dbg\":\"t\",\"uri\":\"$(cat "uri.$2")\",\"domain\":\"0\"}"; }
 # attach KEY: the /dev/nbdN of the result (XenDisk and BlockDevice agree).
 attach() {
-	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"lvqcow://$sr/$1\",\"persistent\":true}" >/dev/null
+	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$(cat "uri.$1")\",\"persistent\":true}" >/dev/null
 	a=$(dpcall Datapath.attach "$1")
 	d=$(echo "$a" | grep -o '"/dev/nbd[0-9]*"' | sort -u | tr -d '"')
 	[ "$(echo "$d" | wc -l)" = 1 ] && [ -b "$d" ] || fail "Datapath.attach gave no single block device: $a"
@@ -112,7 +116,7 @@ echo "fio: $(cat fio.rounds) verified rounds across the snapshot and the coalesc
 fio_job --verify_only --output=fio.final.log || fail "fio's data does not verify after the rounds"
 
 umount "$mnt" || fail "umount"
-fsck.ext4 -fn "$d1" || fail "fsck.ext4 after the snapshot and the coalesce"
+fsck.ext4 -fn "$d1" >fsck.log || fail "fsck.ext4 after the snapshot and the coalesce"
 mount -o ro "$d1" "$mnt" && cmp model "$mnt/f1" && cmp model "$mnt/f2" || fail "file bytes differ"
 umount "$mnt"
 
@@ -121,8 +125,8 @@ detach "$k1"
 dev_free "$d1" || fail "$d1 still connected after detach"
 d1=$(attach "$k1")
 fsck.ext4 -fn "$d1" >/dev/null || fail "fsck.ext4 after a new attach"
-mount -o ro "$d1" "$mnt" && cmp model "$mnt/f1" && cmp model "$mnt/f2" || fail "file bytes differ after a new attach"
-fio_job --verify_only --readonly --output=fio.reattach.log ||
+mount "$d1" "$mnt" && cmp model "$mnt/f1" && cmp model "$mnt/f2" || fail "file bytes differ after a new attach"
+fio_job --verify_only --output=fio.reattach.log ||
 	fail "fio's data does not verify after a new attach"
 umount "$mnt"
 
@@ -139,7 +143,7 @@ rc=0
 timeout 60 dd if="$d2" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null || rc=$?
 [ $rc -ne 124 ] || fail "a read from $d2 hung after its server died"
 [ $rc -ne 0 ] || fail "a read from $d2 succeeded after its server died"
-if out=$(printf '{"dbg":"t","uri":"lvqcow://%s/%s","domain":"0"}' "$sr" "$k2" |
+if out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$(cat "uri.$k2")" |
 	timeout 60 "$dp/Datapath.activate" --json); then
 	fail "Datapath.activate after the server died succeeded: $out"
 fi
