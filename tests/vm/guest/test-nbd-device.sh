@@ -147,6 +147,7 @@ if out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$(cat "uri.$k2")" |
 	timeout 60 "$dp/Datapath.activate" --json); then
 	fail "Datapath.activate after the server died succeeded: $out"
 fi
+echo "$out" | grep -q "NBD server is not running" || fail "Datapath.activate after the server died: $out"
 echo "reported: $(echo "$out" | cut -c1-200)"
 d2b=$(attach "$k2")
 timeout 60 dd if="$d2b" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null || fail "a read after a new attach"
