@@ -24,7 +24,10 @@ done
 mnt=$PWD/mnt
 mkdir -p "$mnt"
 keys="" sr=""
+fiopid=""
 nbd_cleanup() {
+	touch fio.stop
+	[ -z "$fiopid" ] || kill "$fiopid" 2>/dev/null || true
 	umount "$mnt" 2>/dev/null || true
 	for k in $keys; do
 		u=$(cat "uri.$k")
