@@ -11,6 +11,7 @@
 #                   every fault point of the tree operations, metadata
 #                   commits included
 #   make bench-img / bench-nbd / bench-meta
+#   make bench-nbd-vm  fio on /dev/nbdN against a raw LV, in the test VM
 #   make bench-gc   lvqcow img coalesce against qemu-img commit and rebase;
 #                   client stalls during live snapshots and coalesces,
 #                   Volume.create under a coalesce
@@ -65,7 +66,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: deb rpm all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
-	bench-img bench-nbd bench-meta bench-gc bench-lvm-host demo demo-lvm install clean
+	bench-img bench-nbd bench-nbd-vm bench-meta bench-gc bench-lvm-host demo demo-lvm install clean
 
 all: $(BUILD)/lvqcow
 
@@ -154,6 +155,12 @@ bench-img: deps all
 
 bench-nbd: deps all
 	./bench/nbd.sh "$(BUILD)"
+
+# fio on a volume's /dev/nbdN against a raw LV, in the VM guest.
+bench-nbd-vm: all
+	@uptime
+	./tests/vm/run.sh "$(BUILD)" "bash bench/nbd-vm.sh"
+	@uptime
 
 bench-meta: deps all
 	./bench/meta.sh "$(BUILD)"

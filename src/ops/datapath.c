@@ -152,6 +152,21 @@ static int activate_fn(struct ops_activation *act, void *p)
 	return ops_activation_put(act, a->domain, rw);
 }
 
+/* Why a volume's server does not serve: it does not answer, it died or
+ * was stopped under an attachment (its device fails every I/O until the
+ * next attach starts a new one), or the volume was never attached. */
+static int not_serving(const struct dp *d)
+{
+	if (err_errnum() == ETIMEDOUT)
+		return err_xapi(XERR_INVALID, "volume %s is not attached (its NBD server does "
+			       "not answer)", d->vol.key);
+	if (ops_datapath_attached(d->vol.key))
+		return err_xapi(XERR_INVALID, "volume %s is attached but its NBD server is not "
+			       "running (it died or was stopped); detach and attach it again",
+			       d->vol.key);
+	return err_xapi(XERR_INVALID, "volume %s is not attached", d->vol.key);
+}
+
 int ops_datapath_activate(const char *uri, const char *domain, bool read_write)
 {
 	struct activate_arg a = { .domain = domain, .read_write = read_write };
@@ -162,8 +177,7 @@ int ops_datapath_activate(const char *uri, const char *domain, bool read_write)
 		return -1;
 	a.sharable = d.vol.sharable;
 	if (!ops_dp_server_running(&d))
-		err_xapi(XERR_INVALID, "volume %s is not attached%s", d.vol.key,
-			 err_errnum() == ETIMEDOUT ? " (its NBD server does not answer)" : "");
+		not_serving(&d);
 	else if (read_write && !d.vol.read_write)
 		err_xapi(XERR_INVALID, "volume %s is read-only", d.vol.key);
 	else
