@@ -51,8 +51,9 @@ tcall() {
 	local t0 t1 cmds=$work/cmds.$2
 	gc_wait
 	t0=$EPOCHREALTIME
+	# A failed call is logged, not fatal: the other counts still run.
 	res=$(printf '%s' "$3" | LVQCOW_DEBUG=1 "$1/$2" --json 2>"$work/err") ||
-		fail "$2: $res $(tail -n 3 "$work/err")"
+		log "FAILED: n=$n round $r $2: $res $(tail -n 3 "$work/err")"
 	t1=$EPOCHREALTIME
 	sed -n 's/^[^ ]*\[[0-9]*\]: debug: lvm: //p' "$work/err" |
 		grep -Ev '^[a-z]+: rc -?[0-9]+, class ' >"$cmds" || true
@@ -65,7 +66,7 @@ tcall() {
 	sum_first=$(awk -v a="$sum_first" -v b="$first" 'BEGIN {printf "%.1f", a + b}')
 	sum_bin=$(awk -v a="$sum_bin" -v b="$binary" 'BEGIN {printf "%.1f", a + b}')
 	echo "# $2: $(tail -n 1 "$cmds.times" 2>/dev/null)" >>"$work/calls"
-	[ ! -s "$cmds" ] || paste -d' ' <(sed '$d' "$cmds.times") "$cmds" >>"$work/calls"
+	[ ! -s "$cmds" ] || paste -d' ' <(sed '$d' "$cmds.times" | cut -d' ' -f1) "$cmds" >>"$work/calls"
 }
 begin() { sum_ms=0 sum_n=0 sum_in=0 sum_first=0 sum_bin=0; : >"$work/calls"; }
 # end NAME: one row for the measured call NAME (its tcalls since begin).

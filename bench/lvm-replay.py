@@ -69,18 +69,23 @@ class Twins:
         return "exists"
 
     def setup(self):
+        """The twins the lines expect to exist, by one lvm shell."""
+        script = []
         for lv, how in self.prep.items():
             if how == "create":
                 continue
             size = "8m" if how == "exists8" else "4m"
-            lvm("lvcreate", "-an", "-Zn", "-Wn", "-n", self.map[lv], "-L", size, self.vg)
+            script.append("lvcreate -an -Zn -Wn -n %s -L %s %s" % (self.map[lv], size, self.vg))
             if how == "active":
-                lvm("lvchange", "-aey", "%s/%s" % (self.vg, self.map[lv]))
+                script.append("lvchange -aey %s/%s" % (self.vg, self.map[lv]))
+        if script:
+            subprocess.run(["lvm"], input="\n".join(script) + "\n", text=True, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def cleanup(self):
-        for twin in self.map.values():
-            lvm("lvchange", "-an", "%s/%s" % (self.vg, twin), check=False)
-            lvm("lvremove", "-f", "%s/%s" % (self.vg, twin), check=False)
+        """Every twin removed (-f: active or not), by one lvm process."""
+        lvm("lvremove", "-f", *["%s/%s" % (self.vg, t) for t in self.map.values()],
+            check=False)
 
 
 def main():
@@ -94,7 +99,6 @@ def main():
     with open(replay, "w") as f:
         for w in lines:
             f.write(" ".join("'%s'" % x if " " in x else x for x in w) + "\n")
-    twins.cleanup()
     twins.setup()
     out = subprocess.run([layer, "-r", replay], check=True, capture_output=True,
                          text=True).stdout
