@@ -165,7 +165,11 @@ $(BUILD)/bench/lvm-layer: bench/lvm-layer.c $(BUILD)/liblq.a
 bench-lvm-host: deps all $(BUILD)/bench/lvm-layer
 	./bench/lvm-host.sh "$(BUILD)"
 
-bench-lvm: deps all $(BUILD)/bench/lvm-layer
+$(BUILD)/bench/lvm-fill: bench/lvm-fill.c $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL)
+
+bench-lvm: deps all $(BUILD)/bench/lvm-layer $(BUILD)/bench/lvm-fill
 	./bench/lvm-vm.sh "$(BUILD)"
 
 bench-gc: deps all

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/lvm-guest.sh BUILD OUT: runs in the test guest (bench/lvm-vm.sh
 # starts it through tests/vm/run.sh).  An lvqcow SR on /dev/vda, filled
-# by Volume.create (1 MiB volumes, LQ_BENCH_JOBS calls at once) to each
-# count of LQ_BENCH_COUNTS; at each count, LQ_BENCH_ROUNDS rounds of
+# by Volume.create (1 MiB volumes, LQ_BENCH_JOBS calls at once; beyond
+# LQ_BENCH_CALL_FILL volumes by bench/lvm-fill) to each count of
+# LQ_BENCH_COUNTS; at each count, LQ_BENCH_ROUNDS rounds of
 # Volume.create (64 MiB), Volume.snapshot, Volume.clone, Datapath.attach
 # (open + attach + activate), Datapath.detach (deactivate + detach +
 # close) and Volume.destroy (of the three new volumes), each call the
@@ -84,19 +85,37 @@ fill_one() {
 	printf '%s' "{\"dbg\":\"f\",\"sr\":\"$sr\",\"name\":\"f\",\"description\":\"\",\"size\":$mib,\"sharable\":false}" |
 		"$vol/Volume.create" --json >/dev/null 2>>"$work/fill.log" || echo x >>"$work/fill-failed"
 }
+# fill FROM TO: by the calls, $jobs at once, up to LQ_BENCH_CALL_FILL
+# volumes (default 100); beyond, by bench/lvm-fill (the same code in
+# $jobs processes that each make many volumes).
+fill() {
+	local i k=$(($2 - $1)) each
+	if [ "$2" -le "$call_fill" ]; then
+		how="calls"
+		for ((i = $1; i < $2; i++)); do
+			fill_one &
+			[ "$(jobs -rp | wc -l)" -lt "$jobs" ] || wait -n || true
+		done
+		wait
+		return 0
+	fi
+	how="lvm-fill"
+	for ((i = 0; i < jobs; i++)); do
+		each=$(((k + i) / jobs))
+		[ "$each" -eq 0 ] || { "$build/bench/lvm-fill" lvqcow "$sr" "$each" >/dev/null 2>>"$work/fill.log" ||
+			echo x >>"$work/fill-failed"; } &
+	done
+	wait
+}
+call_fill=${LQ_BENCH_CALL_FILL:-100}
 have=0
 for n in $counts; do
 	t0=$EPOCHREALTIME
-	from=$have
-	while [ "$have" -lt "$n" ]; do
-		fill_one &
-		have=$((have + 1))
-		[ "$(jobs -rp | wc -l)" -lt "$jobs" ] || wait -n || true
-	done
-	wait
+	fill "$have" "$n"
+	from=$have have=$n
 	[ ! -s "$work/fill-failed" ] || fail "$(wc -l <"$work/fill-failed") fill calls failed"
 	gc_wait
-	log "fill $from -> $n volumes ($jobs at once): $(awk -v t0="$t0" -v t1="$EPOCHREALTIME" -v k=$((n - from)) \
+	log "fill $from -> $n volumes ($how, $jobs at once): $(awk -v t0="$t0" -v t1="$EPOCHREALTIME" -v k=$((n - from)) \
 		'BEGIN {printf "%.0f s, %.2f s a volume", t1 - t0, k ? (t1 - t0) / k : 0}')"
 	log "n=$n LVs $(lvs --noheadings "$vg" | wc -l); VG $(vgs --noheadings --units k -o vg_mda_size,vg_mda_free,vg_free "$vg" | xargs)" \
 		"(mda size, mda free, free); metadata text $(vgcfgbackup -f "$work/vg.txt" "$vg" >/dev/null 2>&1 && wc -c <"$work/vg.txt") bytes"
