@@ -13,9 +13,9 @@ lvrename, lvchange) is replaced by a twin LV of its own.  A twin the
 lines do not create is made before the timed run, unzeroed and inactive
 (active if the lines deactivate it first), and every twin is removed
 after each run: neither is timed.  Reports (lvs, vgs, pvs) run as
-logged.  The twins start at 4 MiB (8 MiB when a resize goes to 4 MiB),
-so a twin's resize or activation is the same LVM work as the
-original's, not the same data.  Each command's in-process ms goes to
+logged.  The twins start at 4 MiB (68 MiB when a resize goes to 8 MiB or
+less: a deflate), so a twin's resize or activation is the same LVM
+work as the original's, not the same data.  Each command's in-process ms goes to
 CMDS.times."""
 import shlex
 import subprocess
@@ -64,8 +64,8 @@ class Twins:
     def use(words):
         if words[0] == "lvchange" and "-an" in words:
             return "active"
-        if words[0] == "lvresize" and words[words.index("-L") + 1] == "%db" % (4 * MIB):
-            return "exists8"
+        if words[0] == "lvresize" and int(words[words.index("-L") + 1].rstrip("b")) <= 8 * MIB:
+            return "exists68"   # a deflate: the twin starts bigger
         return "exists"
 
     def setup(self):
@@ -74,7 +74,7 @@ class Twins:
         for lv, how in self.prep.items():
             if how == "create":
                 continue
-            size = "8m" if how == "exists8" else "4m"
+            size = "68m" if how == "exists68" else "4m"
             script.append("lvcreate -an -Zn -Wn -n %s -L %s %s" % (self.map[lv], size, self.vg))
             if how == "active":
                 script.append("lvchange -aey %s/%s" % (self.vg, self.map[lv]))

@@ -35,3 +35,24 @@ END {
 			med(k SUBSEP "c"), i, med(k SUBSEP "f"), (i > 0 ? w / i : 0), med(k SUBSEP "b")
 	}
 }' "$out/rows"
+
+# Each LVM command's in-process ms by kind and volume count, from the
+# replays kept in OUT/cmds (the first command of each call is left out:
+# it also pays for loading the library, shown as "first load+cmd").
+printf '\nLVM commands in process, mean ms (count) by kind, from OUT/cmds:\n\n'
+printf '| volumes | kind | mean ms | commands |\n|---|---|---|---|\n'
+for f in "$out"/cmds/*; do
+	n=${f##*/}
+	awk -v n="${n%%.*}" '
+	/^# / { first = 1; next }
+	{
+		verb = $2; last = $NF; kind = verb
+		if (verb == "lvs") kind = (last ~ /\//) ? "lvs VG/LV (one LV)" : "lvs VG (every LV)"
+		else if (verb == "lvchange") kind = ($0 ~ / -an /) ? "lvchange -an" : "lvchange -ay"
+		if (first) kind = "first load+cmd"
+		first = 0
+		print n, kind, $1
+	}' "$f"
+done | awk '{ k = $1 "|" substr($0, index($0, $2)); sub(/ [^ ]*$/, "", k); s[k] += $NF; c[k]++ }
+	END { for (k in s) { split(k, p, "|"); printf "| %s | %s | %.0f | %d |\n", p[1], p[2], s[k] / c[k], c[k] } }' |
+	sort -t'|' -k2,2n -k3,3
