@@ -21,7 +21,9 @@ function med(key,   m, n, i, j, t, a, b) {
 	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
 {
-	k = $1 SUBSEP $2
+	# A call that ran no LVM command (Volume.destroy of a snapshot whose
+	# node stays as a parent) is another case: its own line.
+	k = $1 SUBSEP $2 ($5 == 0 ? " (no LVM command)" : "")
 	if (!(k in cnt)) order[++nk] = k
 	cnt[k]++
 	v[k, "w"] = v[k, "w"] " " $4; v[k, "c"] = v[k, "c"] " " $5; v[k, "i"] = v[k, "i"] " " $6
