@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 counts=${LQ_BENCH_COUNTS:-10 100 1000}
 rounds=${LQ_BENCH_ROUNDS:-3}
 replays=${LQ_BENCH_REPLAYS:-$rounds}
-jobs=${LQ_BENCH_JOBS:-2}
+jobs=${LQ_BENCH_JOBS:-3}
 dev=${LQ_BENCH_DEV:-/dev/vda}
 work=/tmp/lq-bench-lvm
 rm -rf "$work" "$out"

@@ -15,7 +15,7 @@ out=$build/bench-lvm
 echo "bench-lvm: host load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M) UTC"
 rounds=${LQ_BENCH_ROUNDS:-3}
 cmd=$(printf 'LQ_BENCH_COUNTS=%q LQ_BENCH_ROUNDS=%q LQ_BENCH_REPLAYS=%q LQ_BENCH_JOBS=%q ./bench/lvm-guest.sh %q %q' \
-	"${LQ_BENCH_COUNTS:-10 100 1000}" "$rounds" "${LQ_BENCH_REPLAYS:-$rounds}" "${LQ_BENCH_JOBS:-2}" \
+	"${LQ_BENCH_COUNTS:-10 100 1000}" "$rounds" "${LQ_BENCH_REPLAYS:-$rounds}" "${LQ_BENCH_JOBS:-3}" \
 	"$build" "$out")
 rc=0
 LQ_VM_PV_SIZE=${LQ_VM_PV_SIZE:-16G} LQ_VM_TIMEOUT=${LQ_VM_TIMEOUT:-10800} \
