@@ -17,6 +17,8 @@
 #                   Volume.create under a coalesce
 #   make bench-lvm-host  LVM commands in process (src/lvm) and as the lvm
 #                   binary, metadata only, on a loop device
+#   make bench-lvm  lvqcow calls in the test VM at 10/100/1000 volumes beside
+#                   their LVM commands in process and as the lvm binary
 #   make demo       the README's lifecycle demo
 #   make demo-lvm   the same demo on an lvqcow SR, in the test VM
 #                   (DEMO_SR_TYPE=fileqcow runs the directory SR there)
@@ -66,7 +68,7 @@ UNIT_BINS := $(patsubst src/%.c,$(BUILD)/unit/%,$(UNIT_SRCS)) $(ENTRY_UNIT_BINS)
 FUZZ_BINS := $(patsubst src/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: deb rpm all deps check check-unit check-sh check-asan check-long check-vm fuzz fuzz-long \
-	bench-img bench-nbd bench-nbd-vm bench-meta bench-gc bench-lvm-host demo demo-lvm install clean
+	bench-img bench-nbd bench-nbd-vm bench-meta bench-gc bench-lvm-host bench-lvm demo demo-lvm install clean
 
 all: $(BUILD)/lvqcow
 
@@ -171,6 +173,13 @@ $(BUILD)/bench/lvm-layer: bench/lvm-layer.c $(BUILD)/liblq.a
 
 bench-lvm-host: deps all $(BUILD)/bench/lvm-layer
 	./bench/lvm-host.sh "$(BUILD)"
+
+$(BUILD)/bench/lvm-fill: bench/lvm-fill.c $(BUILD)/liblq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblq.a $(LDLIBS_ALL)
+
+bench-lvm: deps all $(BUILD)/bench/lvm-layer $(BUILD)/bench/lvm-fill
+	./bench/lvm-vm.sh "$(BUILD)"
 
 bench-gc: deps all
 	./bench/gc.sh "$(BUILD)"

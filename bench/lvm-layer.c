@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench/lvm-layer: what one LVM command costs through src/lvm in one
- * process: the first command (dlopen + lvm2_init + the command), then
- * the mean of `rounds` lvs, lvcreate and lvremove each.  Usage:
- * lvm-layer VG ROUNDS; prints one line of figures in ms. */
+/* bench/lvm-layer: what LVM commands cost through src/lvm in one
+ * process.  Two modes:
+ *   lvm-layer VG ROUNDS  the first command (dlopen + lvm2_init + an lvs),
+ *                        then the mean of ROUNDS lvs, lvcreate and
+ *                        lvremove each; one line of figures in ms;
+ *   lvm-layer -r FILE    runs the command lines of FILE (one a line, as
+ *                        LVQCOW_DEBUG=1 logs them after "lvm: ") in this
+ *                        fresh process, in order, and prints each one's
+ *                        ms, then "total MS first MS failed N" (first:
+ *                        the first command, which pays for loading the
+ *                        library; a failed command is timed and counted:
+ *                        a call's lookup may fail on purpose). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lq/err.h"
 #include "lq/lvm.h"
+#include "../src/lvm/lvm-int.h"
 
 static double now_ms(void)
 {
@@ -24,16 +34,12 @@ static int fail(const char *what)
 	return 1;
 }
 
-int main(int argc, char **argv)
+static int cycles(const char *vg, int rounds)
 {
-	const char *vg = argc > 2 ? argv[1] : NULL;
-	int rounds = argc > 2 ? atoi(argv[2]) : 0;
 	double t, first, lvs = 0, create = 0, remove = 0;
 	struct lvm_lv_list l;
 	char name[32];
 
-	if (!vg || rounds <= 0)
-		return fprintf(stderr, "usage: lvm-layer VG ROUNDS\n"), 2;
 	t = now_ms();
 	if (lvm_lv_list(vg, &l) < 0)
 		return fail("first lvs");
@@ -58,4 +64,83 @@ int main(int argc, char **argv)
 	printf("first %.1f lvs %.1f lvcreate %.1f lvremove %.1f\n", first, lvs / rounds,
 	       create / rounds, remove / rounds);
 	return 0;
+}
+
+/* Split line into c: words separated by blanks, a word wrapped in '...'
+ * (how cmd.c writes a --config value) taken whole.  -1 on a line that
+ * is not one cmd.c could have written. */
+static int parse_line(char *line, struct lvm_cmd *c)
+{
+	char *p = line, *w;
+	int words = 0;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '\'') {
+			w = ++p;
+			p = strchr(p, '\'');
+			if (!p)
+				return -1;
+		} else {
+			w = p;
+			p += strcspn(p, " ");
+		}
+		int quoted = *p == '\'';
+		if (*p)
+			*p++ = '\0';
+		if (words >= LVM_ARGS_MAX - 1 || (!quoted && !lvm_token_ok(w)))
+			return -1;
+		if (words++ == 0)
+			lvm_cmd_init(c, w);
+		else if (quoted)
+			lvm_cmd_add_quoted(c, w);
+		else
+			lvm_cmd_addf(c, "%s", w);
+	}
+	return words > 0 ? 0 : -1;
+}
+
+static int replay(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[4096];
+	double total = 0, first = -1;
+	int failed = 0;
+	struct lvm_cmd c;
+	struct lvm_output out;
+
+	if (!f)
+		return perror(file), 1;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_line(line, &c) < 0)
+			return fclose(f), fprintf(stderr, "lvm-layer: bad line in %s\n", file), 1;
+		double t = now_ms();
+		int rc = lvm_run(&c, &out);
+		t = now_ms() - t;
+		if (rc < 0)
+			failed++;
+		else
+			lvm_output_free(&out);
+		if (first < 0)
+			first = t;
+		total += t;
+		printf("%.1f %s%s\n", t, c.argv[0], rc < 0 ? " failed" : "");
+	}
+	fclose(f);
+	printf("total %.1f first %.1f failed %d\n", total, first < 0 ? 0 : first, failed);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "-r") == 0)
+		return replay(argv[2]);
+	if (argc == 3 && atoi(argv[2]) > 0)
+		return cycles(argv[1], atoi(argv[2]));
+	fprintf(stderr, "usage: lvm-layer VG ROUNDS | lvm-layer -r FILE\n");
+	return 2;
 }

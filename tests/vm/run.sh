@@ -9,7 +9,8 @@
 # prints the results and fails unless the guest booted, ran a test and
 # all passed.  With CMD the guest runs CMD in the checkout instead and
 # the exit status is CMD's.  LQ_SR_TYPE (default lvqcow) is passed on.
-# Kernel, initramfs and disks live in BUILD/vm.
+# Kernel, initramfs and disks live in BUILD/vm.  LQ_VM_PV_SIZE (default
+# 2G) sizes /dev/vda, LQ_VM_TIMEOUT (s, default 1800) bounds the run.
 set -euo pipefail
 build=$(realpath "$1")
 shift
@@ -25,7 +26,7 @@ esac
 read -r kdir kver < <("$here/kernel.sh" "$vm")
 "$here/initramfs.sh" "$kdir" "$vm/initramfs.cpio.gz"
 rm -f "$vm/pv.img" "$vm/scratch.img"
-truncate -s 2G "$vm/pv.img"
+truncate -s "${LQ_VM_PV_SIZE:-2G}" "$vm/pv.img"
 truncate -s "${LQ_VM_SCRATCH:-16G}" "$vm/scratch.img"
 mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "$vm/scratch.img"
 # The runner's environment: what the host's shell would give the tests.

@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/lvm-guest.sh BUILD OUT: runs in the test guest (bench/lvm-vm.sh
+# starts it through tests/vm/run.sh).  An lvqcow SR on /dev/vda, filled
+# by Volume.create (1 MiB volumes, LQ_BENCH_JOBS calls at once; beyond
+# LQ_BENCH_CALL_FILL volumes by bench/lvm-fill) to each count of
+# LQ_BENCH_COUNTS; at each count, LQ_BENCH_ROUNDS rounds of
+# Volume.create (64 MiB), Volume.snapshot, Volume.clone, Datapath.attach
+# (open + attach + activate), Datapath.detach (deactivate + detach +
+# close) and Volume.destroy (of the three new volumes), each call the
+# installed executable run as xapi-storage-script runs it (JSON on
+# stdin, --json), with LVQCOW_DEBUG=1 so that it logs its LVM commands.
+# After each call of the first LQ_BENCH_REPLAYS rounds (default: all),
+# bench/lvm-replay.py runs those commands again in process and as the
+# lvm binary ("-" in the other rounds' rows).  Rows go to OUT/rows (one per call:
+# count method round whole-ms lvm-commands in-process-ms first-ms
+# binary-ms), each call's commands and their in-process ms to
+# OUT/cmds/, the fill times and VG figures to OUT/log.
+set -euo pipefail
+build=$(realpath "$1")
+out=$2
+here=$(cd "$(dirname "$0")" && pwd)
+counts=${LQ_BENCH_COUNTS:-10 100 1000}
+rounds=${LQ_BENCH_ROUNDS:-3}
+replays=${LQ_BENCH_REPLAYS:-$rounds}
+jobs=${LQ_BENCH_JOBS:-3}
+dev=${LQ_BENCH_DEV:-/dev/vda}
+work=/tmp/lq-bench-lvm
+rm -rf "$work" "$out"
+mkdir -p "$work" "$out/cmds"
+xss=$work/xss
+for p in $("$build/lvqcow" list-calls); do
+	mkdir -p "$xss/$(dirname "$p")"
+	ln -sf "$build/lvqcow" "$xss/$p"
+done
+vol=$xss/volume/org.xen.xapi.storage.lvqcow
+dp=$xss/datapath/lvqcow
+mib=1048576
+log() { echo "$*" | tee -a "$out/log"; }
+fail() { log "FAIL: $*"; exit 1; }
+field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
+call() { # DIR METHOD JSON: untimed; the result in $res
+	res=$(printf '%s' "$3" | "$1/$2" --json) || fail "$2: $res"
+}
+# The collector runs detached after some calls: wait for it, so that a
+# timed call never shares the guest's CPUs with it.
+gc_wait() { while pgrep -f "lvqcow gc --detached" >/dev/null; do sleep 0.2; done; }
+
+# tcall DIR METHOD JSON: one timed call; the result in $res; adds its ms,
+# its LVM command count and its commands' replayed cost to the sums.
+tcall() {
+	local t0 t1 cmds=$work/cmds.$2
+	gc_wait
+	t0=$EPOCHREALTIME
+	# A failed call is logged, not fatal: the other counts still run.
+	res=$(printf '%s' "$3" | LVQCOW_DEBUG=1 "$1/$2" --json 2>"$work/err") ||
+		log "FAILED: n=$n round $r $2: $res $(tail -n 3 "$work/err")"
+	t1=$EPOCHREALTIME
+	sed -n 's/^[^ ]*\[[0-9]*\]: debug: lvm: //p' "$work/err" |
+		grep -Ev '^[a-z]+: rc -?[0-9]+, class ' >"$cmds" || true
+	sum_ms=$(awk -v a="$sum_ms" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", a + (t1 - t0) * 1e3}')
+	sum_n=$((sum_n + $(wc -l <"$cmds")))
+	[ "$r" -le "$replays" ] || { sum_in=- sum_first=- sum_bin=-; return 0; }
+	rm -f "$cmds.times"
+	read -r inproc first binary < <("$here/lvm-replay.py" "$build/bench/lvm-layer" "$vg" "$cmds")
+	sum_in=$(awk -v a="$sum_in" -v b="$inproc" 'BEGIN {printf "%.1f", a + b}')
+	sum_first=$(awk -v a="$sum_first" -v b="$first" 'BEGIN {printf "%.1f", a + b}')
+	sum_bin=$(awk -v a="$sum_bin" -v b="$binary" 'BEGIN {printf "%.1f", a + b}')
+	echo "# $2: $(tail -n 1 "$cmds.times" 2>/dev/null)" >>"$work/calls"
+	[ ! -s "$cmds" ] || paste -d' ' <(sed '$d' "$cmds.times" | cut -d' ' -f1) "$cmds" >>"$work/calls"
+}
+begin() { sum_ms=0 sum_n=0 sum_in=0 sum_first=0 sum_bin=0; : >"$work/calls"; }
+# end NAME: one row for the measured call NAME (its tcalls since begin).
+end() {
+	echo "$n $1 $r $sum_ms $sum_n $sum_in $sum_first $sum_bin" >>"$out/rows"
+	[ "$r" -gt 1 ] || cp "$work/calls" "$out/cmds/$n.$1"
+}
+
+sr_uuid=0f1e2d3c-4b5a-4987-8654-3210fedcba98
+vg=lvqcow-$sr_uuid
+call "$vol" SR.create "{\"dbg\":\"b\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"bench\",\"description\":\"\"}"
+call "$vol" SR.attach "{\"dbg\":\"b\",\"configuration\":{\"device\":\"$dev\"}}"
+sr=$(tr -d '"' <<<"$res")
+fill_one() {
+	printf '%s' "{\"dbg\":\"f\",\"sr\":\"$sr\",\"name\":\"f\",\"description\":\"\",\"size\":$mib,\"sharable\":false}" |
+		"$vol/Volume.create" --json >/dev/null 2>>"$work/fill.log" || echo x >>"$work/fill-failed"
+}
+# fill FROM TO: by the calls, $jobs at once, up to LQ_BENCH_CALL_FILL
+# volumes (default 100); beyond, by bench/lvm-fill (the same code in
+# $jobs processes that each make many volumes).
+fill() {
+	local i k=$(($2 - $1)) each
+	if [ "$2" -le "$call_fill" ]; then
+		how="calls"
+		for ((i = $1; i < $2; i++)); do
+			fill_one &
+			[ "$(jobs -rp | wc -l)" -lt "$jobs" ] || wait -n || true
+		done
+		wait
+		return 0
+	fi
+	how="lvm-fill"
+	for ((i = 0; i < jobs; i++)); do
+		each=$(((k + i) / jobs))
+		[ "$each" -eq 0 ] || { "$build/bench/lvm-fill" lvqcow "$sr" "$each" >/dev/null 2>>"$work/fill.log" ||
+			echo x >>"$work/fill-failed"; } &
+	done
+	wait
+}
+call_fill=${LQ_BENCH_CALL_FILL:-100}
+have=0
+for n in $counts; do
+	t0=$EPOCHREALTIME
+	fill "$have" "$n"
+	from=$have have=$n
+	[ ! -s "$work/fill-failed" ] || fail "$(wc -l <"$work/fill-failed") fill calls failed"
+	gc_wait
+	log "fill $from -> $n volumes ($how, $jobs at once): $(awk -v t0="$t0" -v t1="$EPOCHREALTIME" -v k=$((n - from)) \
+		'BEGIN {printf "%.0f s, %.2f s a volume", t1 - t0, k ? (t1 - t0) / k : 0}')"
+	log "n=$n LVs $(lvs --noheadings "$vg" | wc -l); VG $(vgs --noheadings --units k -o vg_mda_size,vg_mda_free,vg_free "$vg" | xargs)" \
+		"(mda size, mda free, free); metadata text $(vgcfgbackup -f "$work/vg.txt" "$vg" >/dev/null 2>&1 && wc -c <"$work/vg.txt") bytes"
+	for ((r = 1; r <= rounds; r++)); do
+		begin; tcall "$vol" Volume.create "{\"dbg\":\"b\",\"sr\":\"$sr\",\"name\":\"v\",\"description\":\"\",\"size\":$((64 * mib)),\"sharable\":false}"; end Volume.create
+		k=$(field key <<<"$res")
+		uri=$(sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p' <<<"$res")
+		begin; tcall "$vol" Volume.snapshot "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$k\"}"; end Volume.snapshot
+		s=$(field key <<<"$res")
+		begin; tcall "$vol" Volume.clone "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$k\"}"; end Volume.clone
+		c=$(field key <<<"$res")
+		begin
+		tcall "$dp" Datapath.open "{\"dbg\":\"b\",\"uri\":\"$uri\",\"persistent\":true}"
+		tcall "$dp" Datapath.attach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		tcall "$dp" Datapath.activate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		end Datapath.attach
+		begin
+		tcall "$dp" Datapath.deactivate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		tcall "$dp" Datapath.detach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		tcall "$dp" Datapath.close "{\"dbg\":\"b\",\"uri\":\"$uri\"}"
+		end Datapath.detach
+		for d in "$c" "$s" "$k"; do
+			begin; tcall "$vol" Volume.destroy "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$d\"}"; end Volume.destroy
+		done
+		log "n=$n round $r done"
+	done
+done
+log "done"
