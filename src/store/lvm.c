@@ -239,12 +239,30 @@ static int lvst_node_remove(struct store *st, const char *image)
 	return lvst_lv_remove(s, image);
 }
 
+static int image_size_one(struct store *st, const char *image, uint64_t *bytes)
+{
+	struct lvm_lv lv;
+
+	if (lvm_lv_get(lvst_of(st)->vg, image, &lv) < 0) {
+		if (lvm_last_class() == LVM_NOT_FOUND)
+			return err_set(ENOENT, "image %s/%s is missing", st->root, image);
+		return -1;
+	}
+	*bytes = lv.size;
+	return 0;
+}
+
 static int lvst_image_size(struct store *st, const char *image, uint64_t *bytes)
 {
+	struct lvst *s = lvst_of(st);
 	const struct lvm_lv_list *l;
 	const struct lvm_lv *lv;
 
-	if (need_image(image) < 0 || lvst_lvs(lvst_of(st), &l) < 0)
+	if (need_image(image) < 0)
+		return -1;
+	if (!s->lvs_valid && s->size_queries++ == 0)
+		return image_size_one(st, image, bytes);
+	if (lvst_lvs(s, &l) < 0)
 		return -1;
 	if (!(lv = lv_find(l, image)))
 		return err_set(ENOENT, "image %s/%s is missing", st->root, image);

@@ -35,6 +35,10 @@ struct lvst {
 	/* One lvs per process for sizes: SR.ls must not run one per volume. */
 	struct lvm_lv_list lvs;
 	bool lvs_valid;
+	/* Sizes asked for so far: the first is one LV's report (a call that
+	 * needs one size must not pay for listing the whole VG), a second
+	 * loads the list. */
+	unsigned size_queries;
 };
 
 static inline struct lvst *lvst_of(struct store *st)
