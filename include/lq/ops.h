@@ -85,6 +85,7 @@ int ops_sr_runtime_dir(const struct ops_sr *sr, char *buf, size_t n);
 struct ops_volume_info {
 	char key[UUID_STR_LEN];
 	char node[UUID_STR_LEN];     /* leaf node uuid */
+	char image[128];             /* the leaf's store-relative image name */
 	char image_path[PATH_MAX];   /* the leaf image, openable by qcow2_open */
 	bool sharable;
 	bool read_write;
@@ -93,6 +94,10 @@ struct ops_volume_info {
 
 /* Volume_does_not_exist for an unknown key. */
 int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info *out);
+/* The same from the metadata alone, image_path left empty: resolving it
+ * may activate the leaf (LVM), which a call that never reads the image
+ * must not pay for. */
+int ops_volume_lookup_meta(struct ops_sr *sr, const char *key, struct ops_volume_info *out);
 
 /* ---- Activation records -----------------------------------------------
  * Runtime (this host, until reboot) state of a volume's datapath: which

@@ -46,7 +46,7 @@ int ops_dp_open(const char *uri, struct dp *d)
 	if (ops_uri_parse(uri, &d->uri) < 0)
 		return -1;
 	if (ops_sr_open(d->uri.type, d->uri.sr, OPS_SR_LOCKED, &d->sr) < 0 ||
-	    ops_volume_lookup(d->sr, d->uri.key, &d->vol) < 0 ||
+	    ops_volume_lookup_meta(d->sr, d->uri.key, &d->vol) < 0 ||
 	    ops_dp_paths(d, d->vol.key) < 0) {
 		ops_dp_close(d);
 		return -1;

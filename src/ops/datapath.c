@@ -12,6 +12,7 @@
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
+#include "lq/store.h"
 #include "lq/meta.h"
 #include "datapath-int.h"
 #include "ops-int.h"
@@ -73,9 +74,12 @@ static int start_server(struct dp *d)
 
 	if (!cp)
 		return err_set(ENOMEM, "out of memory");
-	/* The collector may be coalescing the leaf of a detached volume. */
+	/* The collector may be coalescing the leaf of a detached volume.
+	 * The leaf's path is resolved only once the chain is held. */
 	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
-	    ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0)
+	    ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0 ||
+	    store_image_path(d->sr->store, d->vol.image, d->vol.image_path,
+			     sizeof d->vol.image_path) < 0)
 		return -1;
 	if (act.persistent && d->vol.read_write && fill_leaf(d) < 0)
 		return -1;

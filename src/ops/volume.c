@@ -218,7 +218,7 @@ int ops_volume_destroy(const char *type, const char *sr_str, const char *key)
 	return rc;
 }
 
-int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info *out)
+int ops_volume_lookup_meta(struct ops_sr *sr, const char *key, struct ops_volume_info *out)
 {
 	struct meta_volume *v;
 	struct meta_node *n;
@@ -228,10 +228,20 @@ int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info
 		return -1;
 	if (meta_node_find(sr->meta, v->node, &n) < 0)
 		return err_errnum() == ENOENT ? err_corrupt("SR %s: volume %s has no node", sr->sr, key) : -1;
+	if (strlen(n->image) >= sizeof out->image)
+		return err_corrupt("SR %s: volume %s: image name too long", sr->sr, key);
 	snprintf(out->key, sizeof out->key, "%s", v->key);
 	snprintf(out->node, sizeof out->node, "%s", n->uuid);
+	snprintf(out->image, sizeof out->image, "%s", n->image);
 	out->sharable = v->sharable;
 	out->read_write = v->read_write;
 	out->virtual_size = n->virtual_size;
-	return store_image_path(sr->store, n->image, out->image_path, sizeof out->image_path);
+	return 0;
+}
+
+int ops_volume_lookup(struct ops_sr *sr, const char *key, struct ops_volume_info *out)
+{
+	if (ops_volume_lookup_meta(sr, key, out) < 0)
+		return -1;
+	return store_image_path(sr->store, out->image, out->image_path, sizeof out->image_path);
 }
