@@ -2,7 +2,8 @@
 """lq_tree: snapshots, clones, resize and the garbage collector on an SR
 of type $LQ_SR_TYPE (fileqcow by default, or lvqcow), through the
 xapi-storage-script mock; guest data is written with `lvqcow img write`
-on a detached volume's leaf and read back with qemu-img (an independent
+(qemu-io on lvqcow, whose images are links to device nodes) on a
+detached volume's leaf and read back with qemu-img (an independent
 reader that follows the images' headers).
 
     lq_tree.py calls DIR     snapshot, clone, resize, the depth cap
@@ -73,8 +74,18 @@ def depth(sr, key):
 def write(sr, key, off, data):
     path = leaf_image(sr, key)
     lqsr.make_room(path, len(data))
-    # The admin CLI follows no link; an LV's path is one.
-    subprocess.run([LQ, "img", "write", os.path.realpath(path), str(off)], input=data, check=True)
+    if not lqsr.LVM:
+        subprocess.run([LQ, "img", "write", os.path.realpath(path), str(off)], input=data, check=True)
+        return
+    # The admin CLI opens no link and follows no header's backing name
+    # out of its directory: an LV's path is a link to /dev/dm-N, with no
+    # backing image beside it.  qemu-io writes there, through the chain.
+    src = os.path.join(os.getcwd(), "write.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -s %s %d %d" % (src, off, len(data)), path],
+                   check=True, stdout=subprocess.DEVNULL)
+    os.unlink(src)
 
 
 def content(sr, key, limit=None):
