@@ -35,17 +35,20 @@ int lvst_quarantine(struct store *st, const char *image, time_t now)
 
 int lvst_quarantine_list(struct store *st, store_quarantine_fn fn, void *arg)
 {
-	const struct lvm_lv_list *l;
+	struct lvm_lv_list l;
 	char image[LVM_NAME_MAX + 1];
+	int rc = 0;
 
-	if (lvst_lvs(lvst_of(st), &l) < 0)
+	/* The callback may restore or remove entries: walk a list of our own. */
+	if (lvst_lvs_take(lvst_of(st), &l) < 0)
 		return -1;
-	for (size_t i = 0; i < l->n; i++) {
-		struct store_quarantined q = { .entry = l->lv[i].name, .image = image };
-		if (lvst_entry_parse(q.entry, image, sizeof image, &q.since) && fn(&q, arg) < 0)
-			return -1;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		struct store_quarantined q = { .entry = l.lv[i].name, .image = image };
+		if (lvst_entry_parse(q.entry, image, sizeof image, &q.since))
+			rc = fn(&q, arg);
 	}
-	return 0;
+	lvm_lv_list_free(&l);
+	return rc;
 }
 
 int lvst_quarantine_remove(struct store *st, const char *entry)

@@ -176,6 +176,21 @@ int lvst_lvs(struct lvst *s, const struct lvm_lv_list **out)
 	return 0;
 }
 
+/* The list, taken out of the cache for the caller to walk and free: a
+ * callback that changes LVs forgets the cache, which must not free what
+ * the walk is reading. */
+int lvst_lvs_take(struct lvst *s, struct lvm_lv_list *out)
+{
+	const struct lvm_lv_list *l;
+
+	if (lvst_lvs(s, &l) < 0)
+		return -1;
+	*out = s->lvs;
+	s->lvs = (struct lvm_lv_list){ 0 };
+	s->lvs_valid = false;
+	return 0;
+}
+
 static const struct lvm_lv *lv_find(const struct lvm_lv_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -283,19 +298,20 @@ static int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
 /* Every LV but the store's own bookkeeping ones (metadata, quarantine). */
 static int lvst_image_list(struct store *st, store_image_fn fn, void *arg)
 {
-	const struct lvm_lv_list *l;
+	struct lvm_lv_list l;
+	int rc = 0;
 
-	if (lvst_lvs(lvst_of(st), &l) < 0)
+	if (lvst_lvs_take(lvst_of(st), &l) < 0)
 		return -1;
-	for (size_t i = 0; i < l->n; i++) {
-		const char *name = l->lv[i].name;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		const char *name = l.lv[i].name;
 		if (!strcmp(name, LVST_META) || !strcmp(name, LVST_META_NEW) ||
 		    !strncmp(name, LVST_QUAR_PREFIX, strlen(LVST_QUAR_PREFIX)))
 			continue;
-		if (fn(name, arg) < 0)
-			return -1;
+		rc = fn(name, arg);
 	}
-	return 0;
+	lvm_lv_list_free(&l);
+	return rc;
 }
 
 static int lvst_space(struct store *st, uint64_t *free_bytes, uint64_t *total_bytes)

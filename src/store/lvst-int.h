@@ -51,6 +51,7 @@ bool lvst_image_name_ok(const char *image);
 bool lvst_entry_parse(const char *entry, char *image, size_t n, time_t *since);
 void lvst_lvs_forget(struct lvst *s);
 int lvst_lvs(struct lvst *s, const struct lvm_lv_list **out);
+int lvst_lvs_take(struct lvst *s, struct lvm_lv_list *out);
 
 /* Activation (lvm-hold.c). */
 int lvst_path(const struct lvst *s, const char *lv, char *buf, size_t n);
