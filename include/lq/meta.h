@@ -148,8 +148,9 @@ const char *meta_journal_get_arg(const struct meta_journal *j, const char *k);
 
 /* Child nodes plus volumes whose leaf it is, pending changes included. */
 int meta_node_refs(struct meta_sr *sr, const char *uuid, uint64_t *n);
-/* Is image the image of a node of the SR?  Image names start with the
- * node uuid, so this is one index lookup. */
+/* Is image the image of a node of the SR?  Image names hold the node's
+ * uuid (the first uuid in the name, whatever the store's form around
+ * it), so this is one index lookup. */
 int meta_image_known(struct meta_sr *sr, const char *image, bool *known);
 
 /* Call fn for every committed volume (SR.ls), in block order, with its

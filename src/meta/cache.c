@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lq/err.h"
+#include "lq/uuid.h"
 #include "meta-int.h"
 
 int meta_set_str(char **slot, const char *value)
@@ -541,16 +542,29 @@ int meta_node_refs(struct meta_sr *sr, const char *uuid, uint64_t *n)
 	return 0;
 }
 
+/* The first uuid in an image name: each store puts the node's uuid in
+ * its own form ("<uuid>.qcow2", "n-<uuid>"). */
+static bool image_uuid(const char *image, char u[37])
+{
+	size_t len = strlen(image);
+
+	for (size_t i = 0; i + 36 <= len; i++) {
+		memcpy(u, image + i, 36);
+		u[36] = '\0';
+		if (uuid_is_valid(u))
+			return true;
+	}
+	return false;
+}
+
 int meta_image_known(struct meta_sr *sr, const char *image, bool *known)
 {
 	char u[37];
 	struct meta_node *n;
 
 	*known = false;
-	if (strlen(image) < 36)
+	if (!image_uuid(image, u))
 		return 0;
-	memcpy(u, image, 36);
-	u[36] = '\0';
 	if (meta_node_find(sr, u, &n) < 0)
 		return err_errnum() == ENOENT ? 0 : -1;
 	*known = n->image && !strcmp(n->image, image);

@@ -217,6 +217,28 @@ static void test_refs(void **s UNUSED)
 	close(fd);
 }
 
+/* Image names of either store's form are found by the uuid they hold. */
+static void test_image_known_forms(void **s UNUSED)
+{
+	int fd = new_area();
+	struct meta_sr *sr = open_rw(fd);
+	struct meta_node *n = meta_node_add(sr, N1);
+	bool known;
+
+	assert_non_null(n);
+	assert_int_equal(meta_set_str(&n->image, "n-" N1), 0);
+	assert_int_equal(meta_image_known(sr, "n-" N1, &known), 0);
+	assert_true(known);
+	assert_int_equal(meta_image_known(sr, N1 ".qcow2", &known), 0);
+	assert_false(known);
+	assert_int_equal(meta_image_known(sr, "n-" N2, &known), 0);
+	assert_false(known);
+	assert_int_equal(meta_image_known(sr, "n-", &known), 0);
+	assert_false(known);
+	meta_free(sr);
+	close(fd);
+}
+
 static int count_fn(struct meta_sr *sr UNUSED, struct meta_volume *v, struct meta_node *leaf,
 		    void *arg)
 {
@@ -927,6 +949,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_image_known_forms),
 		cmocka_unit_test(test_each_and_set),
 		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_each_leaves),
