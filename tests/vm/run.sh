@@ -10,7 +10,7 @@
 # all passed.  With CMD the guest runs CMD in the checkout instead and
 # the exit status is CMD's.  LQ_SR_TYPE (default lvqcow) is passed on.
 # Kernel, initramfs and disks live in BUILD/vm.  LQ_VM_PV_SIZE (default
-# 2G) sizes /dev/vda, LQ_VM_TIMEOUT (s, default 1800) bounds the run.
+# 2G) sizes /dev/vda, LQ_VM_TIMEOUT (s, default 2700) bounds the run.
 set -euo pipefail
 build=$(realpath "$1")
 shift
@@ -39,7 +39,7 @@ accel=tcg
 [ -w /dev/kvm ] && accel=kvm
 start=$(date +%s)
 rc=0
-timeout "${LQ_VM_TIMEOUT:-1800}" qemu-system-x86_64 -accel $accel -m "${LQ_VM_MEM:-2048}" -smp 2 -cpu max \
+timeout "${LQ_VM_TIMEOUT:-2700}" qemu-system-x86_64 -accel $accel -m "${LQ_VM_MEM:-2048}" -smp 2 -cpu max \
 	-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$vm/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3 LQTOP=$top LQENV=$vm/guest.env" \
 	-drive "file=$vm/pv.img,format=raw,if=virtio,cache=unsafe" \
