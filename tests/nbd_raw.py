@@ -81,6 +81,7 @@ class Client:
                 pass
         self.size, self.flags = self._go(export)
         self.cookie = 0
+        self.pending = {}               # cookie -> (offset, length) of a pipelined READ
 
     def _go(self, export):
         e = export.encode()
@@ -101,11 +102,18 @@ class Client:
                                       off, length) + payload)
         return self.cookie
 
+    def send_read(self, off, length):
+        """A READ whose reply read_reply matches by cookie (pipelining)."""
+        cookie = self.send_request(CMD_READ, off, length)
+        self.pending[cookie] = (off, length)
+        return cookie
+
     def read_reply(self, read_len=0):
         """Returns (cookie, error, data) of one whole reply."""
         magic = struct.unpack(">I", recv_exact(self.sock, 4))[0]
         if magic == SIMPLE_MAGIC:
             err, cookie = struct.unpack(">IQ", recv_exact(self.sock, 12))
+            read_len = self.pending.pop(cookie, (0, read_len))[1]
             data = recv_exact(self.sock, read_len) if err == 0 and read_len else b""
             return cookie, err, data
         if magic != STRUCT_MAGIC:
@@ -113,13 +121,16 @@ class Client:
         return self._structured(read_len)
 
     def _structured(self, read_len):
-        data = bytearray(read_len)
+        data = None
         err = 0
         while True:
             flags, rtype, cookie, length = struct.unpack(">HHQI", recv_exact(self.sock, 16))
+            base, want = self.pending.get(cookie, (getattr(self, "base", 0), read_len))
+            if data is None:
+                data = bytearray(want)
             payload = recv_exact(self.sock, length)
             if rtype == 1:
-                off = struct.unpack(">Q", payload[:8])[0] - self.base
+                off = struct.unpack(">Q", payload[:8])[0] - base
                 data[off:off + length - 8] = payload[8:]
             elif rtype == 2:
                 pass                    # a hole: already zeros
@@ -128,6 +139,7 @@ class Client:
             elif rtype & 0x8000:
                 err = struct.unpack(">I", payload[:4])[0]
             if flags & 1:
+                self.pending.pop(cookie, None)
                 return cookie, err, bytes(data)
             magic = struct.unpack(">I", recv_exact(self.sock, 4))[0]
             if magic != STRUCT_MAGIC:

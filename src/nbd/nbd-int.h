@@ -316,7 +316,7 @@ void nbd_transmission(struct nbd_conn *c);
 struct nbd_job {
 	struct nbd_conn *conn;
 	struct nbd_request req;
-	uint8_t *buf;               /* WRITE payload or READ buffer */
+	uint8_t *buf;               /* WRITE payload */
 	struct nbd_job *next;
 };
 
@@ -334,8 +334,18 @@ int nbd_reply_chunk(struct nbd_conn *c, uint64_t cookie, uint16_t flags,
 int nbd_reply_error(struct nbd_conn *c, const struct nbd_request *r, uint32_t err);
 int nbd_reply_ok(struct nbd_conn *c, const struct nbd_request *r);
 uint32_t nbd_errno_to_wire(int e);
-/* A reply already laid out in iovecs (several chunks of one READ). */
-int nbd_reply_iov(struct nbd_conn *c, struct iovec *iov, int n);
+/* A reply's data buffer, which the caller would free after sending.
+ * If the reply has to queue behind another, the queue takes the buffer
+ * (buf becomes NULL) instead of copying it. */
+struct nbd_give {
+	void *buf;
+	size_t len;
+};
+/* A reply already laid out in iovecs (a READ's header(s) and data);
+ * g (or NULL) offers the data buffer the iovecs point into. */
+int nbd_reply_iov(struct nbd_conn *c, struct iovec *iov, int n, struct nbd_give *g);
+/* A simple reply carrying all of g's buffer. */
+int nbd_reply_data(struct nbd_conn *c, uint64_t cookie, struct nbd_give *g);
 
 /* ---- control.c ---- */
 void nbd_control_start(struct nbd_server *s, int fd);

@@ -76,8 +76,9 @@ static void chunk_header(uint8_t *h, const struct nbd_request *r, uint16_t flags
 }
 
 static int send_chunks(struct nbd_conn *c, const struct nbd_request *r,
-		       const struct chunk *ch, int n, uint8_t *buf)
+		       const struct chunk *ch, int n, struct nbd_give *g)
 {
+	uint8_t *buf = g->buf;
 	uint8_t hdr[NBD_READ_CHUNKS][32];
 	struct iovec iov[2 * NBD_READ_CHUNKS];
 	int k = 0;
@@ -98,7 +99,7 @@ static int send_chunks(struct nbd_conn *c, const struct nbd_request *r,
 		iov[k++] = (struct iovec){ .iov_base = buf + (ch[i].off - r->off),
 					   .iov_len = ch[i].len };
 	}
-	return nbd_reply_iov(c, iov, k);
+	return nbd_reply_iov(c, iov, k, g);
 }
 
 static bool has_data(const struct chunk *ch, int n)
@@ -116,32 +117,35 @@ static int fail(struct nbd_conn *c, const struct nbd_request *r)
 	return -1;
 }
 
-/* The reply to a READ; buf is the caller's and freed by the caller. */
-int nbd_read_reply(struct nbd_conn *c, struct nbd_backend *be,
-		   const struct nbd_request *r, uint8_t *buf)
+/* The reply to a READ.  Its buffer goes with the reply if the reply
+ * has to queue. */
+int nbd_read_reply(struct nbd_conn *c, struct nbd_backend *be, const struct nbd_request *r)
 {
 	struct chunk ch[NBD_READ_CHUNKS];
 	bool split = c->structured && !(r->flags & NBD_CMD_FLAG_DF);
+	struct nbd_give g = { .len = r->len };
 	int n = 1, rc = 0;
-	CLEANUP_FREE uint8_t *mine = NULL;
 
 	ch[0] = (struct chunk){ .off = r->off, .len = r->len, .hole = false };
 	if (split && r->len)
 		n = plan(be, r, ch);
-	if (r->len && has_data(ch, n) && !buf && !(buf = mine = dio_alloc(r->len)))
+	if (r->len && has_data(ch, n) && !(g.buf = dio_alloc(r->len)))
 		rc = err_set(ENOMEM, "no memory for a read of %u bytes", r->len);
 	if (rc == 0 && r->len)
-		rc = read_chunks(be, r, ch, n, buf);
+		rc = read_chunks(be, r, ch, n, g.buf);
 	nbd_gate_leave(c->srv);
-	if (rc < 0)
+	if (rc < 0) {
+		free(g.buf);
 		return fail(c, r);
+	}
 	/* A reply that cannot be sent ends the connection (reply.c). */
 	if (!c->structured)
-		nbd_reply_simple(c, r->cookie, 0, buf, r->len);
+		nbd_reply_data(c, r->cookie, &g);
 	else if (!r->len)
 		nbd_reply_chunk(c, r->cookie, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE, NULL, 0);
 	else
-		send_chunks(c, r, ch, n, buf);
+		send_chunks(c, r, ch, n, &g);
+	free(g.buf);
 	return 0;
 }
 

@@ -41,29 +41,64 @@ uint32_t nbd_errno_to_wire(int e)
 	}
 }
 
-/* A reply waiting behind the connection's sender, flattened. */
+/* A reply waiting behind the connection's sender.  Its small pieces
+ * (headers) are copied; a data buffer the caller gives up (give) is
+ * referenced and freed once sent, so a queued READ costs no copy. */
 struct nbd_out {
 	struct nbd_out *next;
 	size_t len;
-	uint8_t data[];
+	void *owned;
+	int n;
+	struct iovec iov[];     /* then the copied bytes */
 };
 
-static struct nbd_out *flatten(const struct iovec *iov, int n)
+static bool within(const struct iovec *v, const struct nbd_give *g)
+{
+	const uint8_t *b = v->iov_base, *o = g ? g->buf : NULL;
+
+	return o && b >= o && b + v->iov_len <= o + g->len;
+}
+
+static size_t copied_bytes(const struct iovec *iov, int n, const struct nbd_give *g)
 {
 	size_t len = 0;
-	struct nbd_out *o;
 
 	for (int i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	if (!(o = malloc(sizeof *o + len)))
+		if (!within(&iov[i], g))
+			len += iov[i].iov_len;
+	return len;
+}
+
+static struct nbd_out *out_new(const struct iovec *iov, int n, struct nbd_give *g)
+{
+	struct nbd_out *o = malloc(sizeof *o + sizeof(struct iovec) * (size_t)n +
+				   copied_bytes(iov, n, g));
+	uint8_t *copy;
+
+	if (!o)
 		return NULL;
-	o->next = NULL;
-	o->len = 0;
+	*o = (struct nbd_out){ .n = n };
+	copy = (uint8_t *)(o->iov + n);
 	for (int i = 0; i < n; i++) {
-		memcpy(o->data + o->len, iov[i].iov_base, iov[i].iov_len);
+		o->iov[i] = iov[i];
 		o->len += iov[i].iov_len;
+		if (within(&iov[i], g))
+			continue;
+		memcpy(copy, iov[i].iov_base, iov[i].iov_len);
+		o->iov[i].iov_base = copy;
+		copy += iov[i].iov_len;
+	}
+	if (g && g->buf) {
+		o->owned = g->buf;
+		g->buf = NULL;
 	}
 	return o;
+}
+
+static void out_free(struct nbd_out *o)
+{
+	free(o->owned);
+	free(o);
 }
 
 /* Once: the stream is broken, the reader must end, queued replies go.
@@ -89,7 +124,7 @@ static void drop_queue(struct nbd_conn *c)
 	for (; o; o = next) {
 		next = o->next;
 		bytes += o->len;
-		free(o);
+		out_free(o);
 	}
 	c->outq = NULL;
 	c->outq_tail = &c->outq;
@@ -97,11 +132,11 @@ static void drop_queue(struct nbd_conn *c)
 		nbd_conn_out_charge(c, bytes, false);
 }
 
-/* Another thread is writing: queue a copy rather than wait, so one slow
- * client ties up one worker at most, never the pool. */
-static int enqueue(struct nbd_conn *c, const struct iovec *iov, int n)
+/* Another thread is writing: queue the reply rather than wait, so one
+ * slow client ties up one worker at most, never the pool. */
+static int enqueue(struct nbd_conn *c, const struct iovec *iov, int n, struct nbd_give *g)
 {
-	struct nbd_out *o = flatten(iov, n);
+	struct nbd_out *o = out_new(iov, n, g);
 
 	if (!o) {
 		kill_stream(c, ENOMEM);
@@ -145,10 +180,10 @@ static int send_as_sender(struct nbd_conn *c, struct iovec *iov, int n)
 			return mine;
 		}
 		pthread_mutex_unlock(&c->wlock);
-		r = nbd_write_full(c->fd, o->data, o->len, ms);
+		r = nbd_writev_full(c->fd, o->iov, o->n, ms);
 		e = errno;
 		nbd_conn_out_charge(c, o->len, false);
-		free(o);
+		out_free(o);
 	}
 }
 
@@ -169,26 +204,29 @@ static void wait_sender(struct nbd_conn *c)
 		;
 }
 
-/* Writes (or queues) a whole reply; the caller's iovec array is consumed. */
-static int send_locked(struct nbd_conn *c, struct iovec *iov, int n)
+/* Writes (or queues) a whole reply; the caller's iovec array is
+ * consumed.  A reply whose data can be given up is queued at once (no
+ * copy to avoid); others wait briefly for the sender first. */
+static int send_locked(struct nbd_conn *c, struct iovec *iov, int n, struct nbd_give *g)
 {
 	bool sender = false;
 	int r = 0;
 
 	pthread_mutex_lock(&c->wlock);
-	wait_sender(c);
+	if (!g || !g->buf)
+		wait_sender(c);
 	if (c->dead)
 		r = -1;
 	else if (c->sending)
-		r = enqueue(c, iov, n);
+		r = enqueue(c, iov, n, g);
 	else
 		sender = c->sending = true;
 	pthread_mutex_unlock(&c->wlock);
 	return sender ? send_as_sender(c, iov, n) : r;
 }
 
-int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
-		     const void *data, size_t len)
+static int reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
+			const void *data, size_t len, struct nbd_give *g)
 {
 	uint8_t h[16];
 	struct iovec iov[2] = {
@@ -199,7 +237,18 @@ int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
 	be32_put(h, NBD_SIMPLE_REPLY_MAGIC);
 	be32_put(h + 4, err);
 	be64_put(h + 8, cookie);
-	return send_locked(c, iov, len ? 2 : 1);
+	return send_locked(c, iov, len ? 2 : 1, g);
+}
+
+int nbd_reply_simple(struct nbd_conn *c, uint64_t cookie, uint32_t err,
+		     const void *data, size_t len)
+{
+	return reply_simple(c, cookie, err, data, len, NULL);
+}
+
+int nbd_reply_data(struct nbd_conn *c, uint64_t cookie, struct nbd_give *g)
+{
+	return reply_simple(c, cookie, 0, g->buf, g->len, g);
 }
 
 int nbd_reply_chunk(struct nbd_conn *c, uint64_t cookie, uint16_t flags,
@@ -221,7 +270,7 @@ int nbd_reply_chunk(struct nbd_conn *c, uint64_t cookie, uint16_t flags,
 	be64_put(h + 8, cookie);
 	be32_put(h + 16, (uint32_t)len);
 	iov[0] = (struct iovec){ .iov_base = h, .iov_len = sizeof h };
-	return send_locked(c, iov, npayload + 1);
+	return send_locked(c, iov, npayload + 1, NULL);
 }
 
 /* A structured error carries no message: the client has only the
@@ -244,7 +293,7 @@ int nbd_reply_ok(struct nbd_conn *c, const struct nbd_request *r)
 	return nbd_reply_simple(c, r->cookie, 0, NULL, 0);
 }
 
-int nbd_reply_iov(struct nbd_conn *c, struct iovec *iov, int n)
+int nbd_reply_iov(struct nbd_conn *c, struct iovec *iov, int n, struct nbd_give *g)
 {
-	return send_locked(c, iov, n);
+	return send_locked(c, iov, n, g);
 }

@@ -12,7 +12,7 @@
 #include "nbd-int.h"
 
 int nbd_read_reply(struct nbd_conn *c, struct nbd_backend *be,
-		   const struct nbd_request *r, uint8_t *buf);
+		   const struct nbd_request *r);
 int nbd_block_status_reply(struct nbd_conn *c, struct nbd_backend *be,
 			   const struct nbd_request *r);
 
@@ -81,7 +81,7 @@ static void dispatch(struct nbd_job *j, struct nbd_backend *be)
 
 	switch (r->type) {
 	case NBD_CMD_READ:
-		if (nbd_read_reply(c, be, r, j->buf) < 0)
+		if (nbd_read_reply(c, be, r) < 0)
 			log_failure(c, r);
 		break;
 	case NBD_CMD_BLOCK_STATUS:

@@ -3,6 +3,7 @@
  * the accept loop, and the clean shutdown: stop accepting, let readers
  * end, drain every queued request, flush and close the image. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -39,12 +40,26 @@ static int block_signals(int *sfd)
 	return *sfd < 0 ? err_sys("signalfd: %m") : 0;
 }
 
+/* Request buffers (up to NBD_MAX_PAYLOAD) come and go at the request
+ * rate.  Above glibc's mmap threshold each would be a fresh mapping:
+ * page faults that zero every page before a direct read fills it, and
+ * an munmap whose TLB shootdown stops every worker.  Kept in the heap
+ * instead, freed buffers are reused; the memory budget (budget.c)
+ * bounds how much the heap can hold, and above 64 MiB of free space at
+ * its top it is given back. */
+static void keep_request_buffers(void)
+{
+	mallopt(M_MMAP_THRESHOLD, NBD_MAX_PAYLOAD + (1 << 20));
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 static struct nbd_server *server_new(const struct nbd_server_opts *o)
 {
 	struct nbd_server *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return NULL;
+	keep_request_buffers();
 	s->opts = *o;
 	if (s->opts.threads <= 0)
 		s->opts.threads = NBD_DEFAULT_THREADS;

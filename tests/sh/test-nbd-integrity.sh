@@ -28,6 +28,9 @@ wait $churn || true
 note "restart on the same image and verify every flushed byte"
 nbd_start vol img.qcow2
 w verify "$PWD/vol.sock" vol $seed $mib
+
+note "the same, 64 reads in flight, replies left to pile up behind the sender"
+w verify-piped "$PWD/vol.sock" vol $seed $mib
 nbd_stop vol
 
 note "the image is consistent (leaked clusters from the killed writes are allowed)"
@@ -35,3 +38,4 @@ rc=0
 qemu-img check img.qcow2 >check.log 2>&1 || rc=$?
 cat check.log | tail -3
 [ $rc = 0 ] || [ $rc = 3 ] || die "qemu-img check: exit $rc"
+
