@@ -10,12 +10,13 @@
 # whole set takes about 35 minutes in one run.  Two SRs worked on at
 # once on one host is also what a pool does.
 source "$LQ_TOP/tests/lib.sh"
-read -r -a ops <<<"${LQ_TREE_CRASH_OPS:-snapshot clone resize destroy gc-up gc-down}"
+read -r -a ops <<<"${LQ_TREE_CRASH_OPS:-gc-down gc-up destroy resize clone snapshot}"
 jobs=${LQ_TREE_CRASH_JOBS:-2}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "LQ_TREE_CRASH_JOBS=$jobs: not a count"
 
-# The slowest operations first, so that the runs end together: under TCG
-# on lvqcow, gc-down, destroy and snapshot take the longest.
+# share J: the operations of run J, dealt in turn from the list, whose
+# default puts the slowest (the collector's, with the most points) first
+# so that the runs end close together.
 share() {
 	local j=$1 i out=()
 	for ((i = j; i < ${#ops[@]}; i += jobs)); do out+=("${ops[i]}"); done
