@@ -103,7 +103,7 @@ static int cmd_status(struct nbd_server *s, int fd)
 {
 	const char *state;
 	unsigned conns, inflight;
-	unsigned long long served, size;
+	unsigned long long served, size, pauses, paused_ms, held;
 
 	pthread_mutex_lock(&s->lock);
 	state = !s->be ? "failed" : s->paused ? "paused" : "running";
@@ -111,10 +111,14 @@ static int cmd_status(struct nbd_server *s, int fd)
 	inflight = s->inflight;
 	served = s->served;
 	size = s->size;
+	pauses = s->pauses;
+	paused_ms = s->paused_ms;
+	held = s->held;
 	pthread_mutex_unlock(&s->lock);
 	return reply(s, fd, "ok state=%s pid=%d size=%llu connections=%u inflight=%u "
-		     "served=%llu readonly=%d image=%s", state, (int)getpid(), size,
-		     conns, inflight, served, s->opts.readonly, s->chain.top);
+		     "served=%llu pauses=%llu paused_ms=%llu held=%llu readonly=%d image=%s",
+		     state, (int)getpid(), size, conns, inflight, served, pauses, paused_ms,
+		     held, s->opts.readonly, s->chain.top);
 }
 
 /* "stream TOP<TAB>PARENT": start (or find running) the copy of the

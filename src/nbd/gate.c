@@ -17,6 +17,8 @@ struct nbd_backend *nbd_gate_enter(struct nbd_server *s)
 	struct nbd_backend *be;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->paused && !s->stopping)
+		s->held++;
 	while (s->paused && !s->stopping)
 		pthread_cond_wait(&s->cond, &s->lock);
 	/* Stopping while paused: the chain held may by now belong to a
@@ -87,8 +89,10 @@ int nbd_gate_pause(struct nbd_server *s)
 
 	presync(s);
 	pthread_mutex_lock(&s->lock);
-	if (!s->paused)
-		s->paused_at = clock_now_ms();
+	if (!s->paused) {
+		s->paused_at = s->pause_began = clock_now_ms();
+		s->pauses++;
+	}
 	s->paused = true;
 	while (s->inflight)
 		pthread_cond_wait(&s->cond, &s->lock);
@@ -100,6 +104,8 @@ int nbd_gate_pause(struct nbd_server *s)
 void nbd_gate_resume(struct nbd_server *s)
 {
 	pthread_mutex_lock(&s->lock);
+	if (s->paused)
+		s->paused_ms += (uint64_t)(clock_now_ms() - s->pause_began);
 	s->paused = false;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);

@@ -212,6 +212,10 @@ struct nbd_server {
 	unsigned nconns, ncontrol;
 	struct nbd_conn *conns;
 	uint64_t served;            /* requests completed, for status */
+	/* What pauses cost the clients, for status: how many, how long in
+	 * all, and how many requests arrived during one and waited. */
+	uint64_t pauses, paused_ms, held;
+	int64_t pause_began;
 
 	struct nbd_stream stream;
 	struct nbd_control_slot control[NBD_CONTROL_SLOTS];

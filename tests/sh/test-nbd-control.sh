@@ -28,11 +28,21 @@ qcheck base.qcow2
 note "a new overlay on the current top, reopen onto it, resume"
 lq img create -b "$PWD/base.qcow2" -F qcow2 overlay.qcow2 $size >/dev/null
 touch go                       # the client's next read waits for resume
+# status counts it as held by the pause (and nothing passed the gate).
+for ((i = 0; i < 300; i++)); do
+	nbd_ctl vol status | grep -q ' pauses=1 paused_ms=[0-9]* held=1 ' && break
+	sleep 0.1
+done
+[ $i -lt 300 ] || die "the paused read was not counted: $(nbd_ctl vol status)"
+nbd_ctl vol status | grep -q ' inflight=0 ' || die "a request passed the paused gate"
 nbd_ctl vol "reopen $PWD/overlay.qcow2	$PWD/base.qcow2" | grep -q "image=$PWD/overlay.qcow2" ||
 	die "reopen did not report the new image"
 nbd_ctl vol resume
 wait $client || die "the client failed across the reopen"
 [ -e phase2.done ] || die "the client did not finish"
+st=$(nbd_ctl vol status)
+[[ $st =~ \ pauses=1\ paused_ms=([0-9]+)\ held=1\  ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
+	die "status after the pause: $st"
 
 note "failed reopens keep the current chain"
 not nbd_ctl vol "reopen $PWD/missing.qcow2" >/dev/null

@@ -115,6 +115,13 @@ lvqcow gc --type lvqcow --once "$sr" || fail "gc --once"
 touch fio.stop
 wait $fiopid || fail "fio under the snapshot and coalesce: $(cat fio.failed 2>/dev/null; cat fio.*.log | grep -iE 'err|verify' | head)"
 echo "fio: $(cat fio.rounds) verified rounds across the snapshot and the coalesce"
+# What the pauses cost the device, from its server: at least the
+# snapshot's and the coalesce's.  fio restarts between rounds, so a
+# pause may fall between two of them: held is reported, not required.
+st=$(python3 "$LQ_TOP/tests/lq_ctl.py" "/run/lvqcow/nbd/$k1/ctl" status) || fail "status: $st"
+pauses=$(echo "$st" | sed -n 's/.* pauses=\([0-9]*\) .*/\1/p')
+[ "${pauses:-0}" -ge 2 ] || fail "fewer than two pauses: $st"
+echo "pauses: $(echo "$st" | grep -o 'pauses=[0-9]* paused_ms=[0-9]* held=[0-9]*')"
 [ -z "$(nbd_errors)" ] || fail "kernel errors during the pauses: $(nbd_errors)"
 fio_job --verify_only --output=fio.final.log || fail "fio's data does not verify after the rounds"
 
