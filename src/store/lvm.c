@@ -254,15 +254,17 @@ static int lvst_node_remove(struct store *st, const char *image)
 	return lvst_lv_remove(s, image);
 }
 
+static int image_missing(struct store *st, const char *image)
+{
+	return err_set(ENOENT, "image %s/%s is missing", st->root, image);
+}
+
 static int image_size_one(struct store *st, const char *image, uint64_t *bytes)
 {
 	struct lvm_lv lv;
 
-	if (lvm_lv_get(lvst_of(st)->vg, image, &lv) < 0) {
-		if (lvm_last_class() == LVM_NOT_FOUND)
-			return err_set(ENOENT, "image %s/%s is missing", st->root, image);
-		return -1;
-	}
+	if (lvm_lv_get(lvst_of(st)->vg, image, &lv) < 0)
+		return lvm_last_class() == LVM_NOT_FOUND ? image_missing(st, image) : -1;
 	*bytes = lv.size;
 	return 0;
 }
@@ -280,7 +282,7 @@ static int lvst_image_size(struct store *st, const char *image, uint64_t *bytes)
 	if (lvst_lvs(s, &l) < 0)
 		return -1;
 	if (!(lv = lv_find(l, image)))
-		return err_set(ENOENT, "image %s/%s is missing", st->root, image);
+		return image_missing(st, image);
 	*bytes = lv->size;
 	return 0;
 }
