@@ -197,7 +197,10 @@ static int deactivate_fn(struct ops_activation *act, void *p)
 }
 
 /* Repeating it is harmless.  Data written by the domain is flushed
- * before the call returns. */
+ * before the call returns.  A server that died under the volume cannot
+ * flush: the domain is going away and has seen its I/O fail, so the
+ * call still succeeds (VM shutdown must not stall on it) and says so in
+ * the log; the next attach starts a new server. */
 int ops_datapath_deactivate(const char *uri, const char *domain)
 {
 	struct dp d;
@@ -211,6 +214,10 @@ int ops_datapath_deactivate(const char *uri, const char *domain)
 	else if (r == 0 && err_errnum() == ETIMEDOUT)
 		r = err_set(ETIMEDOUT, "the NBD server of volume %s does not answer; "
 			    "the domain's writes may not be flushed", d.vol.key);
+	else if (r == 0)
+		log_warn("Datapath.deactivate: the NBD server of volume %s is not running; "
+			 "writes the domain did not flush before it stopped may be lost "
+			 "(the domain's I/O has been failing since)", d.vol.key);
 	ops_dp_close(&d);
 	return r;
 }
