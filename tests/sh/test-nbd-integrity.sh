@@ -38,4 +38,3 @@ rc=0
 qemu-img check img.qcow2 >check.log 2>&1 || rc=$?
 cat check.log | tail -3
 [ $rc = 0 ] || [ $rc = 3 ] || die "qemu-img check: exit $rc"
-
