@@ -147,6 +147,12 @@ void lvm_lv_list_free(struct lvm_lv_list *l);
  * global/activation=0 makes LVM report success without activating. */
 int lvm_lv_activate(const char *vg, const char *lv, enum lvm_activation mode);
 int lvm_lv_deactivate(const char *vg, const char *lv);
+/* Up to LVM_BATCH_MAX LVs of one VG in one command: the VG's metadata
+ * is read once, not once per LV: a chain is activated, and let go of,
+ * in one command. */
+#define LVM_BATCH_MAX 16
+int lvm_lvs_activate(const char *vg, const char *const *lvs, size_t n);   /* exclusive */
+int lvm_lvs_deactivate(const char *vg, const char *const *lvs, size_t n);
 /* "/dev/<vg>/<lv>" */
 int lvm_lv_path(const char *vg, const char *lv, char *buf, size_t n);
 

@@ -70,7 +70,8 @@ struct store_ops {
 	int (*image_create)(struct store *s, const char *image, int *fd);
 	/* NULL where images grow on demand and need no activation. */
 	int (*image_fit)(struct store *s, const char *image, uint64_t bytes);
-	int (*image_hold)(struct store *s, const char *image, const char *holder);
+	int (*images_hold)(struct store *s, const char *const *images, size_t n,
+			   const char *holder);
 	int (*holder_release)(struct store *s, const char *holder);
 	int (*holders_prune)(struct store *s);
 	int (*node_remove)(struct store *s, const char *image);
@@ -155,6 +156,9 @@ int store_image_fit(struct store *s, const char *image, uint64_t bytes);
  * is (the collector holds a pair across its unlocked copy this way).
  * Both do nothing where images need no activation. */
 int store_image_hold(struct store *s, const char *image, const char *holder);
+/* The same for n images at once (a chain: one activation, not n). */
+int store_images_hold(struct store *s, const char *const *images, size_t n,
+		      const char *holder);
 /* The holder of the metadata area while the SR is attached on this host
  * (taken by the store when the area is first opened, released by
  * SR.detach). */

@@ -13,7 +13,7 @@
 
 /* lvm2_run splits its line into at most 63 words. */
 #define LVM_ARGS_MAX 63
-#define LVM_ARENA 2048
+#define LVM_ARENA 6144   /* LVM_BATCH_MAX full-length vg/lv words */
 /* The log callback formats each message into 4096 bytes: a message this
  * long may have been cut. */
 #define LVM_LINE_CUT 4095

@@ -8,6 +8,7 @@
  * Commands never answer a prompt with yes: stdin is /dev/null while they
  * run, so a question (wipe a signature? remove an active LV? remove a VG
  * holding LVs?) is answered no and the command fails, changing nothing. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -446,14 +447,42 @@ int lvm_lv_activate(const char *vg, const char *lv, enum lvm_activation mode)
 	return check_active(vg, lv, mode == LVM_ACT_READONLY);
 }
 
-int lvm_lv_deactivate(const char *vg, const char *lv)
+int lvm_lvs_activate(const char *vg, const char *const *lvs, size_t n)
 {
 	struct lvm_cmd c;
 
-	if (check_lv(vg, lv) < 0)
+	assert(n > 0 && n <= LVM_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (check_lv(vg, lvs[i]) < 0)
+			return -1;
+	start(&c, "lvchange");
+	lvm_cmd_addf(&c, "-aey");
+	for (size_t i = 0; i < n; i++)
+		lvm_cmd_addf(&c, "%s/%s", vg, lvs[i]);
+	if (run(&c) < 0)
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (check_active(vg, lvs[i], false) < 0)
+			return -1;
+	return 0;
+}
+
+int lvm_lvs_deactivate(const char *vg, const char *const *lvs, size_t n)
+{
+	struct lvm_cmd c;
+
+	assert(n > 0 && n <= LVM_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (check_lv(vg, lvs[i]) < 0)
+			return -1;
 	start(&c, "lvchange");
 	lvm_cmd_addf(&c, "-an");
-	lvm_cmd_addf(&c, "%s/%s", vg, lv);
+	for (size_t i = 0; i < n; i++)
+		lvm_cmd_addf(&c, "%s/%s", vg, lvs[i]);
 	return run(&c);
+}
+
+int lvm_lv_deactivate(const char *vg, const char *lv)
+{
+	return lvm_lvs_deactivate(vg, &lv, 1);
 }

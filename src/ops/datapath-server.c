@@ -36,53 +36,60 @@ bool ops_dp_server_running(const struct dp *d)
 }
 
 /* The volume's server needs its images for as long as it runs: held
- * under the volume's own holder (store_image_hold), until detach. */
-static int dp_hold(const struct dp *d, const char *image)
+ * under the volume's own holder (store_images_hold), until detach. */
+static void dp_holder(const struct dp *d, char *buf, size_t n)
 {
-	char holder[64];
-
-	snprintf(holder, sizeof holder, "dp-%s", d->vol.key);
-	return store_image_hold(d->sr->store, image, holder);
+	snprintf(buf, n, "dp-%s", d->vol.key);
 }
 
 void ops_dp_let_go(const struct dp *d)
 {
 	char holder[64];
 
-	snprintf(holder, sizeof holder, "dp-%s", d->vol.key);
+	dp_holder(d, holder, sizeof holder);
 	if (d->sr && store_holder_release(d->sr->store, holder) < 0) {
 		log_warn("datapath: volume %s: %s", d->vol.key, err_last()->msg);
 		err_clear();
 	}
 }
 
+static int no_parent(const struct dp *d, const struct meta_node *n)
+{
+	return err_errnum() == ENOENT ? err_corrupt("SR %s: node %s has no parent %s",
+						    d->sr->sr, n->uuid, n->parent)
+				      : -1;
+}
+
 /* The images below the volume's leaf, nearest parent first, from the
  * metadata's node tree — never from an image header.  The leaf and
- * every image of the chain are held for the volume's server. */
+ * every image of the chain are held for the volume's server, together:
+ * one activation for the whole chain. */
 int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 {
+	const char *images[NBD_MAX_CHAIN + 1];
 	struct meta_node *n, *p;
+	char holder[64];
+	size_t k = 0;
 
 	c->n = 0;
 	if (meta_node_find(d->sr->meta, d->vol.node, &n) < 0)
 		return err_errnum() == ENOENT ? err_corrupt("SR %s: volume %s has no node %s",
 							    d->sr->sr, d->vol.key, d->vol.node)
 					      : -1;
-	if (dp_hold(d, n->image) < 0)
-		return -1;
-	for (; n->parent; n = p) {
+	for (images[k++] = n->image; n->parent; n = p) {
 		if (meta_node_find(d->sr->meta, n->parent, &p) < 0)
-			return err_errnum() == ENOENT ? err_corrupt("SR %s: node %s has no parent %s",
-								    d->sr->sr, n->uuid, n->parent)
-						      : -1;
-		if (c->n == NBD_MAX_CHAIN)
+			return no_parent(d, n);
+		if (k == NBD_MAX_CHAIN + 1)
 			return err_set(EINVAL, "volume %s: chain deeper than %d", d->vol.key,
 				       NBD_MAX_CHAIN);
-		if (store_image_path(d->sr->store, p->image, c->path[c->n], sizeof c->path[c->n]) < 0 ||
-		    dp_hold(d, p->image) < 0)
-			return -1;
-		c->n++;
+		images[k++] = p->image;
 	}
+	dp_holder(d, holder, sizeof holder);
+	if (store_images_hold(d->sr->store, images, k, holder) < 0)
+		return -1;
+	for (size_t i = 1; i < k; i++, c->n++)
+		if (store_image_path(d->sr->store, images[i], c->path[c->n], sizeof c->path[c->n]) < 0)
+			return -1;
 	return 0;
 }
 

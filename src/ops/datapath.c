@@ -270,8 +270,10 @@ void ops_datapath_detach(const char *uri, const char *domain)
 		if (ops_dp_server_stop(&d) < 0) {
 			log_error("Datapath.detach: %s", err_last()->msg);
 		} else {
-			ops_dp_let_go(&d);
+			/* Shrunk while the server's hold keeps it active: let
+			 * go first and the shrink would activate it again. */
 			shrink_leaf(&d);
+			ops_dp_let_go(&d);
 			if (persistent)
 				ops_dp_overlay_remove(&d);
 		}

@@ -20,6 +20,7 @@
  * counted on.  A deactivation LVM refuses (the device is still open) is
  * logged and the LV stays active: the holders said it was free, the
  * kernel knows better. */
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -193,54 +194,101 @@ static int holders_prune(const struct lvst *s, const char *lv, const char *holde
 	return 0;
 }
 
-static int activate_locked(struct lvst *s, const char *lv, const char *holder)
+/* Under the hold lock: holder added to each of lvs, the inactive ones
+ * activated in one command.  Those left inactive by a failure lose the
+ * holder again; the rest keep it, as after a hold that succeeded. */
+static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
+			   const char *holder)
 {
-	if (holder_add(s, lv, holder) < 0)
-		return -1;
-	if (lvst_active(s, lv))
-		return 0;
-	if (lvm_lv_activate(s->vg, lv, LVM_ACT_EXCLUSIVE) == 0)
-		return 0;
+	const char *off[LVM_BATCH_MAX];
+	size_t k = 0, added = 0;
+	int rc = 0;
 	bool left;
+
+	assert(n <= LVM_BATCH_MAX);
+	for (; added < n && rc == 0; added++) {
+		rc = holder_add(s, lvs[added], holder);
+		if (rc == 0 && !lvst_active(s, lvs[added]))
+			off[k++] = lvs[added];
+	}
+	if (rc == 0 && k)
+		rc = lvm_lvs_activate(s->vg, off, k);
+	if (rc == 0)
+		return 0;
 	struct err_record saved = *err_last();
-	holders_prune(s, lv, holder, &left);
+	for (size_t i = 0; i < added; i++)
+		if (!lvst_active(s, lvs[i]))
+			holders_prune(s, lvs[i], holder, &left);
 	err_restore(&saved);
 	return -1;
 }
 
-int lvst_hold(struct lvst *s, const char *lv, const char *holder)
+int lvst_hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder)
 {
-	int lock, rc;
+	int lock, rc = 0;
 
 	if (!holder_ok(holder))
 		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
 	if ((lock = hold_lock(s)) < 0)
 		return -1;
-	rc = activate_locked(s, lv, holder);
+	for (size_t i = 0; i < n && rc == 0; i += LVM_BATCH_MAX)
+		rc = activate_locked(s, lvs + i, n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX,
+				     holder);
 	close(lock);
 	return rc;
 }
 
-static void deactivate_quietly(struct lvst *s, const char *lv)
+int lvst_hold(struct lvst *s, const char *lv, const char *holder)
 {
-	if (!lvst_active(s, lv))
-		return;
-	if (lvm_lv_deactivate(s->vg, lv) < 0) {
-		log_warn("VG %s: %s stays active: %s", s->vg, lv, err_last()->msg);
+	return lvst_hold_many(s, &lv, 1, holder);
+}
+
+/* The LVs a release left without a holder, deactivated together while
+ * the hold lock is still held: one LVM command lets go of a whole chain. */
+struct hold_batch {
+	char lv[LVM_BATCH_MAX][LVM_NAME_MAX + 1];
+	size_t n;
+};
+
+static void batch_flush(struct lvst *s, struct hold_batch *b)
+{
+	const char *lvs[LVM_BATCH_MAX];
+
+	for (size_t i = 0; i < b->n; i++)
+		lvs[i] = b->lv[i];
+	if (b->n && lvm_lvs_deactivate(s->vg, lvs, b->n) < 0) {
+		for (size_t i = 0; i < b->n; i++)
+			if (lvst_active(s, b->lv[i]))
+				log_warn("VG %s: %s stays active: %s", s->vg, b->lv[i], err_last()->msg);
 		err_clear();
 	}
+	b->n = 0;
+}
+
+/* Under the hold lock. */
+static int release_locked(struct lvst *s, const char *lv, const char *holder,
+			  struct hold_batch *b)
+{
+	bool left;
+	int rc = holders_prune(s, lv, holder, &left);
+
+	if (rc < 0 || left || !lvst_active(s, lv))
+		return rc;
+	if (b->n == LVM_BATCH_MAX)
+		batch_flush(s, b);
+	snprintf(b->lv[b->n++], sizeof b->lv[0], "%s", lv);
+	return 0;
 }
 
 int lvst_release(struct lvst *s, const char *lv, const char *holder)
 {
-	int lock;
-	bool left;
+	struct hold_batch b = { .n = 0 };
+	int lock, rc;
 
 	if ((lock = hold_lock(s)) < 0)
 		return -1;
-	int rc = holders_prune(s, lv, holder, &left);
-	if (rc == 0 && !left)
-		deactivate_quietly(s, lv);
+	rc = release_locked(s, lv, holder, &b);
+	batch_flush(s, &b);
 	close(lock);
 	return rc;
 }
@@ -309,26 +357,40 @@ int lvst_hold_mine(struct lvst *s, const char *lv)
 
 void lvst_release_mine(struct lvst *s)
 {
+	struct hold_batch b = { .n = 0 };
 	char me[64];
+	int lock;
 
+	if (!s->nmine)
+		return;
 	my_holder('c', me, sizeof me);
+	if ((lock = hold_lock(s)) < 0) {
+		log_warn("VG %s: %s", s->vg, err_last()->msg);
+		err_clear();
+		s->nmine = 0;   /* the holders stay, pruned once this process is gone */
+		return;
+	}
 	for (size_t i = 0; i < s->nmine; i++)
-		if (lvst_release(s, s->mine[i], me) < 0) {
+		if (release_locked(s, s->mine[i], me, &b) < 0) {
 			log_warn("VG %s: %s", s->vg, err_last()->msg);
 			err_clear();
 		}
+	batch_flush(s, &b);
+	close(lock);
 	s->nmine = 0;
 }
 
-int lvst_image_hold(struct store *st, const char *image, const char *holder)
+int lvst_images_hold(struct store *st, const char *const *images, size_t n,
+		     const char *holder)
 {
 	char me[64];
 
-	if (!lvst_image_name_ok(image))
-		return err_set(EINVAL, "not an image name: '%.64s'", image);
+	for (size_t i = 0; i < n; i++)
+		if (!lvst_image_name_ok(images[i]))
+			return err_set(EINVAL, "not an image name: '%.64s'", images[i]);
 	if (!holder)
 		my_holder('p', me, sizeof me);
-	return lvst_hold(lvst_of(st), image, holder ? holder : me);
+	return lvst_hold_many(lvst_of(st), images, n, holder ? holder : me);
 }
 
 /* Release holder from every LV that has it; an empty holder (no file
@@ -337,21 +399,26 @@ static int release_everywhere(struct lvst *s, const char *holder)
 {
 	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX * 2];
 	CLEANUP_CLOSEDIR DIR *d = NULL;
+	struct hold_batch b = { .n = 0 };
 	struct dirent *e;
 	struct stat sb;
-	int rc = 0;
+	int lock, rc = 0;
 
 	if (vg_dir(s, dir, sizeof dir) < 0)
 		return -1;
 	if (!(d = opendir(dir)))
 		return errno == ENOENT ? 0 : err_sys("opendir %s: %m", dir);
+	if ((lock = hold_lock(s)) < 0)
+		return -1;
 	while ((e = readdir(d)) && rc == 0) {
 		if (e->d_name[0] == '.' || !lvm_lv_name_ok(s->vg, e->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, holder);
 		if (!*holder || lstat(path, &sb) == 0)
-			rc = lvst_release(s, e->d_name, holder);
+			rc = release_locked(s, e->d_name, holder, &b);
 	}
+	batch_flush(s, &b);
+	close(lock);
 	return rc;
 }
 

@@ -58,6 +58,7 @@ int lvst_path(const struct lvst *s, const char *lv, char *buf, size_t n);
 bool lvst_active(const struct lvst *s, const char *lv);
 int lvst_hold_mine(struct lvst *s, const char *lv);
 int lvst_hold(struct lvst *s, const char *lv, const char *holder);
+int lvst_hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder);
 int lvst_release(struct lvst *s, const char *lv, const char *holder);
 void lvst_release_mine(struct lvst *s);
 /* Drop every holder of lv and deactivate it (before lvremove/lvrename):
@@ -67,7 +68,8 @@ int lvst_deactivate_all(struct lvst *s, const char *lv);
  * the cached LV list alone: a caller may be walking it. */
 int lvst_lv_remove(struct lvst *s, const char *lv);
 int lvst_holder_release(struct store *st, const char *holder);
-int lvst_image_hold(struct store *st, const char *image, const char *holder);
+int lvst_images_hold(struct store *st, const char *const *images, size_t n,
+		     const char *holder);
 int lvst_holders_prune(struct store *st);
 
 /* SR lifecycle and metadata area (lvm-sr.c). */

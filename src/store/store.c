@@ -158,9 +158,15 @@ int store_image_fit(struct store *s, const char *image, uint64_t bytes)
 	return s->ops->image_fit ? s->ops->image_fit(s, image, bytes) : 0;
 }
 
+int store_images_hold(struct store *s, const char *const *images, size_t n,
+		      const char *holder)
+{
+	return s->ops->images_hold ? s->ops->images_hold(s, images, n, holder) : 0;
+}
+
 int store_image_hold(struct store *s, const char *image, const char *holder)
 {
-	return s->ops->image_hold ? s->ops->image_hold(s, image, holder) : 0;
+	return store_images_hold(s, &image, 1, holder);
 }
 
 int store_holder_release(struct store *s, const char *holder)

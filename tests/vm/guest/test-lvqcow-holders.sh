@@ -76,3 +76,37 @@ show "after SR.detach and SR.attach (the orphan in quarantine)"
 n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^[nq]-/ && substr($2,5,1) == "a"' | wc -l)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the attach pruned dead holders"
 [ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep '^c-')" ] || fail "dead holders left"
+
+# The volume's chain is now a leaf and at least two parents.  Its
+# attach activates the whole chain in one command.  Its detach deflates
+# the leaf while the server's hold keeps it active (no second
+# activation) and lets go of the parents in one command; the leaf
+# follows once the call's own hold on it ends.
+# lvm_cmds LOG KIND: the number of "lvchange KIND" commands in LOG, and
+# how many LVs the longest of them names.
+lvm_cmds() {
+	echo "--- the LVM commands of $(sed -n '1s/\[.*//p' "$1")" >&2
+	grep 'debug: lvm: lv' "$1" | sed 's/.*debug: lvm: /    /; s/--config [^ ]* //' >&2
+	# "<call>[pid]: debug: lvm: lvchange --config X KIND" and the LVs.
+	grep "debug: lvm: lvchange .* $2 " "$1" |
+		awk '{n++; if (NF - 7 > most) most = NF - 7} END {print n + 0, most + 0}'
+}
+call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
+printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
+	LVQCOW_DEBUG=1 "$dp/Datapath.attach" --json >/dev/null 2>/tmp/lq-attach.log ||
+	fail "Datapath.attach: $(tail -n 3 /tmp/lq-attach.log)"
+set -- $(lvm_cmds /tmp/lq-attach.log -aey)
+[ "$1" = 1 ] && [ "$2" -ge 3 ] ||
+	fail "Datapath.attach: $1 activations, the longest of $2 LVs (one for the chain expected)"
+call "$dp" Datapath.activate "{\"dbg\":\"t\",\"uri\":\"$auri\",\"domain\":\"0\"}" >/dev/null
+call "$dp" Datapath.deactivate "{\"dbg\":\"t\",\"uri\":\"$auri\",\"domain\":\"0\"}" >/dev/null
+printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
+	LVQCOW_DEBUG=1 "$dp/Datapath.detach" --json >/dev/null 2>/tmp/lq-detach.log ||
+	fail "Datapath.detach: $(tail -n 3 /tmp/lq-detach.log)"
+call "$dp" Datapath.close "{\"dbg\":\"t\",\"uri\":\"$auri\"}" >/dev/null
+set -- $(lvm_cmds /tmp/lq-detach.log -aey)
+[ "$1" = 0 ] || fail "Datapath.detach activated an LV"
+set -- $(lvm_cmds /tmp/lq-detach.log -an)
+[ "$1" -le 2 ] && [ "$2" -ge 2 ] || fail "Datapath.detach: $1 deactivations, the longest of $2 LVs"
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
