@@ -5,11 +5,12 @@
 # by Volume.create (1 MiB volumes, LQ_BENCH_JOBS calls at once; beyond
 # LQ_BENCH_CALL_FILL volumes by bench/lvm-fill) to each count of
 # LQ_BENCH_COUNTS; at each count, LQ_BENCH_ROUNDS rounds of
-# Volume.create (64 MiB), Volume.snapshot, Volume.clone, Datapath.attach
-# (open + attach + activate), Datapath.detach (deactivate + detach +
-# close) and Volume.destroy (of the three new volumes), each call the
+# Volume.create (64 MiB), Volume.snapshot, Volume.clone, Datapath.open,
+# attach and activate, Datapath.deactivate, detach and close, and
+# Volume.destroy (of the three new volumes), each call the
 # installed executable run as xapi-storage-script runs it (JSON on
 # stdin, --json), with LVQCOW_DEBUG=1 so that it logs its LVM commands.
+# Each Datapath call is its own row; so is each sequence of three.
 # After each call of the first LQ_BENCH_REPLAYS rounds (default: all),
 # bench/lvm-replay.py runs those commands again in process and as the
 # lvm binary ("-" in the other rounds' rows).  Rows go to OUT/rows (one per call:
@@ -76,6 +77,17 @@ end() {
 	[ "$r" -gt 1 ] || cp "$work/calls" "$out/cmds/$n.$1"
 }
 
+# A VM's start (open, attach, activate) and stop (deactivate, detach,
+# close): each call its own row, and the three together one more.
+seq_begin() { seq="0 0 0 0 0"; }
+seq_add() {
+	seq=$(awk -v a="$seq" -v b="$sum_ms $sum_n $sum_in $sum_first $sum_bin" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= 5; i++) printf "%s ", (x[i] == "-" || y[i] == "-") ? "-" : x[i] + y[i] }')
+}
+seq_end() { echo "$n $1 $r $seq" >>"$out/rows"; }
+dpcall() { begin; tcall "$dp" "$1" "$2"; end "$1"; seq_add; }
+
 sr_uuid=0f1e2d3c-4b5a-4987-8654-3210fedcba98
 vg=lvqcow-$sr_uuid
 call "$vol" SR.create "{\"dbg\":\"b\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"bench\",\"description\":\"\"}"
@@ -127,16 +139,16 @@ for n in $counts; do
 		s=$(field key <<<"$res")
 		begin; tcall "$vol" Volume.clone "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$k\"}"; end Volume.clone
 		c=$(field key <<<"$res")
-		begin
-		tcall "$dp" Datapath.open "{\"dbg\":\"b\",\"uri\":\"$uri\",\"persistent\":true}"
-		tcall "$dp" Datapath.attach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
-		tcall "$dp" Datapath.activate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
-		end Datapath.attach
-		begin
-		tcall "$dp" Datapath.deactivate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
-		tcall "$dp" Datapath.detach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
-		tcall "$dp" Datapath.close "{\"dbg\":\"b\",\"uri\":\"$uri\"}"
-		end Datapath.detach
+		seq_begin
+		dpcall Datapath.open "{\"dbg\":\"b\",\"uri\":\"$uri\",\"persistent\":true}"
+		dpcall Datapath.attach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		dpcall Datapath.activate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		seq_end Datapath.open+attach+activate
+		seq_begin
+		dpcall Datapath.deactivate "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		dpcall Datapath.detach "{\"dbg\":\"b\",\"uri\":\"$uri\",\"domain\":\"0\"}"
+		dpcall Datapath.close "{\"dbg\":\"b\",\"uri\":\"$uri\"}"
+		seq_end Datapath.deactivate+detach+close
 		for d in "$c" "$s" "$k"; do
 			begin; tcall "$vol" Volume.destroy "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$d\"}"; end Volume.destroy
 		done

@@ -10,9 +10,10 @@ call, e.g. a lookup of an LV not made yet, fails here too and counts).
 The call changed the VG, so its lines cannot run again as they are:
 every LV a changing command names (lvcreate -n, lvremove, lvresize,
 lvrename, lvchange) is replaced by a twin LV of its own.  A twin the
-lines do not create is made before the timed run, unzeroed and inactive
-(active if the lines deactivate it first), and every twin is removed
-after each run: neither is timed.  Reports (lvs, vgs, pvs) run as
+lines do not create is made before the timed run, unzeroed, and active
+when the first activation change the lines make to it is a deactivation
+(inactive otherwise); every twin is removed after each run: neither is
+timed.  Reports (lvs, vgs, pvs) run as
 logged.  The twins start at 4 MiB (68 MiB when a resize goes to 8 MiB or
 less: a deflate), so a twin's resize or activation is the same LVM
 work as the original's, not the same data.  Each command's in-process ms goes to
@@ -35,12 +36,14 @@ class Twins:
     """The LV names the lines change, their twins and how to prepare them."""
 
     def __init__(self, vg):
-        self.vg, self.map, self.prep = vg, {}, {}
+        self.vg, self.map, self.events = vg, {}, {}
 
-    def name(self, lv, first_use):
+    def name(self, lv, event):
+        """lv's twin; event (what this line does to lv) is noted."""
         if lv not in self.map:
             self.map[lv] = "bz%d-%s" % (len(self.map), lv[:40])
-            self.prep[lv] = first_use
+            self.events[lv] = []
+        self.events[lv].append(event)
         return self.map[lv]
 
     def rewrite(self, words):
@@ -50,7 +53,7 @@ class Twins:
             return out
         for i, w in enumerate(words):
             if w.startswith(vg + "/"):
-                out[i] = vg + "/" + self.name(w[len(vg) + 1:], self.use(words))
+                out[i] = vg + "/" + self.name(w[len(vg) + 1:], self.event(words))
             elif i > 0 and words[i - 1] == "-n" and verb == "lvcreate":
                 out[i] = self.name(w, "create")
         if verb == "lvrename":   # lvrename VG OLD NEW
@@ -61,22 +64,25 @@ class Twins:
         return out
 
     @staticmethod
-    def use(words):
-        if words[0] == "lvchange" and "-an" in words:
-            return "active"
+    def event(words):
+        if words[0] == "lvchange":
+            return "off" if "-an" in words else "on"
         if words[0] == "lvresize" and int(words[words.index("-L") + 1].rstrip("b")) <= 8 * MIB:
-            return "exists68"   # a deflate: the twin starts bigger
+            return "deflate"
         return "exists"
 
     def setup(self):
-        """The twins the lines expect to exist, by one lvm shell."""
+        """The twins the lines expect to exist, by one lvm shell: bigger
+        when the lines deflate them, and active when the first activation
+        change the lines make to them is a deactivation (the call found
+        them active: a resize before it is an active LV's)."""
         script = []
-        for lv, how in self.prep.items():
-            if how == "create":
+        for lv, ev in self.events.items():
+            if ev[0] == "create":
                 continue
-            size = "68m" if how == "exists68" else "4m"
+            size = "68m" if "deflate" in ev else "4m"
             script.append("lvcreate -an -Zn -Wn -n %s -L %s %s" % (self.map[lv], size, self.vg))
-            if how == "active":
+            if [e for e in ev if e in ("on", "off")][:1] == ["off"]:
                 script.append("lvchange -aey %s/%s" % (self.vg, self.map[lv]))
         if script:
             subprocess.run(["lvm"], input="\n".join(script) + "\n", text=True, check=True,
