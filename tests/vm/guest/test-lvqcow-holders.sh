@@ -86,10 +86,12 @@ n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^[nq]-/ && sub
 # how many LVs the longest of them names.
 lvm_cmds() {
 	echo "--- the LVM commands of $(sed -n '1s/\[.*//p' "$1")" >&2
-	grep 'debug: lvm: lv' "$1" | sed 's/.*debug: lvm: /    /; s/--config [^ ]* //' >&2
-	# "<call>[pid]: debug: lvm: lvchange --config X KIND" and the LVs.
-	grep "debug: lvm: lvchange .* $2 " "$1" |
-		awk '{n++; if (NF - 7 > most) most = NF - 7} END {print n + 0, most + 0}'
+	grep 'debug: lvm: lv' "$1" | sed "s/.*debug: lvm: /    /; s/--config '[^']*' //; s/--config [^ ]* //" >&2
+	grep "debug: lvm: lvchange .* $2 " "$1" | awk -v vg="$vg" '{
+		k = 0
+		for (i = 1; i <= NF; i++) if (index($i, vg "/") == 1) k++
+		n++; if (k > most) most = k
+	} END {print n + 0, most + 0}'
 }
 call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
 printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
