@@ -462,19 +462,26 @@ int lvm_lv_activate(const char *vg, const char *lv, enum lvm_activation mode)
 	return check_active(vg, lv, mode == LVM_ACT_READONLY);
 }
 
-int lvm_lvs_activate(const char *vg, const char *const *lvs, size_t n)
+/* "lvchange --config ... FLAG VG/LV..." for up to LVM_BATCH_MAX LVs. */
+static int lvchange_many(struct lvm_cmd *c, const char *flag, const char *vg,
+			 const char *const *lvs, size_t n)
 {
-	struct lvm_cmd c;
-
 	assert(n > 0 && n <= LVM_BATCH_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (check_lv(vg, lvs[i]) < 0)
 			return -1;
-	start_suspending(&c, "lvchange", "");
-	lvm_cmd_addf(&c, "-aey");
+	start_suspending(c, "lvchange", "");
+	lvm_cmd_addf(c, "%s", flag);
 	for (size_t i = 0; i < n; i++)
-		lvm_cmd_addf(&c, "%s/%s", vg, lvs[i]);
-	if (run(&c) < 0)
+		lvm_cmd_addf(c, "%s/%s", vg, lvs[i]);
+	return 0;
+}
+
+int lvm_lvs_activate(const char *vg, const char *const *lvs, size_t n)
+{
+	struct lvm_cmd c;
+
+	if (lvchange_many(&c, "-aey", vg, lvs, n) < 0 || run(&c) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (check_active(vg, lvs[i], false) < 0)
@@ -486,14 +493,8 @@ int lvm_lvs_deactivate(const char *vg, const char *const *lvs, size_t n)
 {
 	struct lvm_cmd c;
 
-	assert(n > 0 && n <= LVM_BATCH_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (check_lv(vg, lvs[i]) < 0)
-			return -1;
-	start_suspending(&c, "lvchange", "");
-	lvm_cmd_addf(&c, "-an");
-	for (size_t i = 0; i < n; i++)
-		lvm_cmd_addf(&c, "%s/%s", vg, lvs[i]);
+	if (lvchange_many(&c, "-an", vg, lvs, n) < 0)
+		return -1;
 	return run(&c);
 }
 
