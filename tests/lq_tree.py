@@ -251,6 +251,16 @@ def gc(path):
     eq("content", want, content(sr, v["key"]))
     check_images(sr)
 
+    # A destroy that leaves no parent with a single referent gives the
+    # collector nothing to do, and starts none (its log is not reopened).
+    log = os.path.join(os.environ.get("LVQCOW_RUNDIR", "/run/lvqcow"), "sr",
+                       ATTACH[sr]["sr_uuid"], "gc.log")
+    before = os.stat(log).st_mtime_ns
+    call("Volume.destroy", sr=sr, key=v["key"])
+    time.sleep(1)
+    eq("no collector started by a destroy with nothing to coalesce",
+       before, os.stat(log).st_mtime_ns)
+
 
 if __name__ == "__main__":
     cmd, path = sys.argv[1], os.path.realpath(sys.argv[2])

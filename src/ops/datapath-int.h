@@ -34,6 +34,8 @@ void ops_dp_close(struct dp *d);
 
 /* datapath-server.c: the server process. */
 bool ops_dp_server_running(const struct dp *d);
+/* A live process proven to be the volume's server, answering or not. */
+bool ops_dp_server_alive(const struct dp *d);
 /* The chain below an image, nearest parent first. */
 struct dp_chain {
 	char path[NBD_MAX_CHAIN][PATH_MAX];

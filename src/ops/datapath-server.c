@@ -151,19 +151,27 @@ static void exec_server(const struct dp *d, const char *image, const struct dp_c
 
 static int open_server_by_pidfile(const struct dp *d);
 
+bool ops_dp_server_alive(const struct dp *d)
+{
+	int pfd = open_server_by_pidfile(d);
+
+	if (pfd < 0)
+		return false;
+	close(pfd);
+	return true;
+}
+
 int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
 			bool readonly)
 {
-	int status, pfd = open_server_by_pidfile(d);
+	int status;
 	pid_t pid;
 
 	/* Never a second writer on the chain. */
-	if (pfd >= 0) {
-		close(pfd);
+	if (ops_dp_server_alive(d))
 		return err_set(EBUSY, "volume %s: its NBD server (pid file %s) is alive but does "
 			       "not answer on its control socket; Datapath.detach stops it",
 			       d->vol.key, d->pid);
-	}
 	if ((pid = fork()) < 0)
 		return err_sys("fork: %m");
 	if (pid == 0)

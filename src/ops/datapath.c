@@ -66,24 +66,20 @@ static void shrink_leaf(struct dp *d)
 
 /* The server is given the whole chain from the metadata; in
  * non-persistent mode the overlay is on top and the leaf below it. */
-static int start_server(struct dp *d)
+static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool *filled)
 {
-	CLEANUP_FREE struct dp_chain *cp = malloc(sizeof *cp);   /* 256 KiB */
-	struct ops_activation act;
 	const char *image = d->vol.image_path;
 
-	if (!cp)
-		return err_set(ENOMEM, "out of memory");
-	/* The collector may be coalescing the leaf of a detached volume.
-	 * The leaf's path is resolved only once the chain is held. */
-	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
-	    ops_activation_get(d->sr, d->vol.key, &act) < 0 || ops_dp_chain(d, cp) < 0 ||
+	if (ops_dp_chain(d, cp) < 0 ||
 	    store_image_path(d->sr->store, d->vol.image, d->vol.image_path,
 			     sizeof d->vol.image_path) < 0)
 		return -1;
-	if (act.persistent && d->vol.read_write && fill_leaf(d) < 0)
-		return -1;
-	if (!act.persistent) {
+	if (persistent && d->vol.read_write) {
+		*filled = true;
+		if (fill_leaf(d) < 0)
+			return -1;
+	}
+	if (!persistent) {
 		if (cp->n == NBD_MAX_CHAIN)
 			return err_set(EINVAL, "volume %s: chain too deep for an overlay", d->vol.key);
 		if (access(d->overlay, F_OK) < 0 && ops_dp_overlay_create(d) < 0)
@@ -94,6 +90,42 @@ static int start_server(struct dp *d)
 		image = d->overlay;
 	}
 	return ops_dp_server_start(d, image, cp, !d->vol.read_write);
+}
+
+/* A start that failed gives back what it took: the chain's activation
+ * and the leaf's room.  Otherwise the chain would stay active, and the
+ * leaf inflated, until a Datapath.detach that may never come. */
+static void start_failed(struct dp *d, bool filled)
+{
+	struct err_record e = *err_last();
+
+	/* A live server that does not answer (EBUSY) still needs them. */
+	if (ops_dp_server_alive(d))
+		return;
+	if (filled)
+		shrink_leaf(d);
+	ops_dp_let_go(d);
+	err_restore(&e);
+}
+
+static int start_server(struct dp *d)
+{
+	CLEANUP_FREE struct dp_chain *cp = malloc(sizeof *cp);   /* 256 KiB */
+	struct ops_activation act;
+	bool filled = false;
+
+	if (!cp)
+		return err_set(ENOMEM, "out of memory");
+	/* The leaf's path is resolved only once the chain is held: the
+	 * collector may be coalescing the leaf of a detached volume. */
+	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
+	    ops_activation_get(d->sr, d->vol.key, &act) < 0)
+		return -1;
+	if (serve_chain(d, cp, act.persistent, &filled) < 0) {
+		start_failed(d, filled);
+		return -1;
+	}
+	return 0;
 }
 
 int ops_datapath_attach(const char *uri, const char *domain, struct ops_dp_backend *out)

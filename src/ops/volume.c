@@ -148,11 +148,13 @@ static int push_image(char ***images, size_t *n, const char *image)
 
 /* Drop the volume, then walk up from its leaf removing every node whose
  * refs (children + volumes, kept by meta) drop to 0: O(chain depth).  The
- * images of those nodes are returned for removal after the commit. */
-static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images, size_t *n)
+ * images of those nodes are returned for removal after the commit;
+ * *left is the refs of the node the walk stopped at (0 if none). */
+static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images, size_t *n,
+		       uint64_t *left)
 {
 	const char *cur = v->node;
-	uint64_t refs;
+	uint64_t refs = 0;
 
 	*images = NULL;
 	*n = 0;
@@ -168,17 +170,24 @@ static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images,
 			return -1;
 		cur = nd->parent; /* nd stays allocated in the cache */
 	}
+	*left = refs;
 	return 0;
 }
 
-static void remove_images(struct ops_sr *sr, char **images, size_t n)
+/* false if an image is left for the sweep */
+static bool remove_images(struct ops_sr *sr, char **images, size_t n)
 {
+	bool all = true;
+
 	for (size_t i = 0; i < n; i++) {
-		if (store_node_remove(sr->store, images[i]) < 0)
+		if (store_node_remove(sr->store, images[i]) < 0) {
 			log_warn("SR %s: %s (the sweep will retry)", sr->sr, err_last()->msg);
+			all = false;
+		}
 		free(images[i]);
 	}
 	free(images);
+	return all;
 }
 
 static int destroy_locked(struct ops_sr *sr, const char *key)
@@ -186,23 +195,28 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	struct meta_volume *v;
 	char **images = NULL;
 	size_t n = 0;
-	bool busy;
+	uint64_t left;
+	bool busy, removed;
 
 	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
 		return -1;
 	if (busy || ops_datapath_attached(key))
 		return err_xapi(XERR_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
-	if (drop_volume(sr, v, &images, &n) < 0 || ops_sr_commit(sr) < 0) {
+	if (drop_volume(sr, v, &images, &n, &left) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
 		free(images);
 		return -1;
 	}
 	fault_point("volume-destroy.committed");
-	remove_images(sr, images, n);
+	removed = remove_images(sr, images, n);
 	ops_activation_forget(sr, key);
 	log_info("SR %s: destroyed volume %s", sr->sr, key);
-	ops_gc_kick(sr);
+	/* The collector has work only where a parent is left with a single
+	 * referent (the two can be coalesced) or an image with the sweep.
+	 * Deleting many volumes must not start a collector for each. */
+	if (left == 1 || !removed)
+		ops_gc_kick(sr);
 	return 0;
 }
 

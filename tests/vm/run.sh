@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh BUILD [CMD...]: the VM test bed.  Boots a Debian kernel under
-# qemu (TCG unless /dev/kvm is usable) whose root is the host's own
+# qemu (TCG unless KVM is usable) whose root is the host's own
 # filesystem (9p, read-only) with this checkout shared read-write, a
 # sparse raw disk as /dev/vda (the guest tests' PV) and an ext4 scratch
 # disk as /dev/vdb (the guest's /tmp).  Without CMD the guest runs
@@ -35,8 +35,10 @@ mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "$vm/scratch.img"
 		"$PATH" "$top" "$build" "${LQ_SR_TYPE:-lvqcow}"
 	printf 'LQ_VM_SUITE=%q LQ_VM_CMD=%q\n' "$here/suite" "${*:-}"
 } >"$vm/guest.env"
-accel=tcg
-[ -w /dev/kvm ] && accel=kvm
+# KVM only where the CPU offers virtualisation: some hosts have a
+# writable /dev/kvm on which a guest never gets past its firmware.
+accel=${LQ_VM_ACCEL:-tcg}
+[ -z "${LQ_VM_ACCEL:-}" ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && accel=kvm
 start=$(date +%s)
 rc=0
 timeout "${LQ_VM_TIMEOUT:-2700}" qemu-system-x86_64 -accel $accel -m "${LQ_VM_MEM:-2048}" -smp 2 -cpu max \

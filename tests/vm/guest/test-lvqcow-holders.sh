@@ -112,3 +112,30 @@ set -- $(lvm_cmds /tmp/lq-detach.log -an)
 [ "$1" -le 2 ] && [ "$2" -ge 2 ] || fail "Datapath.detach: $1 deactivations, the longest of $2 LVs"
 n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
+
+# An attach whose server does not start gives back what it took: the
+# chain is no longer active, the leaf is deflated again and no holder
+# of the volume is left.  The start is made to fail by a launcher that
+# refuses every unit.
+mkdir -p /tmp/no-systemd
+printf '#!/bin/sh\necho "systemd-run: refused" >&2\nexit 1\n' >/tmp/no-systemd/systemd-run
+chmod +x /tmp/no-systemd/systemd-run
+sizes_before=$(lvs --noheadings --units b --nosuffix -o lv_name,lv_size "$vg" | sort)
+call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
+if out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
+	PATH=/tmp/no-systemd:$PATH LVQCOW_SYSTEMD_PROBE=/ "$dp/Datapath.attach" --json 2>/dev/null); then
+	fail "Datapath.attach succeeded without a server: $out"
+fi
+echo "the failed attach answered: $out"
+show "after an attach whose server did not start"
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after the failed attach"
+[ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep "^dp-$akey")" ] ||
+	fail "the failed attach left the volume's holder"
+sizes_after=$(lvs --noheadings --units b --nosuffix -o lv_name,lv_size "$vg" | sort)
+[ "$sizes_after" = "$sizes_before" ] ||
+	fail "the failed attach changed LV sizes: before $sizes_before after $sizes_after"
+attach "$auri"
+detach "$auri"
+n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after attach and detach"
