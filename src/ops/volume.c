@@ -213,9 +213,10 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	ops_activation_forget(sr, key);
 	log_info("SR %s: destroyed volume %s", sr->sr, key);
 	/* The collector has work only where a parent is left with a single
-	 * referent (the two can be coalesced) or an image with the sweep.
-	 * Deleting many volumes must not start a collector for each. */
-	if (left == 1 || !removed)
+	 * referent (the two can be coalesced), an image with the sweep, or
+	 * a journal record a crash left.  Deleting many volumes must not
+	 * start a collector for each. */
+	if (left == 1 || !removed || sr->meta->njournal)
 		ops_gc_kick(sr);
 	return 0;
 }
