@@ -223,7 +223,7 @@ static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
 	return -1;
 }
 
-int lvst_hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder)
+static int hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder)
 {
 	int lock, rc = 0;
 
@@ -240,7 +240,7 @@ int lvst_hold_many(struct lvst *s, const char *const *lvs, size_t n, const char 
 
 int lvst_hold(struct lvst *s, const char *lv, const char *holder)
 {
-	return lvst_hold_many(s, &lv, 1, holder);
+	return hold_many(s, &lv, 1, holder);
 }
 
 /* The LVs a release left without a holder, deactivated together while
@@ -390,7 +390,7 @@ int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 			return err_set(EINVAL, "not an image name: '%.64s'", images[i]);
 	if (!holder)
 		my_holder('p', me, sizeof me);
-	return lvst_hold_many(lvst_of(st), images, n, holder ? holder : me);
+	return hold_many(lvst_of(st), images, n, holder ? holder : me);
 }
 
 /* Release holder from every LV that has it; an empty holder (no file

@@ -58,7 +58,6 @@ int lvst_path(const struct lvst *s, const char *lv, char *buf, size_t n);
 bool lvst_active(const struct lvst *s, const char *lv);
 int lvst_hold_mine(struct lvst *s, const char *lv);
 int lvst_hold(struct lvst *s, const char *lv, const char *holder);
-int lvst_hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder);
 int lvst_release(struct lvst *s, const char *lv, const char *holder);
 void lvst_release_mine(struct lvst *s);
 /* Drop every holder of lv and deactivate it (before lvremove/lvrename):
