@@ -47,6 +47,8 @@ struct store_quarantined {
 
 typedef int (*store_image_fn)(const char *image, void *arg);
 typedef int (*store_quarantine_fn)(const struct store_quarantined *q, void *arg);
+/* Is the lasting holder (a name given to store_images_hold) still needed? */
+typedef bool (*store_holder_fn)(const char *holder, void *arg);
 
 /* One implementation.  The wrappers below document the operations. */
 struct store_ops {
@@ -73,7 +75,7 @@ struct store_ops {
 	int (*images_hold)(struct store *s, const char *const *images, size_t n,
 			   const char *holder);
 	int (*holder_release)(struct store *s, const char *holder);
-	int (*holders_prune)(struct store *s);
+	int (*holders_prune)(struct store *s, store_holder_fn needed, void *arg);
 	int (*node_remove)(struct store *s, const char *image);
 	int (*image_path)(struct store *s, const char *image, char *buf, size_t n);
 	int (*image_size)(struct store *s, const char *image, uint64_t *bytes);
@@ -164,9 +166,12 @@ int store_images_hold(struct store *s, const char *const *images, size_t n,
  * SR.detach). */
 #define STORE_SR_HOLDER "sr"
 int store_holder_release(struct store *s, const char *holder);
-/* Forget the holds of processes that are gone (killed calls), releasing
- * what only they held. */
-int store_holders_prune(struct store *s);
+/* Forget the holds of processes that are gone (killed calls), and the
+ * lasting holders that needed (NULL: none) says are not needed any more,
+ * releasing what only they held.  needed is asked once per image a
+ * holder holds, under the store's activation lock: it must not call the
+ * store. */
+int store_holders_prune(struct store *s, store_holder_fn needed, void *arg);
 /* Remove a node's image (exclusive lock); absent is not an error. */
 int store_node_remove(struct store *s, const char *image);
 /* The path of an image for the qcow2 engine; fails unless the name is of

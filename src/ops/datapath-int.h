@@ -53,6 +53,9 @@ int ops_dp_server_flush(const struct dp *d);
 int ops_dp_overlay_create(const struct dp *d);
 void ops_dp_overlay_remove(const struct dp *d);
 
+/* datapath.c: give a writable leaf back the room attach gave it. */
+void ops_dp_shrink_leaf(struct dp *d);
+
 /* datapath-attached.c: the set of attached domains. */
 /* Refuses domains of OPS_DOMAIN_MAX bytes or more, and more than
  * DP_ATTACHED_DOMAINS domains: the record stays within its own limit. */

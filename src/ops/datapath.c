@@ -10,6 +10,7 @@
 
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/log.h"
 #include "lq/rpc.h"
 #include "lq/store.h"
@@ -53,7 +54,7 @@ static int fill_leaf(struct dp *d)
 	return ops_fit_full(d->sr, n->image, 0);
 }
 
-static void shrink_leaf(struct dp *d)
+void ops_dp_shrink_leaf(struct dp *d)
 {
 	struct meta_node *n;
 
@@ -89,6 +90,7 @@ static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool 
 		cp->n++;
 		image = d->overlay;
 	}
+	fault_point("datapath-attach.chain-held");
 	return ops_dp_server_start(d, image, cp, !d->vol.read_write);
 }
 
@@ -103,7 +105,7 @@ static void start_failed(struct dp *d, bool filled)
 	if (ops_dp_server_alive(d))
 		return;
 	if (filled)
-		shrink_leaf(d);
+		ops_dp_shrink_leaf(d);
 	ops_dp_let_go(d);
 	err_restore(&e);
 }
@@ -304,7 +306,7 @@ void ops_datapath_detach(const char *uri, const char *domain)
 		} else {
 			/* Shrunk while the server's hold keeps it active: let
 			 * go first and the shrink would activate it again. */
-			shrink_leaf(&d);
+			ops_dp_shrink_leaf(&d);
 			ops_dp_let_go(&d);
 			if (persistent)
 				ops_dp_overlay_remove(&d);

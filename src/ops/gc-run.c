@@ -32,7 +32,10 @@
 /* A foreground run waits this long for a running collector to finish. */
 #define GC_WAIT_MS (10 * 60 * 1000)
 
-/* The SR's uuid, and any journal left by a killed step finished. */
+/* The SR's uuid, any journal left by a killed step finished, and the
+ * activations of killed calls and gone servers let go (the collector
+ * runs after every snapshot and clone; SR.attach may not come again
+ * before a reboot). */
 static int gc_begin(const char *type, const char *sr_str, char uuid[UUID_STR_LEN])
 {
 	struct ops_sr *sr;
@@ -42,6 +45,10 @@ static int gc_begin(const char *type, const char *sr_str, char uuid[UUID_STR_LEN
 		return -1;
 	snprintf(uuid, UUID_STR_LEN, "%s", sr->uuid);
 	rc = ops_sr_journal_replay(sr);
+	if (rc == 0 && ops_dp_holds_prune(sr) < 0) {
+		log_warn("SR %s: gc: activations of killed calls: %s", sr->sr, err_last()->msg);
+		err_clear();
+	}
 	ops_sr_close(sr);
 	return rc;
 }

@@ -35,6 +35,9 @@ int ops_relink_replay(struct ops_sr *sr, const struct meta_journal *j);
  * a crash interrupted (SR lock held). */
 struct meta_journal *ops_journal_new(struct ops_sr *sr, const char *op);
 int ops_sr_journal_replay(struct ops_sr *sr);
+/* datapath-prune.c: release the holds of killed calls, and those of
+ * volume servers that no longer run (SR lock held). */
+int ops_dp_holds_prune(struct ops_sr *sr);
 /* volume_resize.c: finish one interrupted resize. */
 #define OPS_RESIZE_OP "resize"
 int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j);

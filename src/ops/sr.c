@@ -165,7 +165,7 @@ int ops_sr_attach(const char *type, struct json_object *config, char **sr_out)
 			log_info("SR %s: set aside %d unreferenced images in quarantine", h->sr, n);
 		else if (n < 0)
 			log_warn("SR %s: orphan sweep: %s", h->sr, err_last()->msg);
-		if (store_holders_prune(h->store) < 0)
+		if (ops_dp_holds_prune(h) < 0)
 			log_warn("SR %s: activations of killed calls: %s", h->sr, err_last()->msg);
 		*sr_out = root;
 		root = NULL;

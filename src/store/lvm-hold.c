@@ -14,7 +14,8 @@
  *                          collector across its unlocked copy);
  *   anything else          a lasting holder named by ops ("dp-<volume>"
  *                          for a volume's NBD server, "sr" for the
- *                          metadata area while the SR is attached).
+ *                          metadata area while the SR is attached); a
+ *                          prune asks ops whether it is still needed.
  * Changes are serialised per VG by a short flock, with a bounded wait,
  * so a release never deactivates an LV that a concurrent hold has just
  * counted on.  A deactivation LVM refuses (the device is still open) is
@@ -97,17 +98,38 @@ static void my_holder(char kind, char *buf, size_t n)
 	snprintf(buf, n, "%c-%d-%llu", kind, (int)getpid(), start);
 }
 
+static bool process_holder(const char *h, int *pid, unsigned long long *start)
+{
+	char kind;
+
+	return sscanf(h, "%c-%d-%llu", &kind, pid, start) == 3 && (kind == 'c' || kind == 'p') &&
+	       *pid > 0;
+}
+
 /* A process holder whose process is gone (or is another process now). */
 static bool holder_dead(const char *h)
 {
 	unsigned long long start, now;
 	int pid;
-	char kind;
 
-	if (sscanf(h, "%c-%d-%llu", &kind, &pid, &start) != 3 || (kind != 'c' && kind != 'p') ||
-	    pid <= 0)
-		return false;
-	return proc_start_time(pid, &now) < 0 || now != start;
+	return process_holder(h, &pid, &start) && (proc_start_time(pid, &now) < 0 || now != start);
+}
+
+/* Who judges the lasting holders during a prune (needed NULL: nobody,
+ * they all stay). */
+struct judge {
+	store_holder_fn needed;
+	void *arg;
+};
+
+static bool holder_gone(const char *h, const struct judge *j)
+{
+	unsigned long long start;
+	int pid;
+
+	if (process_holder(h, &pid, &start))
+		return holder_dead(h);
+	return j && j->needed && !j->needed(h, j->arg);
 }
 
 static int vg_dir(const struct lvst *s, char *buf, size_t n)
@@ -166,9 +188,11 @@ static int holder_add(const struct lvst *s, const char *lv, const char *holder)
 	return 0;
 }
 
-/* Remove holder (NULL: every holder) and the dead call holders of lv;
- * *left tells whether a holder remains. */
-static int holders_prune(const struct lvst *s, const char *lv, const char *holder, bool *left)
+/* Remove holder (NULL: every holder), the dead call holders of lv and
+ * the lasting holders j finds not needed; *left tells whether a holder
+ * remains. */
+static int holders_prune(const struct lvst *s, const char *lv, const char *holder,
+			 const struct judge *j, bool *left)
 {
 	char dir[HOLD_PATH_MAX];
 	CLEANUP_CLOSEDIR DIR *d = NULL;
@@ -182,7 +206,7 @@ static int holders_prune(const struct lvst *s, const char *lv, const char *holde
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (!holder || !strcmp(e->d_name, holder) || holder_dead(e->d_name)) {
+		if (!holder || !strcmp(e->d_name, holder) || holder_gone(e->d_name, j)) {
 			if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
 				return err_sys("unlink %s/%s: %m", dir, e->d_name);
 		} else {
@@ -218,7 +242,7 @@ static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
 	struct err_record saved = *err_last();
 	for (size_t i = 0; i < added; i++)
 		if (!lvst_active(s, lvs[i]))
-			holders_prune(s, lvs[i], holder, &left);
+			holders_prune(s, lvs[i], holder, NULL, &left);
 	err_restore(&saved);
 	return -1;
 }
@@ -267,10 +291,10 @@ static void batch_flush(struct lvst *s, struct hold_batch *b)
 
 /* Under the hold lock. */
 static int release_locked(struct lvst *s, const char *lv, const char *holder,
-			  struct hold_batch *b)
+			  const struct judge *j, struct hold_batch *b)
 {
 	bool left;
-	int rc = holders_prune(s, lv, holder, &left);
+	int rc = holders_prune(s, lv, holder, j, &left);
 
 	if (rc < 0 || left || !lvst_active(s, lv))
 		return rc;
@@ -287,7 +311,7 @@ int lvst_release(struct lvst *s, const char *lv, const char *holder)
 
 	if ((lock = hold_lock(s)) < 0)
 		return -1;
-	rc = release_locked(s, lv, holder, &b);
+	rc = release_locked(s, lv, holder, NULL, &b);
 	batch_flush(s, &b);
 	close(lock);
 	return rc;
@@ -300,7 +324,7 @@ int lvst_deactivate_all(struct lvst *s, const char *lv)
 
 	if ((lock = hold_lock(s)) < 0)
 		return -1;
-	rc = holders_prune(s, lv, NULL, &left);
+	rc = holders_prune(s, lv, NULL, NULL, &left);
 	if (rc == 0 && lvst_active(s, lv))
 		rc = lvm_lv_deactivate(s->vg, lv);
 	close(lock);
@@ -371,7 +395,7 @@ void lvst_release_mine(struct lvst *s)
 		return;
 	}
 	for (size_t i = 0; i < s->nmine; i++)
-		if (release_locked(s, s->mine[i], me, &b) < 0) {
+		if (release_locked(s, s->mine[i], me, NULL, &b) < 0) {
 			log_warn("VG %s: %s", s->vg, err_last()->msg);
 			err_clear();
 		}
@@ -394,8 +418,8 @@ int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 }
 
 /* Release holder from every LV that has it; an empty holder (no file
- * has that name) releases only the dead process holders. */
-static int release_everywhere(struct lvst *s, const char *holder)
+ * has that name) releases only the holders that are gone (j). */
+static int release_everywhere(struct lvst *s, const char *holder, const struct judge *j)
 {
 	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX * 2];
 	CLEANUP_CLOSEDIR DIR *d = NULL;
@@ -415,7 +439,7 @@ static int release_everywhere(struct lvst *s, const char *holder)
 			continue;
 		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, holder);
 		if (!*holder || lstat(path, &sb) == 0)
-			rc = release_locked(s, e->d_name, holder, &b);
+			rc = release_locked(s, e->d_name, holder, j, &b);
 	}
 	batch_flush(s, &b);
 	close(lock);
@@ -432,10 +456,12 @@ int lvst_holder_release(struct store *st, const char *holder)
 	}
 	if (!holder_ok(holder))
 		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
-	return release_everywhere(lvst_of(st), holder);
+	return release_everywhere(lvst_of(st), holder, NULL);
 }
 
-int lvst_holders_prune(struct store *st)
+int lvst_holders_prune(struct store *st, store_holder_fn needed, void *arg)
 {
-	return release_everywhere(lvst_of(st), "");
+	struct judge j = { needed, arg };
+
+	return release_everywhere(lvst_of(st), "", &j);
 }

@@ -174,9 +174,9 @@ int store_holder_release(struct store *s, const char *holder)
 	return s->ops->holder_release ? s->ops->holder_release(s, holder) : 0;
 }
 
-int store_holders_prune(struct store *s)
+int store_holders_prune(struct store *s, store_holder_fn needed, void *arg)
 {
-	return s->ops->holders_prune ? s->ops->holders_prune(s) : 0;
+	return s->ops->holders_prune ? s->ops->holders_prune(s, needed, arg) : 0;
 }
 
 int store_node_remove(struct store *s, const char *image)

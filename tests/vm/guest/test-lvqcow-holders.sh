@@ -11,6 +11,12 @@ uri_of() { sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p'; }
 active() { [ "$(lvs --noheadings -o lv_attr "$vg/$1" | tr -d ' ' | cut -c5)" = a ]; }
 holders() { ls "/run/lvqcow/lvm/$vg/$1" 2>/dev/null | tr '\n' ' '; }
 show() { echo "--- $1"; lvs -o lv_name,lv_size,lv_attr "$vg" | sed 's/^/    /'; }
+# count_active [PREFIXES]: how many image LVs (n-, or the given prefixes) are active.
+count_active() {
+	lvs --noheadings -o lv_name,lv_attr "$vg" |
+		awk -v re="^[${1:-n}]-" '$1 ~ re && substr($2,5,1) == "a"' | wc -l
+}
+sizes() { lvs --noheadings --units b --nosuffix -o lv_name,lv_size "$vg" | sort; }
 
 sr_uuid=5a1e2d3c-4b5a-4987-8654-3210fedcba98
 vg=lvqcow-$sr_uuid
@@ -25,7 +31,7 @@ s=$(call "$vol" Volume.snapshot "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$akey\"
 c=$(call "$vol" Volume.clone "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$(echo "$s" | field key)\"}")
 curi=$(echo "$c" | uri_of)
 show "a volume, its snapshot and a clone of the snapshot (nothing attached)"
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images active with nothing attached"
 
 attach() {
@@ -64,7 +70,7 @@ dead=$(ls /run/lvqcow/lvm/"$vg"/*/ 2>/dev/null | grep -c '^c-' || true)
 echo "holders left by the killed call: $dead"
 [ "$dead" -ge 1 ] || fail "the killed call left no holder (was anything held?)"
 call "$vol" Volume.snapshot "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$akey\"}" >/dev/null
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active)
 show "after a snapshot that was killed and one that finished"
 # The volume's leaf was released by the finished call despite the dead
 # holder; the killed call's own new image (an orphan) is held by the
@@ -73,7 +79,7 @@ show "after a snapshot that was killed and one that finished"
 call "$vol" SR.detach "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
 call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" >/dev/null
 show "after SR.detach and SR.attach (the orphan in quarantine)"
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^[nq]-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active nq)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the attach pruned dead holders"
 [ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep '^c-')" ] || fail "dead holders left"
 
@@ -110,7 +116,7 @@ set -- $(lvm_cmds /tmp/lq-detach.log -aey)
 [ "$1" = 0 ] || fail "Datapath.detach activated an LV"
 set -- $(lvm_cmds /tmp/lq-detach.log -an)
 [ "$1" -le 2 ] && [ "$2" -ge 2 ] || fail "Datapath.detach: $1 deactivations, the longest of $2 LVs"
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
 
 # An attach whose server does not start gives back what it took: the
@@ -120,7 +126,7 @@ n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr
 mkdir -p /tmp/no-systemd
 printf '#!/bin/sh\necho "systemd-run: refused" >&2\nexit 1\n' >/tmp/no-systemd/systemd-run
 chmod +x /tmp/no-systemd/systemd-run
-sizes_before=$(lvs --noheadings --units b --nosuffix -o lv_name,lv_size "$vg" | sort)
+sizes_before=$(sizes)
 call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
 if out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
 	PATH=/tmp/no-systemd:$PATH LVQCOW_SYSTEMD_PROBE=/ "$dp/Datapath.attach" --json 2>/dev/null); then
@@ -128,14 +134,52 @@ if out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
 fi
 echo "the failed attach answered: $out"
 show "after an attach whose server did not start"
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the failed attach"
 [ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep "^dp-$akey")" ] ||
 	fail "the failed attach left the volume's holder"
-sizes_after=$(lvs --noheadings --units b --nosuffix -o lv_name,lv_size "$vg" | sort)
+sizes_after=$(sizes)
 [ "$sizes_after" = "$sizes_before" ] ||
 	fail "the failed attach changed LV sizes: before $sizes_before after $sizes_after"
 attach "$auri"
 detach "$auri"
-n_active=$(lvs --noheadings -o lv_name,lv_attr "$vg" | awk '$1 ~ /^n-/ && substr($2,5,1) == "a"' | wc -l)
+n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after attach and detach"
+
+# A call killed inside Datapath.attach, after it held the chain and
+# inflated the leaf but before the server started, leaves the volume's
+# dp- holder with no server behind it.  The collector's next run (here
+# gc --once), and SR.attach, let go of it: nothing active, the leaf
+# deflated, no holder left.
+killed_attach() {
+	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
+	if printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
+		LVQCOW_FAULT=datapath-attach.chain-held "$dp/Datapath.attach" --json >/dev/null 2>&1; then
+		fail "the attach was not killed"
+	fi
+	[ "$(count_active)" -ge 3 ] || fail "the killed attach held no chain (was the fault reached?)"
+	[ -n "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep "^dp-$akey")" ] ||
+		fail "the killed attach left no holder"
+	[ "$(sizes)" != "$sizes_before" ] || fail "the killed attach did not inflate the leaf"
+	show "after an attach killed before its server started"
+}
+let_go_checked() {
+	show "after $1"
+	[ "$(count_active)" = 0 ] || fail "$(count_active) images stay active after $1"
+	[ -z "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep "^dp-$akey")" ] ||
+		fail "the killed attach's holder survives $1"
+	[ "$(sizes)" = "$sizes_before" ] ||
+		fail "$1 did not give back the leaf's room: before $sizes_before after $(sizes)"
+}
+sizes_before=$(sizes)
+killed_attach
+lvqcow gc --type lvqcow --once "$sr" >/dev/null || fail "gc --once"
+let_go_checked "the collector's run"
+killed_attach
+call "$vol" SR.detach "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
+call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" >/dev/null
+let_go_checked "SR.detach and SR.attach"
+attach "$auri"
+[ "$(count_active)" -ge 3 ] || fail "the attach after the prune holds no chain"
+detach "$auri"
+[ "$(count_active)" = 0 ] || fail "$(count_active) images stay active after the last detach"
