@@ -88,6 +88,24 @@ assert_eq "n-2 size" $((8 << 20)) "$(jq -r .size out.json)"
 assert_eq "n-1 size" "$ext" "$(lq lvm lv "$VG" n-1 | jq -r .size)"
 assert_eq "lv_count" 3 "$(lq lvm vgs "$VG" | jq -r .lv_count)"
 
+note "no metadata archive, whatever lvm.conf says; the backup file as it says"
+mkdir -p etc-archive ar bk
+sed '/^backup/d' etc/lvm.conf >etc-archive/lvm.conf
+echo "backup { backup = 1 archive = 1 backup_dir = \"$PWD/bk\" archive_dir = \"$PWD/ar\" }" \
+	>>etc-archive/lvm.conf
+# The configuration archives: the lvm binary leaves a copy of the metadata.
+LVM_SYSTEM_DIR=$PWD/etc-archive lvm lvcreate -an -Zn -n n-arch -L 4m "$VG" >/dev/null 2>&1 ||
+	die "lvcreate with archiving"
+[ -n "$(ls ar)" ] || die "the lvm binary archived nothing: the check below could not fail"
+rm -f ar/* bk/*
+export LVM_SYSTEM_DIR=$PWD/etc-archive
+ok lv-remove "$VG" n-arch
+ok lv-create "$VG" n-arch 1
+ok lv-remove "$VG" n-arch
+export LVM_SYSTEM_DIR=$PWD/etc
+assert_eq "metadata archives" "" "$(ls ar)"
+[ -s "bk/$VG" ] || die "no backup file, though lvm.conf asks for one"
+
 note "stdout holds exactly the JSON result, as a file and as a pipe"
 lq lvm lvs "$VG" >file.json 2>/dev/null
 lq lvm lvs "$VG" 2>/dev/null | cat >pipe.json
