@@ -8,7 +8,8 @@
  * And backup{archive=0}: by default LVM keeps a new copy of the VG's
  * whole metadata in archive_dir before every change, for 30 days; a VG
  * that changes with every create, snapshot and resize (at 1000 volumes
- * 430 KB of text a copy) would fill the host's root file system.  The
+ * 430 KB of text a copy) would grow the host's root file system by a
+ * copy a change.  The
  * one backup file per VG (backup=1) is left to the host's lvm.conf.
  * Commands never answer a prompt with yes: stdin is /dev/null while they
  * run, so a question (wipe a signature? remove an active LV? remove a VG
