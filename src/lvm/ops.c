@@ -164,6 +164,21 @@ int lvm_pv_create(const char *dev, uint64_t mda_bytes)
 	return run(&c);
 }
 
+/* vgcreate --setautoactivation came with LVM 2.03.12. */
+static bool autoactivation_settable(void)
+{
+	char v[128];
+	unsigned major, minor, patch;
+
+	if (lvm_version(v, sizeof v) < 0) {
+		err_clear();
+		return false;
+	}
+	if (sscanf(v, "LVM version: %u.%u.%u", &major, &minor, &patch) != 3)
+		return false;
+	return major > 2 || (major == 2 && (minor > 3 || (minor == 3 && patch >= 12)));
+}
+
 int lvm_vg_create(const char *vg, const char *dev, uint64_t extent_bytes, const char *tag)
 {
 	struct lvm_cmd c;
@@ -174,6 +189,14 @@ int lvm_vg_create(const char *vg, const char *dev, uint64_t extent_bytes, const 
 		return err_set(EINVAL, "lvm vgcreate: extent size %llu is not whole KiB",
 			       (unsigned long long)extent_bytes);
 	start(&c, "vgcreate");
+	/* The host's boot (udev's pvscan, lvm2-activation) would otherwise
+	 * activate every LV of the VG when the device appears: every image
+	 * of the SR open in device-mapper, though nothing serves it.  Each
+	 * call activates what it needs. */
+	if (autoactivation_settable()) {
+		lvm_cmd_addf(&c, "--setautoactivation");
+		lvm_cmd_addf(&c, "n");
+	}
 	if (extent_bytes) {
 		lvm_cmd_addf(&c, "-s");
 		lvm_cmd_addf(&c, "%lluk", (unsigned long long)(extent_bytes >> 10));

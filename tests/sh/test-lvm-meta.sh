@@ -70,6 +70,8 @@ ok vg-create "$VG" "$LOOP" lvqcow
 ok vgs "$VG"
 assert_eq "vg name" "$VG" "$(jq -r .name out.json)"
 assert_eq "vg tags" lvqcow "$(jq -r .tags out.json)"
+assert_eq "autoactivation at boot" "" \
+	"$(lvm vgs --noheadings -o vg_autoactivation "$VG" 2>/dev/null | tr -d ' ')"
 read -r size free ext mda <<<"$(lvm vgs --noheadings --units b --nosuffix \
 	-o vg_size,vg_free,vg_extent_size,vg_mda_size "$VG" 2>/dev/null)"
 assert_eq "vg size" "$size" "$(jq -r .size out.json)"
