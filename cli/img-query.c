@@ -61,6 +61,7 @@ static void print_json(const char *path, const struct qcow2_info *in, bool whole
 	add_b(o, "extended-l2", in->extended_l2);
 	add_i(o, "image-end-offset", (int64_t)in->image_end_offset);
 	add_i(o, "allocated-bytes", (int64_t)in->allocated_bytes);
+	add_i(o, "compressed-bytes", (int64_t)in->compressed_bytes);
 	add_i(o, "file-size", (int64_t)in->file_size);
 	if (whole)
 		add_i(o, "chain-depth", in->depth);
@@ -84,6 +85,7 @@ static void print_text(const char *path, const struct qcow2_info *in, bool whole
 	       in->corrupt ? "true" : "false", in->dirty ? "true" : "false");
 	printf("image end offset: %" PRIu64 "\nallocated bytes: %" PRIu64 "\n",
 	       in->image_end_offset, in->allocated_bytes);
+	printf("compressed bytes: %" PRIu64 "\n", in->compressed_bytes);
 	if (whole)
 		printf("chain depth: %d\n", in->depth);
 }

@@ -154,6 +154,7 @@ struct qcow2_info {
 	bool dirty, corrupt, lazy_refcounts, extended_l2;
 	uint64_t image_end_offset;   /* true physical size (end of last used cluster) */
 	uint64_t allocated_bytes;    /* guest bytes with data in this image alone */
+	uint64_t compressed_bytes;   /* those of them in compressed clusters */
 	int depth;                   /* 1 + number of backing images */
 	uint64_t file_size;
 };

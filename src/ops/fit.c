@@ -10,8 +10,9 @@
  *   leaf a guest writes     extra = virtual size - allocated bytes
  *   coalesce target         extra = the source's allocated bytes
  *   resize                  extra = 0 (only metadata grows)
- * A compressed cluster counts as allocated although rewriting it takes a
- * whole new cluster: images this plugin writes are never compressed. */
+ * A compressed cluster counts as unallocated: rewriting it takes a whole
+ * new cluster.  (This plugin never writes one, but an image may hold
+ * them.) */
 #include <limits.h>
 #include <unistd.h>
 
@@ -86,7 +87,8 @@ int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize)
 		return -1;
 	if (!vsize || vsize < info.virtual_size)
 		vsize = info.virtual_size;
-	uint64_t extra = vsize > info.allocated_bytes ? vsize - info.allocated_bytes : 0;
+	uint64_t in_place = info.allocated_bytes - info.compressed_bytes;
+	uint64_t extra = vsize > in_place ? vsize - in_place : 0;
 	return ops_fit_room(sr, image, vsize, extra);
 }
 

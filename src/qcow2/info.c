@@ -3,7 +3,8 @@
  *
  * allocated_bytes counts guest bytes whose data lives in this image
  * (data and compressed clusters; zero clusters read as zeros without
- * data and are not counted).  image_end_offset is the end of the highest
+ * data and are not counted); compressed_bytes, those of them in
+ * compressed clusters.  image_end_offset is the end of the highest
  * cluster with a non-zero refcount, the true physical size.
  */
 #include <stdio.h>
@@ -56,8 +57,11 @@ int qcow2_get_info(struct qcow2_image *img, struct qcow2_info *info)
 	pthread_mutex_lock(&img->lock);
 	fill_header_info(img, info);
 	pthread_mutex_unlock(&img->lock);
-	if (qcow2_allocated_bytes(img, &info->allocated_bytes) < 0 ||
-	    end_offset(img, &info->image_end_offset) < 0)
+	struct qcow2_alloc a;
+
+	if (qcow2_allocated_bytes(img, &a) < 0 || end_offset(img, &info->image_end_offset) < 0)
 		return -1;
+	info->allocated_bytes = a.bytes;
+	info->compressed_bytes = a.compressed;
 	return 0;
 }

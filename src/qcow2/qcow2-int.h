@@ -439,7 +439,12 @@ int qcow2_zero_locked(struct qcow2_image *img, uint64_t off, uint64_t len);
 /* ------------------------------------------------------------------ */
 /* status.c: guest bytes with data in this image alone (backing ignored),
  * one scan per distinct L2 table (bounded by the file size). */
-int qcow2_allocated_bytes(struct qcow2_image *img, uint64_t *bytes);
+/* Guest bytes with data in this image alone, and how many of them are
+ * in compressed clusters. */
+struct qcow2_alloc {
+	uint64_t bytes, compressed;
+};
+int qcow2_allocated_bytes(struct qcow2_image *img, struct qcow2_alloc *a);
 
 /* ------------------------------------------------------------------ */
 /* open.c */

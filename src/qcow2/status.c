@@ -299,11 +299,11 @@ int qcow2_map_chain(struct qcow2_image *img, uint64_t off, uint64_t len,
 
 /* --- whole-image scans: allocated bytes and the allocation bitmap --- */
 
-/* Guest bytes with data (or compressed data) in this image among the
- * first `limit` guest bytes table t covers; with bm, also sets the bit of
- * each such cluster (base: the table's first guest cluster). */
+/* Adds the guest bytes with data (or compressed data) in this image
+ * among the first `limit` guest bytes table t covers; with bm, also sets
+ * the bit of each such cluster (base: the table's first guest cluster). */
 static int table_scan(struct qcow2_image *img, const uint8_t *t, uint64_t limit,
-		      uint64_t base, uint8_t *bm, uint64_t *bytes)
+		      uint64_t base, uint8_t *bm, struct qcow2_alloc *a)
 {
 	unsigned ubits = img->cbits - (img->extl2 ? 5 : 0);
 	uint64_t n = MIN(img->l2_entries, (limit + img->cs - 1) >> img->cbits);
@@ -329,7 +329,9 @@ static int table_scan(struct qcow2_image *img, const uint8_t *t, uint64_t limit,
 				return -1;
 			if (k != QCOW2_MAP_DATA && k != QCOW2_MAP_COMPRESSED)
 				continue;
-			*bytes += MIN(1ull << ubits, limit - at);
+			a->bytes += MIN(1ull << ubits, limit - at);
+			if (k == QCOW2_MAP_COMPRESSED)
+				a->compressed += MIN(1ull << ubits, limit - at);
 			if (bm)
 				bm[(base + i) / 8] |= (uint8_t)(1u << ((base + i) % 8));
 		}
@@ -369,7 +371,8 @@ static uint64_t l1_count(const struct qcow2_image *img)
 
 int qcow2_allocation_bitmap(struct qcow2_image *img, uint8_t *bm)
 {
-	uint64_t fsize = qcow2_io_size(img->fd), bytes = 0, n = l1_count(img);
+	uint64_t fsize = qcow2_io_size(img->fd), n = l1_count(img);
+	struct qcow2_alloc a = { 0, 0 };
 	int r = 0;
 
 	if (img->raw)
@@ -380,7 +383,7 @@ int qcow2_allocation_bitmap(struct qcow2_image *img, uint8_t *bm)
 
 		r = scan_table(img, i, fsize, &t);
 		if (r == 0 && t)
-			r = table_scan(img, t, l1_span(img, i), i << img->l2_bits, bm, &bytes);
+			r = table_scan(img, t, l1_span(img, i), i << img->l2_bits, bm, &a);
 	}
 	qcow2_scan_unmap(img);
 	pthread_mutex_unlock(&img->lock);
@@ -427,39 +430,47 @@ static int sorted_refs(struct qcow2_image *img, struct l1_ref **refs, uint64_t *
  * span (the virtual size ends inside it) is scanned on its own.  So the
  * work is bounded by the distinct tables inside the file, at most
  * file_size / cluster_size of them, whatever the L1 table says. */
-static int group_bytes(struct qcow2_image *img, const struct l1_ref *g, uint64_t ng,
-		       uint64_t fsize, uint64_t *bytes)
+static void alloc_add(struct qcow2_alloc *sum, const struct qcow2_alloc *part)
 {
-	uint64_t full = 1ull << (img->l2_bits + img->cbits), once = 0;
+	sum->bytes += part->bytes;
+	sum->compressed += part->compressed;
+}
+
+static int group_bytes(struct qcow2_image *img, const struct l1_ref *g, uint64_t ng,
+		       uint64_t fsize, struct qcow2_alloc *a)
+{
+	uint64_t full = 1ull << (img->l2_bits + img->cbits);
+	struct qcow2_alloc once = { 0, 0 };
 	bool scanned = false;
 	const uint8_t *t;
 
 	if (g->off >= fsize)
 		return 0;
 	for (uint64_t j = 0; j < ng; j++) {
-		uint64_t span = l1_span(img, g[j].l1i), part = 0;
+		uint64_t span = l1_span(img, g[j].l1i);
+		struct qcow2_alloc part = { 0, 0 };
 
 		if (span == full && scanned) {
-			*bytes += once;
+			alloc_add(a, &once);
 			continue;
 		}
 		if (qcow2_l2_table_scan(img, g[j].l1i, &t) < 0 ||
 		    table_scan(img, t, span, 0, NULL, &part) < 0)
 			return -1;
-		*bytes += part;
+		alloc_add(a, &part);
 		if (span == full)
 			once = part, scanned = true;
 	}
 	return 0;
 }
 
-int qcow2_allocated_bytes(struct qcow2_image *img, uint64_t *bytes)
+int qcow2_allocated_bytes(struct qcow2_image *img, struct qcow2_alloc *a)
 {
 	uint64_t fsize = qcow2_io_size(img->fd), nr, i = 0;
 	struct l1_ref *refs;
 	int r = 0;
 
-	*bytes = 0;
+	*a = (struct qcow2_alloc){ 0, 0 };
 	pthread_mutex_lock(&img->lock);
 	if (sorted_refs(img, &refs, &nr) < 0) {
 		pthread_mutex_unlock(&img->lock);
@@ -470,7 +481,7 @@ int qcow2_allocated_bytes(struct qcow2_image *img, uint64_t *bytes)
 
 		while (j < nr && refs[j].off == refs[i].off)
 			j++;
-		r = group_bytes(img, &refs[i], j - i, fsize, bytes);
+		r = group_bytes(img, &refs[i], j - i, fsize, a);
 		i = j;
 	}
 	qcow2_scan_unmap(img);

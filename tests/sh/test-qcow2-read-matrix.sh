@@ -14,6 +14,18 @@ pattern() {
 		-c "write -P 0x55 $((8 * 1024 * 1024 - 700)) 700" "$img" >/dev/null
 }
 
+# same_counts IMAGE: allocated and compressed bytes as qemu-img map
+# gives them (data of this image; a compressed extent has no offset).
+same_counts() {
+	local map want
+	map=$(qemu-img map --output=json "$1")
+	want=$(jq -r '[.[] | select(.data and .depth == 0)] |
+		"\(map(.length) | add // 0) \(map(select(has("offset") | not) | .length) | add // 0)"' \
+		<<<"$map")
+	assert_eq "$1: allocated and compressed bytes" "$want" \
+		"$(lq img info --json "$1" | jq -r '"\(.["allocated-bytes"]) \(.["compressed-bytes"])"')"
+}
+
 note "v2/v3, cluster sizes, refcount widths"
 for spec in 0.10:512:16 0.10:65536:16 0.10:2097152:16 \
 	    1.1:512:1 1.1:1024:2 1.1:4096:4 1.1:8192:8 1.1:65536:16 1.1:131072:32 \
@@ -23,6 +35,7 @@ for spec in 0.10:512:16 0.10:65536:16 0.10:2097152:16 \
 	qemu-img create -q -f qcow2 -o compat=$compat,cluster_size=$cs,refcount_bits=$rb "$img" 8M
 	pattern "$img" "$cs"
 	same_view "$img"
+	same_counts "$img"
 done
 
 note "compressed image (qemu-img convert -c)"
@@ -31,8 +44,12 @@ head -c 3M /dev/urandom >r.raw
 truncate -s 6M r.raw
 qemu-img convert -q -c -O qcow2 r.raw c.qcow2
 same_view c.qcow2
+same_counts c.qcow2
 qemu-img convert -q -c -O qcow2 -o cluster_size=4096 r.raw c4k.qcow2
 same_view c4k.qcow2
+same_counts c4k.qcow2
+[ "$(lq img info --json c.qcow2 | jq '.["compressed-bytes"]')" -gt 0 ] ||
+	die "c.qcow2 has no compressed bytes: the count above proves nothing"
 
 note "extended L2 (subclusters)"
 qemu-img create -q -f qcow2 -o extended_l2=on,cluster_size=64k x.qcow2 4M

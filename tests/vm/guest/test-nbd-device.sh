@@ -5,6 +5,7 @@
 # ext4 on it is written while fio (with --verify) writes through the
 # device across a live snapshot and a live coalesce (snapshot destroyed,
 # gc --once while attached) with no I/O error and no kernel NBD timeout;
+# a read issued while the server is paused waits for the resume;
 # then unmount, fsck, every byte read back against its model, also after
 # a detach and a new attach; two volumes get distinct devices; a server
 # killed under an attached device makes I/O fail (not hang), the next
@@ -122,6 +123,25 @@ st=$(python3 "$LQ_TOP/tests/lq_ctl.py" "/run/lvqcow/nbd/$k1/ctl" status) || fail
 pauses=$(echo "$st" | sed -n 's/.* pauses=\([0-9]*\) .*/\1/p')
 [ "${pauses:-0}" -ge 2 ] || fail "fewer than two pauses: $st"
 echo "pauses: $(echo "$st" | grep -o 'pauses=[0-9]* paused_ms=[0-9]* held=[0-9]*')"
+# So one request is held on purpose: a direct read issued while the
+# server is paused waits (no error, no kernel timeout), and completes
+# after the resume.
+ctl=/run/lvqcow/nbd/$k1/ctl
+held() { python3 "$LQ_TOP/tests/lq_ctl.py" "$ctl" status | sed -n 's/.* held=\([0-9]*\).*/\1/p'; }
+held0=$(held)
+python3 "$LQ_TOP/tests/lq_ctl.py" "$ctl" pause >/dev/null || fail "pause"
+dd if="$d1" of=/dev/null bs=4096 count=1 skip=4321 iflag=direct 2>dd.err &
+ddpid=$!
+sleep 2
+if ! kill -0 $ddpid 2>/dev/null; then
+	python3 "$LQ_TOP/tests/lq_ctl.py" "$ctl" resume >/dev/null
+	fail "a read finished while the server was paused: $(cat dd.err)"
+fi
+python3 "$LQ_TOP/tests/lq_ctl.py" "$ctl" resume >/dev/null || fail "resume"
+wait $ddpid || fail "the read held by the pause failed: $(cat dd.err)"
+held1=$(held)
+[ "${held1:-0}" -gt "${held0:-0}" ] || fail "the held read was not counted: held $held0 -> $held1"
+echo "a read issued during a pause waited for the resume: held $held0 -> $held1"
 [ -z "$(nbd_errors)" ] || fail "kernel errors during the pauses: $(nbd_errors)"
 fio_job --verify_only --output=fio.final.log || fail "fio's data does not verify after the rounds"
 
