@@ -9,8 +9,8 @@
  * whole metadata in archive_dir before every change, for 30 days; a VG
  * that changes with every create, snapshot and resize (at 1000 volumes
  * 430 KB of text a copy) would grow the host's root file system by a
- * copy a change.  The
- * one backup file per VG (backup=1) is left to the host's lvm.conf.
+ * copy a change.  The one backup file per VG (backup=1) is left to the
+ * host's lvm.conf.
  * Commands never answer a prompt with yes: stdin is /dev/null while they
  * run, so a question (wipe a signature? remove an active LV? remove a VG
  * holding LVs?) is answered no and the command fails, changing nothing. */

@@ -8,6 +8,7 @@
  * extra_data bytes) and, as a bound on new L2 tables and refcount
  * blocks, all the metadata of a fully allocated image of its size.
  *   leaf a guest writes     extra = virtual size - allocated bytes
+ *                                   + compressed bytes
  *   coalesce target         extra = the source's allocated bytes
  *   resize                  extra = 0 (only metadata grows)
  * A compressed cluster counts as unallocated: rewriting it takes a whole
