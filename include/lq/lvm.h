@@ -129,6 +129,14 @@ int lvm_pv_remove(const char *dev);
 int lvm_lv_create(const char *vg, const char *lv, uint64_t bytes, const char *tag);
 int lvm_lv_remove(const char *vg, const char *lv);
 int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes);
+/* The same knowing the LV's size and its VG's extent size: no report
+ * runs.  Growing is decided exactly from cur; a shrink is skipped when
+ * bytes rounded up to ext gives cur. */
+int lvm_lv_resize_known(const char *vg, const char *lv, uint64_t bytes, uint64_t cur,
+			uint64_t ext);
+/* The size of an active LV from its device node, with no command
+ * (ENOENT when the LV is not active). */
+int lvm_lv_active_size(const char *vg, const char *lv, uint64_t *bytes);
 int lvm_lv_rename(const char *vg, const char *lv, const char *new_lv);
 int lvm_lv_add_tag(const char *vg, const char *lv, const char *tag);
 

@@ -285,17 +285,25 @@ int lvm_lv_remove(const char *vg, const char *lv)
  * compared first, rounded up to whole extents as LVM would. */
 int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes)
 {
-	struct lvm_cmd c;
 	struct lvm_lv cur;
+
+	if (check_lv(vg, lv) < 0 || lvm_lv_get(vg, lv, &cur) < 0)
+		return -1;
+	return lvm_lv_resize_known(vg, lv, bytes, cur.size, cur.extent_size);
+}
+
+int lvm_lv_resize_known(const char *vg, const char *lv, uint64_t bytes, uint64_t cur,
+			uint64_t ext)
+{
+	struct lvm_cmd c;
 	uint64_t size = 0;
 
-	if (check_lv(vg, lv) < 0 || sectors(bytes, &size) < 0 || lvm_lv_get(vg, lv, &cur) < 0)
+	if (check_lv(vg, lv) < 0 || sectors(bytes, &size) < 0)
 		return -1;
-	uint64_t ext = cur.extent_size;
-	if (size > UINT64_MAX - ext + 1)
+	if (!ext || size > UINT64_MAX - ext + 1)
 		return err_xapi(XERR_INVALID_SIZE, "lvm: size %llu out of range",
 				(unsigned long long)bytes);
-	if ((size + ext - 1) / ext * ext == cur.size)
+	if ((size + ext - 1) / ext * ext == cur)
 		return 0;
 	start_suspending(&c, "lvresize", "");
 	lvm_cmd_addf(&c, "-f");
@@ -437,6 +445,24 @@ int lvm_lv_path(const char *vg, const char *lv, char *buf, size_t n)
 	if ((size_t)snprintf(buf, n, "/dev/%s/%s", vg, lv) >= n)
 		return err_set(ENAMETOOLONG, "lvm: path of %s/%s too long", vg, lv);
 	return 0;
+}
+
+int lvm_lv_active_size(const char *vg, const char *lv, uint64_t *bytes)
+{
+	char path[LVM_NAME_MAX * 2 + 8];
+	struct stat st;
+	int fd, rc = 0;
+
+	if (check_lv(vg, lv) < 0 || lvm_lv_path(vg, lv, path, sizeof path) < 0)
+		return -1;
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return err_set(ENOENT, "lvm: %s/%s is not active", vg, lv);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys("lvm: opening %s: %m", path);
+	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
+		rc = err_sys("lvm: BLKGETSIZE64 on %s: %m", path);
+	close(fd);
+	return rc;
 }
 
 /* LVM says an activation succeeded also when lvm.conf disables

@@ -379,6 +379,25 @@ static void test_fail_codes(void **state __attribute__((unused)))
 	assert_non_null(strstr(err_last()->msg, "no message"));
 }
 
+/* Knowing the LV's size, a resize runs no report, and no command where
+ * the size rounded up to the extent is the LV's (the calls below name a
+ * VG that does not exist: 0 proves no command ran).  A grow always runs
+ * one, decided from the size alone. */
+static void test_resize_known(void **state __attribute__((unused)))
+{
+	const uint64_t mib = 1 << 20;
+
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "n-x", 5 * mib, 8 * mib, 4 * mib), 0);
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "n-x", 8 * mib, 8 * mib, 4 * mib), 0);
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "n-x", 1, 4 * mib, 4 * mib), 0);
+	err_clear();
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "n-x", 8 * mib + 1, 8 * mib, 4 * mib),
+			 -1);
+	assert_int_equal(lvm_last_class(), LVM_NOT_FOUND);
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "n-x", mib, 8 * mib, 0), -1);
+	assert_int_equal(lvm_lv_resize_known("lvqcow-none", "bad name", mib, 8 * mib, 4 * mib), -1);
+}
+
 /* ---- the process after a real call ---------------------------------- */
 
 static void same_file(int fd, const struct stat *before)
@@ -435,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_vg_names),
 		cmocka_unit_test(test_lv_names),
 		cmocka_unit_test(test_tags_and_devices),
+		cmocka_unit_test(test_resize_known),
 		cmocka_unit_test(test_cmd_line),
 		cmocka_unit_test(test_report_lvs),
 		cmocka_unit_test(test_report_vg),

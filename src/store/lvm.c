@@ -287,13 +287,22 @@ static int lvst_image_size(struct store *st, const char *image, uint64_t *bytes)
 	return 0;
 }
 
+/* An active LV's size comes from its device, saving a report (attach
+ * inflates, and detach deflates, a leaf its server holds active).  The
+ * extent size is the one SR.create gave the VG: should an administrator
+ * have changed it, a grow is still exact, and a shrink at worst runs a
+ * command LVM refuses, or keeps part of an extent. */
 static int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
 {
 	struct lvst *s = lvst_of(st);
+	uint64_t cur;
 
 	if (need_image(image) < 0)
 		return -1;
 	lvst_lvs_forget(s);
+	if (lvst_active(s, image) && lvm_lv_active_size(s->vg, image, &cur) == 0)
+		return lvm_lv_resize_known(s->vg, image, bytes, cur, LVST_EXTENT);
+	err_clear();
 	return lvm_lv_resize(s->vg, image, bytes);
 }
 

@@ -116,6 +116,12 @@ set -- $(lvm_cmds /tmp/lq-detach.log -aey)
 [ "$1" = 0 ] || fail "Datapath.detach activated an LV"
 set -- $(lvm_cmds /tmp/lq-detach.log -an)
 [ "$1" -le 2 ] && [ "$2" -ge 2 ] || fail "Datapath.detach: $1 deactivations, the longest of $2 LVs"
+# Both resize the leaf while it is active, and take its size from the
+# device: no report runs.
+for log in /tmp/lq-attach.log /tmp/lq-detach.log; do
+	grep -q 'debug: lvm: lvresize ' "$log" || fail "no lvresize in $log (the leaf was not fitted)"
+	! grep -q 'debug: lvm: lvs ' "$log" || fail "a report ran in $log: $(grep 'lvm: lvs ' "$log")"
+done
 n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
 
