@@ -4,7 +4,11 @@
 # volumes share stays active until the second detaches; a call killed
 # while it holds an LV leaves a holder that the next release recognises
 # as dead, so the LV does not stay active for ever; nothing is active
-# once every volume is detached.  Also SR.probe on the device.
+# once every volume is detached.  Attach and detach activate and let go
+# of a chain in one command each and resize the leaf without a report;
+# an attach whose server fails, or that is killed before it starts,
+# gives back the chain and the leaf's room (itself, or through the
+# collector's next run or SR.attach).  Also SR.probe on the device.
 set -eu
 . "$(dirname "$0")/lib-lvqcow.sh"
 uri_of() { sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p'; }
