@@ -438,9 +438,8 @@ int qcow2_zero_locked(struct qcow2_image *img, uint64_t off, uint64_t len);
 
 /* ------------------------------------------------------------------ */
 /* status.c: guest bytes with data in this image alone (backing ignored),
- * one scan per distinct L2 table (bounded by the file size). */
-/* Guest bytes with data in this image alone, and how many of them are
- * in compressed clusters. */
+ * and how many of them are in compressed clusters; one scan per distinct
+ * L2 table (bounded by the file size). */
 struct qcow2_alloc {
 	uint64_t bytes, compressed;
 };

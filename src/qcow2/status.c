@@ -329,9 +329,10 @@ static int table_scan(struct qcow2_image *img, const uint8_t *t, uint64_t limit,
 				return -1;
 			if (k != QCOW2_MAP_DATA && k != QCOW2_MAP_COMPRESSED)
 				continue;
-			a->bytes += MIN(1ull << ubits, limit - at);
+			uint64_t unit = MIN(1ull << ubits, limit - at);
+			a->bytes += unit;
 			if (k == QCOW2_MAP_COMPRESSED)
-				a->compressed += MIN(1ull << ubits, limit - at);
+				a->compressed += unit;
 			if (bm)
 				bm[(base + i) / 8] |= (uint8_t)(1u << ((base + i) % 8));
 		}
@@ -425,17 +426,17 @@ static int sorted_refs(struct qcow2_image *img, struct l1_ref **refs, uint64_t *
 	return 0;
 }
 
-/* Data bytes of one group of L1 entries sharing a table: the table is
- * scanned once for a whole span and the count reused; only a partial last
- * span (the virtual size ends inside it) is scanned on its own.  So the
- * work is bounded by the distinct tables inside the file, at most
- * file_size / cluster_size of them, whatever the L1 table says. */
 static void alloc_add(struct qcow2_alloc *sum, const struct qcow2_alloc *part)
 {
 	sum->bytes += part->bytes;
 	sum->compressed += part->compressed;
 }
 
+/* Data bytes of one group of L1 entries sharing a table: the table is
+ * scanned once for a whole span and the count reused; only a partial last
+ * span (the virtual size ends inside it) is scanned on its own.  So the
+ * work is bounded by the distinct tables inside the file, at most
+ * file_size / cluster_size of them, whatever the L1 table says. */
 static int group_bytes(struct qcow2_image *img, const struct l1_ref *g, uint64_t ng,
 		       uint64_t fsize, struct qcow2_alloc *a)
 {
