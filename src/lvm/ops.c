@@ -286,8 +286,10 @@ int lvm_lv_remove(const char *vg, const char *lv)
 int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes)
 {
 	struct lvm_lv cur;
+	uint64_t size;
 
-	if (check_lv(vg, lv) < 0 || lvm_lv_get(vg, lv, &cur) < 0)
+	/* A size out of range is refused before any command runs. */
+	if (sectors(bytes, &size) < 0 || lvm_lv_get(vg, lv, &cur) < 0)
 		return -1;
 	return lvm_lv_resize_known(vg, lv, bytes, cur.size, cur.extent_size);
 }

@@ -106,15 +106,6 @@ static bool process_holder(const char *h, int *pid, unsigned long long *start)
 	       *pid > 0;
 }
 
-/* A process holder whose process is gone (or is another process now). */
-static bool holder_dead(const char *h)
-{
-	unsigned long long start, now;
-	int pid;
-
-	return process_holder(h, &pid, &start) && (proc_start_time(pid, &now) < 0 || now != start);
-}
-
 /* Who judges the lasting holders during a prune (needed NULL: nobody,
  * they all stay). */
 struct judge {
@@ -122,13 +113,15 @@ struct judge {
 	void *arg;
 };
 
+/* A process holder whose process is gone (or is another process now),
+ * or a lasting one j finds not needed. */
 static bool holder_gone(const char *h, const struct judge *j)
 {
-	unsigned long long start;
+	unsigned long long start, now;
 	int pid;
 
 	if (process_holder(h, &pid, &start))
-		return holder_dead(h);
+		return proc_start_time(pid, &now) < 0 || now != start;
 	return j && j->needed && !j->needed(h, j->arg);
 }
 

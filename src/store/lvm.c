@@ -300,9 +300,9 @@ static int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
 	if (need_image(image) < 0)
 		return -1;
 	lvst_lvs_forget(s);
-	if (lvst_active(s, image) && lvm_lv_active_size(s->vg, image, &cur) == 0)
+	if (lvm_lv_active_size(s->vg, image, &cur) == 0)
 		return lvm_lv_resize_known(s->vg, image, bytes, cur, LVST_EXTENT);
-	err_clear();
+	err_clear();   /* not active: the report gives the size */
 	return lvm_lv_resize(s->vg, image, bytes);
 }
 
