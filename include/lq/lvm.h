@@ -161,6 +161,9 @@ int lvm_lv_deactivate(const char *vg, const char *lv);
 #define LVM_BATCH_MAX 16
 int lvm_lvs_activate(const char *vg, const char *const *lvs, size_t n);   /* exclusive */
 int lvm_lvs_deactivate(const char *vg, const char *const *lvs, size_t n);
+/* Inactive LVs only, as lvm_lv_remove.  When one is not found the
+ * others are still removed and the class is Lvm_not_found. */
+int lvm_lvs_remove(const char *vg, const char *const *lvs, size_t n);
 /* "/dev/<vg>/<lv>" */
 int lvm_lv_path(const char *vg, const char *lv, char *buf, size_t n);
 

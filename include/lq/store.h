@@ -76,7 +76,11 @@ struct store_ops {
 			   const char *holder);
 	int (*holder_release)(struct store *s, const char *holder);
 	int (*holders_prune)(struct store *s, store_holder_fn needed, void *arg);
-	int (*node_remove)(struct store *s, const char *image);
+	int (*nodes_remove)(struct store *s, const char *const *images, size_t n);
+	/* Each removal costs a command of its own (LVM: a metadata commit
+	 * and a device scan), so Volume.destroy leaves its images to the
+	 * collector, which removes them in one. */
+	bool remove_later;
 	int (*image_path)(struct store *s, const char *image, char *buf, size_t n);
 	int (*image_size)(struct store *s, const char *image, uint64_t *bytes);
 	int (*image_list)(struct store *s, store_image_fn fn, void *arg);
@@ -174,6 +178,10 @@ int store_holder_release(struct store *s, const char *holder);
 int store_holders_prune(struct store *s, store_holder_fn needed, void *arg);
 /* Remove a node's image (exclusive lock); absent is not an error. */
 int store_node_remove(struct store *s, const char *image);
+/* The same for n images at once. */
+int store_nodes_remove(struct store *s, const char *const *images, size_t n);
+/* Should removals be batched by the collector (ops.remove_later)? */
+bool store_remove_later(const struct store *s);
 /* The path of an image for the qcow2 engine; fails unless the name is of
  * the store's form and names a regular file or nothing. */
 int store_image_path(struct store *s, const char *image, char *buf, size_t n);

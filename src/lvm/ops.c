@@ -75,6 +75,22 @@ static int check_dev(const char *dev)
 	return 0;
 }
 
+/* A batch: 1 to LVM_BATCH_MAX LVs of one VG. */
+static int check_lvs(const char *vg, const char *const *lvs, size_t n)
+{
+	assert(n > 0 && n <= LVM_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (check_lv(vg, lvs[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void add_lvs(struct lvm_cmd *c, const char *vg, const char *const *lvs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lvm_cmd_addf(c, "%s/%s", vg, lvs[i]);
+}
+
 /* Bytes as an LVM size: whole 512-byte sectors (LVM refuses others; it
  * rounds up to whole extents itself). */
 static int sectors(uint64_t bytes, uint64_t *out)
@@ -265,20 +281,21 @@ int lvm_lv_create(const char *vg, const char *lv, uint64_t bytes, const char *ta
 	return run(&c);
 }
 
-static int lv_verb(const char *verb, const char *vg, const char *lv)
+int lvm_lv_remove(const char *vg, const char *lv)
+{
+	return lvm_lvs_remove(vg, &lv, 1);
+}
+
+/* One command for several LVs reads and scans the VG once. */
+int lvm_lvs_remove(const char *vg, const char *const *lvs, size_t n)
 {
 	struct lvm_cmd c;
 
-	if (check_lv(vg, lv) < 0)
+	if (check_lvs(vg, lvs, n) < 0)
 		return -1;
-	start(&c, verb);
-	lvm_cmd_addf(&c, "%s/%s", vg, lv);
+	start(&c, "lvremove");
+	add_lvs(&c, vg, lvs, n);
 	return run(&c);
-}
-
-int lvm_lv_remove(const char *vg, const char *lv)
-{
-	return lv_verb("lvremove", vg, lv);
 }
 
 /* LVM 2.03.16 fails a resize to the current size, so the size is
@@ -523,14 +540,11 @@ int lvm_lv_activate(const char *vg, const char *lv, enum lvm_activation mode)
 static int lvchange_many(struct lvm_cmd *c, const char *flag, const char *vg,
 			 const char *const *lvs, size_t n)
 {
-	assert(n > 0 && n <= LVM_BATCH_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (check_lv(vg, lvs[i]) < 0)
-			return -1;
+	if (check_lvs(vg, lvs, n) < 0)
+		return -1;
 	start_suspending(c, "lvchange", "");
 	lvm_cmd_addf(c, "%s", flag);
-	for (size_t i = 0; i < n; i++)
-		lvm_cmd_addf(c, "%s/%s", vg, lvs[i]);
+	add_lvs(c, vg, lvs, n);
 	return 0;
 }
 

@@ -241,13 +241,18 @@ static void gc_exec(const char *type, const char *sr_str, const char *log)
 	_exit(127);
 }
 
+bool ops_gc_auto(void)
+{
+	return env_integer("LVQCOW_GC_AUTO", 1, 0, 1) != 0;
+}
+
 void ops_gc_kick(const struct ops_sr *sr)
 {
 	char log[PATH_MAX];
 	pid_t pid;
 	int status;
 
-	if (env_integer("LVQCOW_GC_AUTO", 1, 0, 1) == 0 ||
+	if (!ops_gc_auto() ||
 	    ops_sr_runtime_dir(sr, log, sizeof log) < 0 ||
 	    strlen(log) + sizeof "/gc.log" > sizeof log)
 		return;

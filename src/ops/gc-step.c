@@ -279,13 +279,7 @@ static int pair_copy(struct pair *pr)
 
 static int journal_removal(struct ops_sr *sr, const struct meta_node *gone, const char *fix)
 {
-	struct meta_journal *j = ops_journal_new(sr, GC_JOURNAL_OP);
-
-	if (!j || meta_journal_set_arg(j, "node", gone->uuid) < 0 ||
-	    meta_journal_set_arg(j, "image", gone->image) < 0 ||
-	    meta_journal_set_arg(j, "fix", fix) < 0)
-		return -1;
-	return 0;
+	return ops_removal_record(sr, gone->uuid, gone->image, fix);
 }
 
 /* Up: P takes N's place; N's children and volumes move to P. */

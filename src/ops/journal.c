@@ -47,6 +47,12 @@ int ops_sr_journal_replay(struct ops_sr *sr)
 		return err_set(EINVAL, "journal replay without the SR lock");
 	if (sr->meta->njournal == 0)
 		return 0;
+	/* Many destroys' images in one store call; what fails here is
+	 * finished record by record below, with its own error. */
+	if (ops_removals_finish(sr) < 0) {
+		log_warn("SR %s: removing destroyed images at once: %s", sr->sr, err_last()->msg);
+		err_clear();
+	}
 	if (meta_journal_each(sr->meta, replay_one, sr) < 0)
 		return -1;
 	return ops_sr_commit(sr);

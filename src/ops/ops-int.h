@@ -35,6 +35,18 @@ int ops_relink_replay(struct ops_sr *sr, const struct meta_journal *j);
  * a crash interrupted (SR lock held). */
 struct meta_journal *ops_journal_new(struct ops_sr *sr, const char *op);
 int ops_sr_journal_replay(struct ops_sr *sr);
+/* removal.c: a record that node (image) left the document; fix names
+ * the node that took its place ("" when none did).
+ * ops_removals_finish: the images of every record without a fix removed
+ * in one store call, then those records dropped and committed (SR lock
+ * held).  ops_node_alloc: store_node_alloc that, short of space, first
+ * removes the images destroys left to the collector. */
+int ops_removal_record(struct ops_sr *sr, const char *node, const char *image, const char *fix);
+int ops_removals_finish(struct ops_sr *sr);
+int ops_node_alloc(struct ops_sr *sr, const char *node, uint64_t room, char *image, size_t n);
+/* gc-run.c: is the detached collector started after calls
+ * (LVQCOW_GC_AUTO, default 1)? */
+bool ops_gc_auto(void);
 /* datapath-prune.c: release the holds of killed calls, and those of
  * volume servers that no longer run (SR lock held). */
 int ops_dp_holds_prune(struct ops_sr *sr);

@@ -4,7 +4,8 @@
  *
  * Crash ordering: create writes the image first and commits the document
  * after (a crash leaves an unreferenced image, removed by the sweep);
- * destroy commits first and removes the image after (same leftover).
+ * destroy commits first and removes the image after (same leftover),
+ * or leaves that to the collector it starts (removal.c).
  * Both hold the SR lock throughout, so the sweep never sees an image
  * whose commit is still to come. */
 #include <json-c/json.h>
@@ -91,7 +92,7 @@ static int create_locked(struct ops_sr *sr, const struct create_args *a, struct 
 	int rc;
 
 	if (uuid_generate(key) < 0 || uuid_generate(node) < 0 ||
-	    store_node_alloc(sr->store, node, ops_node_room(a->size), image, sizeof image) < 0 ||
+	    ops_node_alloc(sr, node, ops_node_room(a->size), image, sizeof image) < 0 ||
 	    store_image_path(sr->store, image, path, sizeof path) < 0)
 		return -1;
 	rc = make_image(sr, image, path, a->size, &vsize);
@@ -148,10 +149,11 @@ static int push_image(char ***images, size_t *n, const char *image)
 
 /* Drop the volume, then walk up from its leaf removing every node whose
  * refs (children + volumes, kept by meta) drop to 0: O(chain depth).  The
- * images of those nodes are returned for removal after the commit;
- * *left is the refs of the node the walk stopped at (0 if none). */
-static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images, size_t *n,
-		       uint64_t *left)
+ * images of those nodes are returned for removal after the commit, or,
+ * with later, recorded for the collector (removal.c); *left is the refs
+ * of the node the walk stopped at (0 if none). */
+static int drop_volume(struct ops_sr *sr, struct meta_volume *v, bool later, char ***images,
+		       size_t *n, uint64_t *left)
 {
 	const char *cur = v->node;
 	uint64_t refs = 0;
@@ -166,7 +168,9 @@ static int drop_volume(struct ops_sr *sr, struct meta_volume *v, char ***images,
 			return -1;
 		if (refs)
 			break;
-		if (push_image(images, n, nd->image) < 0 || meta_node_remove(sr->meta, cur) < 0)
+		if ((later ? ops_removal_record(sr, nd->uuid, nd->image, "")
+			   : push_image(images, n, nd->image)) < 0 ||
+		    meta_node_remove(sr->meta, cur) < 0)
 			return -1;
 		cur = nd->parent; /* nd stays allocated in the cache */
 	}
@@ -197,12 +201,16 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	size_t n = 0;
 	uint64_t left;
 	bool busy, removed;
+	/* Removed by the collector this destroy starts, with any others
+	 * pending: one LVM command for many volumes, none on this call's
+	 * path.  Without a collector, removed here. */
+	bool later = store_remove_later(sr->store) && ops_gc_auto();
 
 	if (ops_find_volume(sr, key, &v) < 0 || ops_activation_busy(sr, key, &busy) < 0)
 		return -1;
 	if (busy || ops_datapath_attached(key))
 		return err_xapi(XERR_VDI_IN_USE, "volume %s is %s", key, busy ? "active" : "attached");
-	if (drop_volume(sr, v, &images, &n, &left) < 0 || ops_sr_commit(sr) < 0) {
+	if (drop_volume(sr, v, later, &images, &n, &left) < 0 || ops_sr_commit(sr) < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(images[i]);
 		free(images);
@@ -214,7 +222,8 @@ static int destroy_locked(struct ops_sr *sr, const char *key)
 	log_info("SR %s: destroyed volume %s", sr->sr, key);
 	/* The collector has work only where a parent is left with a single
 	 * referent (the two can be coalesced), an image with the sweep, or
-	 * a journal record a crash left.  Deleting many volumes must not
+	 * a journal record (a removal left to it, or one a crash left).
+	 * Where images are removed here, deleting many volumes must not
 	 * start a collector for each. */
 	if (left == 1 || !removed || sr->meta->njournal)
 		ops_gc_kick(sr);

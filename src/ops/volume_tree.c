@@ -83,8 +83,8 @@ static int leaf_write(struct ops_sr *sr, const struct meta_node *parent, struct 
 	};
 
 	if (uuid_generate(l->node) < 0 ||
-	    store_node_alloc(sr->store, l->node, ops_node_room(parent->virtual_size), l->image,
-			     sizeof l->image) < 0)
+	    ops_node_alloc(sr, l->node, ops_node_room(parent->virtual_size), l->image,
+			   sizeof l->image) < 0)
 		return -1;
 	l->written = true;
 	return ops_image_write_new(sr, l->image, &o);

@@ -403,6 +403,14 @@ static int fs_node_remove(struct store *st, const char *image)
 	return fs_sync_dir(s, s->images_fd, FS_IMAGES);
 }
 
+static int fs_nodes_remove(struct store *st, const char *const *images, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fs_node_remove(st, images[i]) < 0)
+			return -1;
+	return 0;
+}
+
 static int fs_image_size(struct store *st, const char *image, uint64_t *bytes)
 {
 	struct stat sb;
@@ -663,7 +671,7 @@ const struct store_ops store_file_ops = {
 	.meta_build = fs_meta_build,
 	.image_name_ok = fs_image_name_ok,
 	.node_alloc = fs_node_alloc,
-	.node_remove = fs_node_remove,
+	.nodes_remove = fs_nodes_remove,
 	.image_create = fs_image_create,
 	.image_path = fs_image_path,
 	.image_size = fs_image_size,

@@ -326,10 +326,21 @@ int lvst_deactivate_all(struct lvst *s, const char *lv)
 
 int lvst_lv_remove(struct lvst *s, const char *lv)
 {
-	if (lvst_deactivate_all(s, lv) < 0)
-		return -1;
-	if (lvm_lv_remove(s->vg, lv) < 0 && lvm_last_class() != LVM_NOT_FOUND)
-		return -1;
+	return lvst_lvs_remove(s, &lv, 1);
+}
+
+/* One lvremove per LVM_BATCH_MAX LVs; an LV already gone is not an
+ * error (removal is finished again after a crash). */
+int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lvst_deactivate_all(s, lvs[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n; i += LVM_BATCH_MAX) {
+		size_t k = n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX;
+		if (lvm_lvs_remove(s->vg, lvs + i, k) < 0 && lvm_last_class() != LVM_NOT_FOUND)
+			return -1;
+	}
 	err_clear();
 	return 0;
 }

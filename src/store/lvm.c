@@ -244,14 +244,15 @@ static int lvst_image_create(struct store *st, const char *image, int *fd)
 	return *fd < 0 ? err_sys("open %s: %m", path) : 0;
 }
 
-static int lvst_node_remove(struct store *st, const char *image)
+static int lvst_nodes_remove(struct store *st, const char *const *images, size_t n)
 {
 	struct lvst *s = lvst_of(st);
 
-	if (need_image(image) < 0)
-		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (need_image(images[i]) < 0)
+			return -1;
 	lvst_lvs_forget(s);
-	return lvst_lv_remove(s, image);
+	return lvst_lvs_remove(s, images, n);
 }
 
 static int image_missing(struct store *st, const char *image)
@@ -351,7 +352,8 @@ const struct store_ops store_lvm_ops = {
 	.meta_build = lvst_meta_build,
 	.image_name_ok = lvst_image_name_ok,
 	.node_alloc = lvst_node_alloc,
-	.node_remove = lvst_node_remove,
+	.nodes_remove = lvst_nodes_remove,
+	.remove_later = true,
 	.image_create = lvst_image_create,
 	.image_fit = lvst_image_fit,
 	.images_hold = lvst_images_hold,

@@ -66,6 +66,7 @@ int lvst_deactivate_all(struct lvst *s, const char *lv);
 /* Deactivate and remove lv; one already gone is not an error.  Leaves
  * the cached LV list alone: a caller may be walking it. */
 int lvst_lv_remove(struct lvst *s, const char *lv);
+int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n);
 int lvst_holder_release(struct store *st, const char *holder);
 int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 		     const char *holder);

@@ -181,8 +181,18 @@ int store_holders_prune(struct store *s, store_holder_fn needed, void *arg)
 
 int store_node_remove(struct store *s, const char *image)
 {
+	return store_nodes_remove(s, &image, 1);
+}
+
+int store_nodes_remove(struct store *s, const char *const *images, size_t n)
+{
 	store_need_exclusive(s);
-	return s->ops->node_remove(s, image);
+	return n ? s->ops->nodes_remove(s, images, n) : 0;
+}
+
+bool store_remove_later(const struct store *s)
+{
+	return s->ops->remove_later;
 }
 
 int store_image_path(struct store *s, const char *image, char *buf, size_t n)
