@@ -44,20 +44,36 @@ call() { # DIR METHOD JSON: untimed; the result in $res
 	res=$(printf '%s' "$3" | "$1/$2" --json) || fail "$2: $res"
 }
 # The collector runs detached after some calls: wait for it, so that a
-# timed call never shares the guest's CPUs with it.
-gc_wait() { while pgrep -f "lvqcow gc --detached" >/dev/null; do sleep 0.2; done; }
+# timed call never shares the guest's CPUs with it.  The first pause
+# covers its start (fork to exec, when it does not carry its name yet).
+gc_wait() { sleep 0.1; while pgrep -f "lvqcow gc --detached" >/dev/null; do sleep 0.05; done; }
 
 # tcall DIR METHOD JSON: one timed call; the result in $res; adds its ms,
 # its LVM command count and its commands' replayed cost to the sums.
 tcall() {
-	local t0 t1 cmds=$work/cmds.$2
 	gc_wait
 	t0=$EPOCHREALTIME
 	# A failed call is logged, not fatal: the other counts still run.
 	res=$(printf '%s' "$3" | LVQCOW_DEBUG=1 "$1/$2" --json 2>"$work/err") ||
 		log "FAILED: n=$n round $r $2: $res $(tail -n 3 "$work/err")"
 	t1=$EPOCHREALTIME
-	sed -n 's/^[^ ]*\[[0-9]*\]: debug: lvm: //p' "$work/err" |
+	# With collect set, the end of the collector it started, before the
+	# replay of its own commands runs.
+	[ -z "${collect:-}" ] || { gc_wait; tc=$EPOCHREALTIME; }
+	account "$2" "$work/err"
+}
+# tcollect: the collector the last call started (Volume.destroy leaves
+# its LVs to it), timed from that call's start (t0) to its end (tc), with
+# the LVM commands its log shows (it inherits LVQCOW_DEBUG; the log is
+# emptied before the call, so a call that starts none shows none).
+tcollect() {
+	t1=$tc
+	account collector "$gclog"
+}
+# account NAME LOG: the sums for one timed process, t0 to t1.
+account() {
+	local cmds=$work/cmds.$1
+	sed -n 's/^[^ ]*\[[0-9]*\]: debug: lvm: //p' "$2" |
 		grep -Ev '^[a-z]+: rc -?[0-9]+, class ' >"$cmds" || true
 	sum_ms=$(awk -v a="$sum_ms" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", a + (t1 - t0) * 1e3}')
 	sum_n=$((sum_n + $(wc -l <"$cmds")))
@@ -67,7 +83,7 @@ tcall() {
 	sum_in=$(awk -v a="$sum_in" -v b="$inproc" 'BEGIN {printf "%.1f", a + b}')
 	sum_first=$(awk -v a="$sum_first" -v b="$first" 'BEGIN {printf "%.1f", a + b}')
 	sum_bin=$(awk -v a="$sum_bin" -v b="$binary" 'BEGIN {printf "%.1f", a + b}')
-	echo "# $2: $(tail -n 1 "$cmds.times" 2>/dev/null)" >>"$work/calls"
+	echo "# $1: $(tail -n 1 "$cmds.times" 2>/dev/null)" >>"$work/calls"
 	[ ! -s "$cmds" ] || paste -d' ' <(sed '$d' "$cmds.times" | cut -d' ' -f1) "$cmds" >>"$work/calls"
 }
 begin() { sum_ms=0 sum_n=0 sum_in=0 sum_first=0 sum_bin=0; : >"$work/calls"; }
@@ -90,6 +106,7 @@ dpcall() { begin; tcall "$dp" "$1" "$2"; end "$1"; seq_add; }
 
 sr_uuid=0f1e2d3c-4b5a-4987-8654-3210fedcba98
 vg=lvqcow-$sr_uuid
+gclog=/run/lvqcow/sr/$sr_uuid/gc.log
 call "$vol" SR.create "{\"dbg\":\"b\",\"uuid\":\"$sr_uuid\",\"configuration\":{\"device\":\"$dev\"},\"name\":\"bench\",\"description\":\"\"}"
 call "$vol" SR.attach "{\"dbg\":\"b\",\"configuration\":{\"device\":\"$dev\"}}"
 sr=$(tr -d '"' <<<"$res")
@@ -150,7 +167,11 @@ for n in $counts; do
 		dpcall Datapath.close "{\"dbg\":\"b\",\"uri\":\"$uri\"}"
 		seq_end Datapath.deactivate+detach+close
 		for d in "$c" "$s" "$k"; do
+			[ ! -f "$gclog" ] || : >"$gclog"
+			collect=1
 			begin; tcall "$vol" Volume.destroy "{\"dbg\":\"b\",\"sr\":\"$sr\",\"key\":\"$d\"}"; end Volume.destroy
+			collect=
+			begin; tcollect; end "Volume.destroy+collector"
 		done
 		log "n=$n round $r done"
 	done

@@ -23,7 +23,9 @@ function med(key,   m, n, i, j, t, a, b) {
 {
 	# A call that ran no LVM command (Volume.destroy of a snapshot whose
 	# node stays as a parent) is another case: its own line.
-	k = $1 SUBSEP $2 ($5 == 0 ? " (no LVM command)" : "")
+	# The collector after a destroy removes (1 command) or coalesces
+	# (more): a line per count.
+	k = $1 SUBSEP $2 ($5 == 0 ? " (no LVM command)" : $2 ~ /collector/ ? " (" $5 " LVM commands)" : "")
 	if (!(k in cnt)) order[++nk] = k
 	cnt[k]++
 	v[k, "w"] = v[k, "w"] " " $4; v[k, "c"] = v[k, "c"] " " $5; v[k, "i"] = v[k, "i"] " " $6
