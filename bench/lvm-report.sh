@@ -25,7 +25,7 @@ function med(key,   m, n, i, j, t, a, b) {
 	# node stays as a parent) is another case: its own line.
 	# The collector after a destroy removes (1 command) or coalesces
 	# (more): a line per count.
-	k = $1 SUBSEP $2 ($5 == 0 ? " (no LVM command)" : $2 ~ /collector/ ? " (" $5 " LVM commands)" : "")
+	k = $1 SUBSEP $2 ($5 == 0 ? " (no LVM command)" : $2 ~ /collector/ ? " (" $5 " LVM command" ($5 == 1 ? "" : "s") ")" : "")
 	if (!(k in cnt)) order[++nk] = k
 	cnt[k]++
 	v[k, "w"] = v[k, "w"] " " $4; v[k, "c"] = v[k, "c"] " " $5; v[k, "i"] = v[k, "i"] " " $6

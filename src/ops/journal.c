@@ -53,6 +53,8 @@ int ops_sr_journal_replay(struct ops_sr *sr)
 		log_warn("SR %s: removing destroyed images at once: %s", sr->sr, err_last()->msg);
 		err_clear();
 	}
+	if (sr->meta->njournal == 0) /* all finished and committed above */
+		return 0;
 	if (meta_journal_each(sr->meta, replay_one, sr) < 0)
 		return -1;
 	return ops_sr_commit(sr);
