@@ -204,15 +204,25 @@ int ops_gc_status(const char *type, const char *sr_str, struct json_object **out
 {
 	struct ops_sr *sr;
 	struct json_object *o, *last;
+	bool running;
 
 	if (ops_sr_open(type, sr_str, 0, &sr) < 0)
 		return -1;
+	/* The document was read before the lock was tried: a collector that
+	 * ended in between would show "not running" with the count of its
+	 * last record.  Read again once it is known to have ended. */
+	running = gc_running(sr->uuid);
+	if (!running) {
+		ops_sr_close(sr);
+		if (ops_sr_open(type, sr_str, 0, &sr) < 0)
+			return -1;
+	}
 	if (!(o = json_object_new_object())) {
 		ops_sr_close(sr);
 		return err_set(ENOMEM, "out of memory");
 	}
 	json_object_object_add(o, "sr", json_object_new_string(sr->sr));
-	json_object_object_add(o, "running", json_object_new_boolean(gc_running(sr->uuid)));
+	json_object_object_add(o, "running", json_object_new_boolean(running));
 	json_object_object_add(o, "journal", json_object_new_int64((int64_t)sr->meta->njournal));
 	if ((last = gc_last_status(sr->uuid)))
 		json_object_object_add(o, "last", last);

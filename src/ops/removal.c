@@ -40,8 +40,27 @@ int ops_removal_record(struct ops_sr *sr, const char *node, const char *image, c
 struct pending {
 	struct ops_sr *sr;
 	char **ids, **images;
-	size_t nids, nimages;
+	size_t nids, nimages, cap;
 };
+
+/* The walk visits the committed records: as many as the SR record's
+ * count says only if that count is right, so the arrays grow. */
+static int pending_room(struct pending *p)
+{
+	size_t cap = p->cap ? 2 * p->cap : 16;
+	char **ids, **images;
+
+	if (p->nids < p->cap)
+		return 0;
+	if (!(ids = realloc(p->ids, cap * sizeof *ids)))
+		return err_set(ENOMEM, "out of memory");
+	p->ids = ids;
+	if (!(images = realloc(p->images, cap * sizeof *images)))
+		return err_set(ENOMEM, "out of memory");
+	p->images = images;
+	p->cap = cap;
+	return 0;
+}
 
 static bool plain_removal(struct ops_sr *sr, const struct meta_journal *j)
 {
@@ -60,7 +79,7 @@ static int pending_add(struct meta_sr *m, struct meta_journal *j, void *arg)
 
 	if (!plain_removal(p->sr, j))
 		return 0;
-	if (meta_image_known(m, image, &known) < 0)
+	if (meta_image_known(m, image, &known) < 0 || pending_room(p) < 0)
 		return -1;
 	if (!(p->ids[p->nids++] = strdup(j->id)))
 		return err_set(ENOMEM, "out of memory");
@@ -81,15 +100,7 @@ static void pending_free(struct pending *p)
 
 static int pending_collect(struct ops_sr *sr, struct pending *p)
 {
-	size_t n = sr->meta->njournal;
-
 	*p = (struct pending){ .sr = sr };
-	p->ids = calloc(n ? n : 1, sizeof *p->ids);
-	p->images = calloc(n ? n : 1, sizeof *p->images);
-	if (!p->ids || !p->images) {
-		pending_free(p);
-		return err_set(ENOMEM, "out of memory");
-	}
 	if (meta_journal_each(sr->meta, pending_add, p) < 0) {
 		pending_free(p);
 		return -1;
