@@ -63,21 +63,31 @@ static int meta_bound(const struct qcow2_info *info, uint64_t vsize, uint64_t *o
 	return 0;
 }
 
-int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data)
+static int fit_with(struct ops_sr *sr, const char *image, const struct qcow2_info *info,
+		    uint64_t vsize, uint64_t extra_data)
 {
-	struct qcow2_info info;
 	uint64_t meta, room;
 
-	if (!store_sizes_images(sr->store))
-		return 0;
-	if (image_info(sr, image, &info) < 0 || meta_bound(&info, vsize ? vsize : info.virtual_size,
-							   &meta) < 0)
+	if (meta_bound(info, vsize ? vsize : info->virtual_size, &meta) < 0)
 		return -1;
-	if (ADD_OVERFLOW(info.image_end_offset, extra_data, &room) || ADD_OVERFLOW(room, meta, &room))
+	if (ADD_OVERFLOW(info->image_end_offset, extra_data, &room) || ADD_OVERFLOW(room, meta, &room))
 		return err_xapi(XERR_INVALID_SIZE, "image %s: room overflows", image);
 	return store_image_fit(sr->store, image, room);
 }
 
+int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data)
+{
+	struct qcow2_info info;
+
+	if (!store_sizes_images(sr->store))
+		return 0;
+	if (image_info(sr, image, &info) < 0)
+		return -1;
+	return fit_with(sr, image, &info, vsize, extra_data);
+}
+
+/* One read of the image serves both numbers: on a large image the
+ * allocation count walks every L2 table. */
 int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize)
 {
 	struct qcow2_info info;
@@ -90,7 +100,7 @@ int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize)
 		vsize = info.virtual_size;
 	uint64_t in_place = info.allocated_bytes - info.compressed_bytes;
 	uint64_t extra = vsize > in_place ? vsize - in_place : 0;
-	return ops_fit_room(sr, image, vsize, extra);
+	return fit_with(sr, image, &info, vsize, extra);
 }
 
 int ops_fit_end(struct ops_sr *sr, const char *image)
