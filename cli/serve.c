@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "lq/clock.h"
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/nbd.h"
@@ -25,6 +28,7 @@ struct serve_args {
 	bool foreground;
 	const char *log;
 	const char *sr_type, *sr;
+	const char *args_from;
 	char *rescue[8];
 };
 
@@ -35,8 +39,12 @@ static int serve_usage(FILE *f)
 		   "         [--threads N] [--format qcow2|raw] [--backing PATH]...\n"
 		   "         [--cache none|writeback]\n"
 		   "         [--sr-type TYPE --sr SR] IMAGE\n"
+		   "   or: lvqcow serve --control PATH --args-from FIFO\n"
 		   "With --sr, a pause nobody ends within LVQCOW_NBD_PAUSE_LIMIT seconds\n"
-		   "runs \"lvqcow resume --type TYPE SR EXPORT\".\n");
+		   "runs \"lvqcow resume --type TYPE SR EXPORT\".\n"
+		   "With --args-from, the other arguments are read from FIFO (NUL-separated,\n"
+		   "until it is closed) within LVQCOW_NBD_START_TIMEOUT seconds; nothing\n"
+		   "read ends the server quietly.\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -79,7 +87,7 @@ static int set_rescue(struct serve_args *a)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct serve_args *a)
+static int parse_opts(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -95,12 +103,13 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "cache", required_argument, NULL, 'C' },
 		{ "sr-type", required_argument, NULL, 'T' },
 		{ "sr", required_argument, NULL, 'S' },
+		{ "args-from", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	a->o.direct = true;
+	optind = 0;             /* a fresh scan: the staged list comes second */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->o.socket = optarg; break;
@@ -126,16 +135,119 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			break;
 		case 'T': a->sr_type = optarg; break;
 		case 'S': a->sr = optarg; break;
+		case 'A': a->args_from = optarg; break;
 		case 'h': exit(serve_usage(stdout));
 		default: return -1;
 		}
 	}
-	if (optind != argc - 1 || !a->o.socket || !a->o.export_name ||
+	return optind;
+}
+
+static int check_args(int argc, char **argv, int next, struct serve_args *a)
+{
+	if (next != argc - 1 || !a->o.socket || !a->o.export_name ||
 	    a->o.threads < 0 || a->o.threads > 256)
 		return -1;
-	a->o.image = argv[optind];
+	a->o.image = argv[next];
 	a->o.backing = a->backing;
 	return set_rescue(a);
+}
+
+static int parse_args(int argc, char **argv, struct serve_args *a)
+{
+	int next;
+
+	a->o.direct = true;
+	if ((next = parse_opts(argc, argv, a)) < 0)
+		return -1;
+	if (!a->args_from)
+		return check_args(argc, argv, next, a);
+	/* Staged: only the control socket (so that the command line proves
+	 * what the server serves) and the FIFO. */
+	return next == argc && a->o.control && !a->o.socket && !a->o.export_name ? 0 : -1;
+}
+
+/* Returns the bytes read, 0 when the caller gave up (the FIFO closed
+ * empty, or already removed), -1 with a message on stderr. */
+static ssize_t read_staged(const char *path, char *buf, size_t cap)
+{
+	int64_t deadline = clock_now_ms() + nbd_start_timeout_ms();
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct stat st;
+	size_t len = 0;
+	ssize_t n = -1;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+		fprintf(stderr, "lvqcow serve: %s: not a FIFO of ours\n", path);
+		goto out;
+	}
+	for (;;) {
+		int64_t left = deadline - clock_now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			fprintf(stderr, "lvqcow serve: no arguments in %s within %d ms\n", path,
+				nbd_start_timeout_ms());
+			goto out;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if ((len += (size_t)n) == cap) {
+			fprintf(stderr, "lvqcow serve: %s: arguments too long\n", path);
+			n = -1;
+			goto out;
+		}
+	}
+	if (n < 0)
+		fprintf(stderr, "lvqcow serve: %s: %m\n", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	return n < 0 ? -1 : (ssize_t)len;
+}
+
+/* The list read is a whole command line from "serve" on, every
+ * argument ending with a NUL; it must name the same control socket and
+ * no other FIFO. */
+static int parse_staged(struct serve_args *a, char *buf, size_t len)
+{
+	static char *argv[NBD_STAGE_ARGS_MAX / 2 + 2];
+	const char *control = a->o.control;
+	int argc = 0, next;
+
+	if (buf[len - 1] != '\0' || strcmp(buf, "serve"))
+		return -1;
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
+		argv[argc++] = buf + off;
+	argv[argc] = NULL;
+	a->args_from = NULL;
+	if ((next = parse_opts(argc, argv, a)) < 0 || a->args_from ||
+	    strcmp(a->o.control, control))
+		return -1;
+	return check_args(argc, argv, next, a);
+}
+
+/* Arguments from the call that staged this server.  Until they came,
+ * the server died with that call (PR_SET_PDEATHSIG, set by the call's
+ * child); from now on it outlives it. */
+static int take_staged(struct serve_args *a)
+{
+	static char buf[NBD_STAGE_ARGS_MAX];
+	const char *from = a->args_from;
+	ssize_t len = read_staged(from, buf, sizeof buf);
+
+	if (len <= 0)
+		return (int)len;
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (parse_staged(a, buf, (size_t)len) < 0) {
+		fprintf(stderr, "lvqcow serve: bad arguments in %s\n", from);
+		return -1;
+	}
+	return 1;
 }
 
 static void redirect_stdio(const char *log)
@@ -205,9 +317,12 @@ static int daemonize(struct serve_args *a)
 int cli_serve(int argc, char **argv)
 {
 	struct serve_args a = { .o = { .ready_fd = -1 } };
+	int r;
 
 	if (parse_args(argc, argv, &a) < 0)
 		return serve_usage(stderr);
+	if (a.args_from && (r = take_staged(&a)) <= 0)
+		return r < 0 ? 1 : 0;
 	if (!a.foreground && daemonize(&a) < 0)
 		return 1;
 	a.o.log = a.foreground ? NULL : a.log;

@@ -13,10 +13,15 @@
  * reached, and LVQCOW_FAULT_AT=N kills (SIGKILL) at the Nth one.
  * LVQCOW_FAULT_SKIP=PREFIX leaves the points whose names start with
  * PREFIX out of that count (a test of one layer skips another's, already
- * proven elsewhere, e.g. "meta-commit."). */
+ * proven elsewhere, e.g. "meta-commit.").
+ *
+ * A few points also stand for a failure the tests cannot otherwise
+ * cause there: fault_error("name") returns -1 with an error recorded
+ * when $LVQCOW_FAULT_ERROR equals that name, and 0 otherwise. */
 #ifndef LQ_FAULT_H
 #define LQ_FAULT_H
 
 void fault_point(const char *name);
+int fault_error(const char *name);
 
 #endif

@@ -66,5 +66,8 @@ int nbd_start_timeout_ms(void);
 /* The exit status of "lvqcow serve" (detached) whose server was not
  * ready in that time and was killed. */
 #define SERVE_EXIT_NOT_READY 3
+/* "lvqcow serve --args-from FIFO" reads at most this many bytes of
+ * NUL-separated arguments, within the start timeout. */
+#define NBD_STAGE_ARGS_MAX (256 * 1024)
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "lq/datapath.h"
 #include "lq/nbd.h"
@@ -46,8 +47,19 @@ struct dp_chain {
 int ops_dp_chain(const struct dp *d, struct dp_chain *c);
 /* Drop the server's hold on its images (after it stopped). */
 void ops_dp_let_go(const struct dp *d);
-int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
-			bool readonly);
+/* datapath-stage.c: a server started before its images are ready.
+ * Stage launches it (EBUSY if the volume's server is alive); go hands
+ * it its arguments and waits until it listens; cancel ends it.  After
+ * stage, exactly one of go and cancel; a failed go has cancelled. */
+struct dp_stage {
+	pid_t pid;                       /* the launcher, 0 once reaped */
+	char fifo[PATH_MAX];
+};
+int ops_dp_server_stage(const struct dp *d, struct dp_stage *st);
+int ops_dp_server_go(const struct dp *d, struct dp_stage *st, const char *image,
+		     const struct dp_chain *c, bool readonly);
+/* Keeps the last error. */
+void ops_dp_server_cancel(struct dp_stage *st);
 int ops_dp_server_stop(const struct dp *d);
 int ops_dp_server_flush(const struct dp *d);
 int ops_dp_overlay_create(const struct dp *d);

@@ -93,62 +93,6 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 	return 0;
 }
 
-/* The server's own arguments from argv[k] on; returns the new end. */
-static size_t serve_args(char **argv, size_t k, const struct dp *d, const char *image,
-			 const struct dp_chain *c, bool readonly)
-{
-	char *fixed[] = {
-		"serve", "--socket", (char *)d->sock, "--control", (char *)d->ctl,
-		"--export", (char *)d->vol.key, "--pidfile", (char *)d->pid,
-		"--log", (char *)d->log, "--sr-type", (char *)d->sr->type, "--sr", d->sr->sr,
-	};
-
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-		argv[k++] = fixed[i];
-	if (readonly)
-		argv[k++] = "--readonly";
-	if (d->sr->buffered) {
-		argv[k++] = "--cache";
-		argv[k++] = "writeback";
-	}
-	for (size_t i = 0; i < c->n; i++) {
-		argv[k++] = "--backing";
-		argv[k++] = (char *)c->path[i];
-	}
-	argv[k++] = (char *)image;
-	argv[k] = NULL;
-	return k;
-}
-
-/* Child side: stdout belongs to the JSON result, so the server and its
- * launcher write only to stderr (and the log).  Under systemd the
- * binary is named by its path: systemd-run cannot see /proc/self/exe. */
-static void exec_server(const struct dp *d, const char *image, const struct dp_chain *c,
-			bool readonly)
-{
-	static struct dp_unit u;
-	static char *argv[DP_UNIT_ARGS + 24 + 2 * NBD_MAX_CHAIN];
-	static char exe[PATH_MAX];
-	ssize_t n;
-	size_t k = 0;
-
-	dup2(2, 1);
-	close_range(3, ~0u, 0);
-	if (ops_dp_unit_systemd() && (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
-		exe[n] = '\0';
-		k = ops_dp_unit_prefix(d, &u, exe);
-		memcpy(argv, u.argv, k * sizeof argv[0]);
-		serve_args(argv, k, d, image, c, readonly);
-		execvp("systemd-run", argv);
-		fprintf(stderr, "lvqcow: systemd-run: %m\n");
-		_exit(127);
-	}
-	argv[k++] = "lvqcow";
-	serve_args(argv, k, d, image, c, readonly);
-	execv("/proc/self/exe", argv);
-	_exit(127);
-}
-
 static int open_server_by_pidfile(const struct dp *d);
 
 bool ops_dp_server_alive(const struct dp *d)
@@ -159,40 +103,6 @@ bool ops_dp_server_alive(const struct dp *d)
 		return false;
 	close(pfd);
 	return true;
-}
-
-int ops_dp_server_start(const struct dp *d, const char *image, const struct dp_chain *c,
-			bool readonly)
-{
-	int status;
-	pid_t pid;
-
-	/* Never a second writer on the chain. */
-	if (ops_dp_server_alive(d))
-		return err_set(EBUSY, "volume %s: its NBD server (pid file %s) is alive but does "
-			       "not answer on its control socket; Datapath.detach stops it",
-			       d->vol.key, d->pid);
-	if ((pid = fork()) < 0)
-		return err_sys("fork: %m");
-	if (pid == 0)
-		exec_server(d, image, c, readonly);
-	/* Bounded: the launcher gives up after the start timeout. */
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return err_sys("waitpid: %m");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVE_EXIT_NOT_READY)
-		return err_set(ETIMEDOUT, "the NBD server for volume %s was not ready within "
-			       "%d ms and was killed (LVQCOW_NBD_START_TIMEOUT)", d->vol.key,
-			       nbd_start_timeout_ms());
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(EIO, "the NBD server for volume %s did not start (see %s)",
-			       d->vol.key, d->log);
-	if (ops_dp_unit_systemd())
-		log_info("datapath: serving %s on %s (systemd unit lvqcow-nbd-%s)", image, d->sock,
-			 d->vol.key);
-	else
-		log_info("datapath: serving %s on %s", image, d->sock);
-	return 0;
 }
 
 /* True once the process has exited (the pidfd becomes readable). */

@@ -67,7 +67,8 @@ void ops_dp_shrink_leaf(struct dp *d)
 
 /* The server is given the whole chain from the metadata; in
  * non-persistent mode the overlay is on top and the leaf below it. */
-static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool *filled)
+static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool *filled,
+		       struct dp_stage *st)
 {
 	const char *image = d->vol.image_path;
 
@@ -91,7 +92,9 @@ static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool 
 		image = d->overlay;
 	}
 	fault_point("datapath-attach.chain-held");
-	return ops_dp_server_start(d, image, cp, !d->vol.read_write);
+	if (fault_error("datapath-attach.chain-held") < 0)
+		return -1;
+	return ops_dp_server_go(d, st, image, cp, !d->vol.read_write);
 }
 
 /* A start that failed gives back what it took: the chain's activation
@@ -114,6 +117,7 @@ static int start_server(struct dp *d)
 {
 	CLEANUP_FREE struct dp_chain *cp = malloc(sizeof *cp);   /* 256 KiB */
 	struct ops_activation act;
+	struct dp_stage st;
 	bool filled = false;
 
 	if (!cp)
@@ -123,7 +127,11 @@ static int start_server(struct dp *d)
 	if (ops_gc_yield(d->sr, d->vol.key) < 0 ||
 	    ops_activation_get(d->sr, d->vol.key, &act) < 0)
 		return -1;
-	if (serve_chain(d, cp, act.persistent, &filled) < 0) {
+	/* The server's process starts while the chain is made ready. */
+	if (ops_dp_server_stage(d, &st) < 0)
+		return -1;
+	if (serve_chain(d, cp, act.persistent, &filled, &st) < 0) {
+		ops_dp_server_cancel(&st);
 		start_failed(d, filled);
 		return -1;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fault: crash points for fault injection (see lq/fault.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lq/err.h"
 #include "lq/fault.h"
 #include "lq/log.h"
 
@@ -47,4 +49,13 @@ void fault_point(const char *name)
 	if (!want || strcmp(want, name))
 		return;
 	fault_kill(name);
+}
+
+int fault_error(const char *name)
+{
+	const char *want = getenv("LVQCOW_FAULT_ERROR");
+
+	if (!want || strcmp(want, name))
+		return 0;
+	return err_set(EIO, "fault injection: failed at %s", name);
 }

@@ -38,7 +38,7 @@ secs=$(( $(date +%s) - start ))
 [ $rc -ne 0 ] || die "attach succeeded through a stalled setup: $(cat out.txt)"
 [ $secs -lt 15 ] || die "attach took ${secs}s"
 grep -q "was not ready within 1000 ms" out.txt || die "unclear error: $(cat out.txt)"
-for p in $(pgrep -f "serve --socket $dir/sock" || true); do
+for p in $(pgrep -f "serve --control $dir/ctl" || true); do
 	alive "$p" && die "the stalled server $p was left running"
 done
 

@@ -4,7 +4,8 @@
 # (LVQCOW_SYSTEMD_PROBE), attach starts the server through systemd-run
 # (a stand-in on PATH records its arguments and runs the command after
 # "--"), the unit is named after the volume, forking with the pid file,
-# and LVQCOW_* settings are passed on; the server runs, is proven by its
+# its command line names the control socket and the FIFO its other
+# arguments come through, and LVQCOW_* settings are passed on; the server runs, is proven by its
 # pid file and is stopped by detach.  Without a kernel NBD client the
 # backend has no BlockDevice and XenDisk falls back to qdisk.
 . "$LQ_TOP/tests/lib.sh"
@@ -40,12 +41,16 @@ be=$(xe vdi-attach uuid="$VU" domain=0)
 args=$(cat unit.log)
 for want in "--unit=lvqcow-nbd-$key" --collect --service-type=forking \
 	"--property=PIDFile=$dir/pid" --quiet --setenv=LVQCOW_NBD_PAUSE_LIMIT=25 \
-	"--setenv=LVQCOW_RUNDIR=$LVQCOW_RUNDIR" "--property=KillMode=mixed" serve "$dir/sock"; do
+	"--setenv=LVQCOW_RUNDIR=$LVQCOW_RUNDIR" "--property=KillMode=mixed" serve "$dir/ctl" \
+	--args-from; do
 	grep -qxF -- "$want" unit.log || die "systemd-run lacks $want: $args"
 done
 exe=$(sed -n '/^--$/{n;p;q}' unit.log)
 [[ $exe == /* && -x $exe ]] || die "the command after -- is not an absolute path: $exe"
 assert_eq "then serve" serve "$(sed -n '/^--$/{n;n;p;q}' unit.log)"
+# The unit starts while the chain is made ready; its arguments come
+# through a FIFO, gone once the server took them.
+ls "$dir" | grep -q '^args\.' && die "argument FIFO left: $(ls "$dir")"
 pid=$(cat "$dir/pid")
 alive "$pid" || die "the server is not running"
 tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q " serve " || die "pid $pid is not the server"
