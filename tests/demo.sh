@@ -20,8 +20,8 @@ tmp=$(mktemp -d /tmp/lvqcow-demo.XXXXXX)
 
 # stop_servers: stop the NBD servers this demo started, found by their
 # pid files under its own run directory.  A pid is signalled only while
-# its command line still names that pid file, so a recycled pid is left
-# alone.
+# its command line still names the control socket beside that pid file,
+# so a recycled pid is left alone.
 stop_servers() {
 	local f pid cmd i
 	for f in "$tmp"/run/nbd/*/pid; do
@@ -29,7 +29,7 @@ stop_servers() {
 		pid=$(cat "$f" 2>/dev/null) || continue
 		[[ "$pid" =~ ^[0-9]+$ ]] || continue
 		cmd=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || continue
-		grep -qxF -- "$f" <<<"$cmd" || continue
+		grep -qxF -- "${f%/pid}/ctl" <<<"$cmd" || continue
 		kill "$pid" 2>/dev/null || continue
 		for ((i = 0; i < 100; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
