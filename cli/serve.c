@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "lq/err.h"
 #include "lq/log.h"
 #include "lq/nbd.h"
+#include "lq/proc.h"
 
 struct serve_args {
 	struct nbd_server_opts o;
@@ -28,7 +28,7 @@ struct serve_args {
 	bool foreground;
 	const char *log;
 	const char *sr_type, *sr;
-	const char *args_from;
+	const char *args_from, *caller;
 	char *rescue[8];
 };
 
@@ -39,12 +39,13 @@ static int serve_usage(FILE *f)
 		   "         [--threads N] [--format qcow2|raw] [--backing PATH]...\n"
 		   "         [--cache none|writeback]\n"
 		   "         [--sr-type TYPE --sr SR] IMAGE\n"
-		   "   or: lvqcow serve --control PATH --args-from FIFO\n"
+		   "   or: lvqcow serve --control PATH --args-from FIFO [--caller PID:START]\n"
 		   "With --sr, a pause nobody ends within LVQCOW_NBD_PAUSE_LIMIT seconds\n"
 		   "runs \"lvqcow resume --type TYPE SR EXPORT\".\n"
 		   "With --args-from, the other arguments are read from FIFO (NUL-separated,\n"
 		   "until it is closed) within LVQCOW_NBD_START_TIMEOUT seconds; nothing\n"
-		   "read ends the server quietly.\n");
+		   "read, or the end of the --caller process (pid and start time), ends\n"
+		   "the server quietly.\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -104,6 +105,7 @@ static int parse_opts(int argc, char **argv, struct serve_args *a)
 		{ "sr-type", required_argument, NULL, 'T' },
 		{ "sr", required_argument, NULL, 'S' },
 		{ "args-from", required_argument, NULL, 'A' },
+		{ "caller", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -136,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct serve_args *a)
 		case 'T': a->sr_type = optarg; break;
 		case 'S': a->sr = optarg; break;
 		case 'A': a->args_from = optarg; break;
+		case 'P': a->caller = optarg; break;
 		case 'h': exit(serve_usage(stdout));
 		default: return -1;
 		}
@@ -153,61 +156,121 @@ static int check_args(int argc, char **argv, int next, struct serve_args *a)
 	return set_rescue(a);
 }
 
+static bool caller_ok(const char *caller, int *pid, unsigned long long *start)
+{
+	char end;
+
+	return sscanf(caller, "%d:%llu%c", pid, start, &end) == 2 && *pid > 0;
+}
+
 static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	int next;
+	unsigned long long start;
+	int pid;
 
 	a->o.direct = true;
 	if ((next = parse_opts(argc, argv, a)) < 0)
 		return -1;
 	if (!a->args_from)
-		return check_args(argc, argv, next, a);
+		return a->caller ? -1 : check_args(argc, argv, next, a);
+	if (a->caller && !caller_ok(a->caller, &pid, &start))
+		return -1;
 	/* Staged: only the control socket (so that the command line proves
-	 * what the server serves) and the FIFO. */
+	 * what the server serves), the FIFO and the caller. */
 	return next == argc && a->o.control && !a->o.socket && !a->o.export_name ? 0 : -1;
 }
 
-/* Returns the bytes read, 0 when the caller gave up (the FIFO closed
- * empty, or already removed), -1 with a message on stderr. */
-static ssize_t read_staged(const char *path, char *buf, size_t cap)
+/* --caller PID:START: a pidfd on that process, -2 when it is gone
+ * already, -1 without the option. */
+static int watch_caller(const char *caller)
 {
-	int64_t deadline = clock_now_ms() + nbd_start_timeout_ms();
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct stat st;
-	size_t len = 0;
-	ssize_t n = -1;
+	unsigned long long start;
+	int pid, pfd;
 
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		fprintf(stderr, "lvqcow serve: %s: not a FIFO of ours\n", path);
-		goto out;
-	}
+	if (!caller || !caller_ok(caller, &pid, &start))
+		return -1;
+	pfd = proc_watch(pid, start);
+	return pfd >= 0 ? pfd : -2;
+}
+
+/* Waits for the FIFO, or for the caller's end.  1: the FIFO has data
+ * or its writer closed; 0: the caller ended first; -1: timed out. */
+static int wait_staged(struct pollfd *p, int64_t deadline)
+{
 	for (;;) {
 		int64_t left = deadline - clock_now_ms();
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			fprintf(stderr, "lvqcow serve: no arguments in %s within %d ms\n", path,
-				nbd_start_timeout_ms());
-			goto out;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		if ((len += (size_t)n) == cap) {
-			fprintf(stderr, "lvqcow serve: %s: arguments too long\n", path);
-			n = -1;
-			goto out;
-		}
+		if (left <= 0 || poll(p, p[1].fd >= 0 ? 2 : 1, (int)left) == 0)
+			return -1;
+		if (p[0].revents)
+			return 1;
+		if (p[1].fd >= 0 && p[1].revents)
+			return 0;
 	}
-	if (n < 0)
-		fprintf(stderr, "lvqcow serve: %s: %m\n", path);
-out:
+}
+
+static int open_staged(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == ENOENT)
+		return -2;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid())
+		return fd;
+	fprintf(stderr, "lvqcow serve: %s: not a FIFO of ours\n", path);
 	if (fd >= 0)
 		close(fd);
-	return n < 0 ? -1 : (ssize_t)len;
+	return -1;
+}
+
+/* 1: read until the writer closed; 0: the caller ended first; -1: a
+ * message on stderr. */
+static int read_until_closed(struct pollfd *p, const char *path, char *buf, size_t cap,
+			     size_t *len)
+{
+	int64_t deadline = clock_now_ms() + nbd_start_timeout_ms();
+
+	for (;;) {
+		int w = wait_staged(p, deadline);
+		if (w < 0)
+			fprintf(stderr, "lvqcow serve: no arguments in %s within %d ms\n", path,
+				nbd_start_timeout_ms());
+		if (w <= 0)
+			return w;
+		ssize_t n = read(p[0].fd, buf + *len, cap - *len);
+		if (n == 0)
+			return 1;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "lvqcow serve: %s: %m\n", path);
+			return -1;
+		}
+		if ((*len += (size_t)n) == cap) {
+			fprintf(stderr, "lvqcow serve: %s: arguments too long\n", path);
+			return -1;
+		}
+	}
+}
+
+/* Returns the bytes read; 0 when the caller gave up (the FIFO closed
+ * empty or removed, the caller gone); -1 with a message on stderr. */
+static ssize_t read_staged(const char *path, int caller, char *buf, size_t cap)
+{
+	struct pollfd p[2] = { { .fd = open_staged(path), .events = POLLIN },
+			       { .fd = caller, .events = POLLIN } };
+	size_t len = 0;
+	int r;
+
+	if (p[0].fd == -2 || caller == -2 || p[0].fd < 0) {
+		if (p[0].fd >= 0)
+			close(p[0].fd);
+		return p[0].fd == -1 ? -1 : 0;
+	}
+	r = read_until_closed(p, path, buf, cap, &len);
+	close(p[0].fd);
+	return r <= 0 ? r : (ssize_t)len;
 }
 
 /* The list read is a whole command line from "serve" on, every
@@ -224,25 +287,25 @@ static int parse_staged(struct serve_args *a, char *buf, size_t len)
 	for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
 		argv[argc++] = buf + off;
 	argv[argc] = NULL;
-	a->args_from = NULL;
-	if ((next = parse_opts(argc, argv, a)) < 0 || a->args_from ||
+	a->args_from = a->caller = NULL;
+	if ((next = parse_opts(argc, argv, a)) < 0 || a->args_from || a->caller ||
 	    strcmp(a->o.control, control))
 		return -1;
 	return check_args(argc, argv, next, a);
 }
 
-/* Arguments from the call that staged this server.  Until they came,
- * the server died with that call (PR_SET_PDEATHSIG, set by the call's
- * child); from now on it outlives it. */
+/* Arguments from the call that staged this server, while it lives. */
 static int take_staged(struct serve_args *a)
 {
 	static char buf[NBD_STAGE_ARGS_MAX];
 	const char *from = a->args_from;
-	ssize_t len = read_staged(from, buf, sizeof buf);
+	int caller = watch_caller(a->caller);
+	ssize_t len = read_staged(from, caller, buf, sizeof buf);
 
+	if (caller >= 0)
+		close(caller);
 	if (len <= 0)
 		return (int)len;
-	prctl(PR_SET_PDEATHSIG, 0);
 	if (parse_staged(a, buf, (size_t)len) < 0) {
 		fprintf(stderr, "lvqcow serve: bad arguments in %s\n", from);
 		return -1;

@@ -9,8 +9,9 @@
  * writes the server's arguments into the FIFO once the images are
  * ready and waits for the launcher's verdict; cancel closes the FIFO
  * empty, and the server ends.  The server waits for its arguments
- * within the start timeout, and a direct launcher dies with the call,
- * so a call that dies leaves no server behind for long.
+ * within the start timeout and only while the call lives (--caller), so
+ * a call that dies leaves no server behind, nor a unit in the way of
+ * the volume's next attach.
  *
  * The FIFO is args.<pid> in the volume's private runtime directory.
  * Every Datapath call of the volume holds the SR lock, so another
@@ -22,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +31,7 @@
 #include "lq/clock.h"
 #include "lq/err.h"
 #include "lq/log.h"
+#include "lq/proc.h"
 #include "datapath-int.h"
 
 #define STAGE_POLL_US 2000
@@ -64,13 +65,16 @@ static size_t serve_args(char **argv, size_t k, const struct dp *d, const char *
 
 /* The launcher's command line names the control socket, so that the
  * pid file proof (cmdline_serves) holds for the server it becomes. */
-static size_t launch_args(char **argv, size_t k, const struct dp *d, const char *fifo)
+static size_t launch_args(char **argv, size_t k, const struct dp *d, const char *fifo,
+			  char *caller)
 {
 	argv[k++] = "serve";
 	argv[k++] = "--control";
 	argv[k++] = (char *)d->ctl;
 	argv[k++] = "--args-from";
 	argv[k++] = (char *)fifo;
+	argv[k++] = "--caller";
+	argv[k++] = caller;
 	argv[k] = NULL;
 	return k;
 }
@@ -78,29 +82,27 @@ static size_t launch_args(char **argv, size_t k, const struct dp *d, const char 
 /* Child side: stdout belongs to the JSON result, so the server and its
  * launcher write only to stderr (and the log).  Under systemd the
  * binary is named by its path: systemd-run cannot see /proc/self/exe. */
-static void exec_launcher(const struct dp *d, const char *fifo, pid_t caller)
+static void exec_launcher(const struct dp *d, const char *fifo, char *caller)
 {
 	static struct dp_unit u;
-	static char *argv[DP_UNIT_ARGS + 8];
+	static char *argv[DP_UNIT_ARGS + 10];
 	static char exe[PATH_MAX];
 	ssize_t n;
 	size_t k = 0;
 
 	dup2(2, 1);
 	close_range(3, ~0u, 0);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != caller)
-		_exit(127);
 	if (ops_dp_unit_systemd() && (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
 		exe[n] = '\0';
 		k = ops_dp_unit_prefix(d, &u, exe);
 		memcpy(argv, u.argv, k * sizeof argv[0]);
-		launch_args(argv, k, d, fifo);
+		launch_args(argv, k, d, fifo, caller);
 		execvp("systemd-run", argv);
 		fprintf(stderr, "lvqcow: systemd-run: %m\n");
 		_exit(127);
 	}
 	argv[k++] = "lvqcow";
-	launch_args(argv, k, d, fifo);
+	launch_args(argv, k, d, fifo, caller);
 	execv("/proc/self/exe", argv);
 	_exit(127);
 }
@@ -122,9 +124,20 @@ static void drop_leftovers(const struct dp *d)
 	closedir(dir);
 }
 
+/* The server waits for its arguments only while this call lives: it
+ * is named by pid and start time, which a reused pid does not share. */
+static void caller_name(char *buf, size_t n)
+{
+	unsigned long long start = 0;
+
+	proc_start_time(getpid(), &start);
+	snprintf(buf, n, "%d:%llu", (int)getpid(), start);
+}
+
 int ops_dp_server_stage(const struct dp *d, struct dp_stage *st)
 {
-	pid_t caller = getpid(), pid;
+	static char caller[48];
+	pid_t pid;
 
 	st->pid = 0;
 	/* Never a second writer on the chain. */
@@ -133,7 +146,8 @@ int ops_dp_server_stage(const struct dp *d, struct dp_stage *st)
 			       "not answer on its control socket; Datapath.detach stops it",
 			       d->vol.key, d->pid);
 	drop_leftovers(d);
-	if (snprintf(st->fifo, sizeof st->fifo, "%s/args.%d", d->dir, (int)caller) >=
+	caller_name(caller, sizeof caller);
+	if (snprintf(st->fifo, sizeof st->fifo, "%s/args.%d", d->dir, (int)getpid()) >=
 	    (int)sizeof st->fifo)
 		return err_set(ENAMETOOLONG, "runtime path too long under %s", d->dir);
 	if (mkfifo(st->fifo, 0600) < 0)

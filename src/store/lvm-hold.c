@@ -37,6 +37,7 @@
 #include "lq/err.h"
 #include "lq/lock.h"
 #include "lq/log.h"
+#include "lq/proc.h"
 #include "lq/rundir.h"
 #include "lvst-int.h"
 
@@ -67,26 +68,6 @@ static bool holder_ok(const char *h)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
 			return false;
 	return true;
-}
-
-/* Field 22 of /proc/<pid>/stat, counted after the command's ')'. */
-static int proc_start_time(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p && sscanf(p + 1, "%llu", start) == 1 ? 0 : -1;
 }
 
 /* kind 'c': for the handle's life; 'p': for the process's. */

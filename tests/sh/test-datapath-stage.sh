@@ -4,14 +4,15 @@
 # "lvqcow serve --control CTL --args-from FIFO" while the call makes the
 # chain ready, then reads the rest of its arguments from the FIFO.
 # 1. The server's side: arguments read until the FIFO closes; an empty
-#    FIFO or a missing one ends it quietly; a file that is not a FIFO,
+#    FIFO, a missing one, or the end of the --caller process (named by
+#    pid and start time) ends it quietly; a file that is not a FIFO,
 #    a list naming another control socket or another FIFO, a list not
 #    ending with a NUL, and no arguments within the start timeout are
 #    refused with a message.
 # 2. The call's side: no FIFO is left after an attach; an attach that
 #    fails after the launch (LVQCOW_FAULT_ERROR) ends its server before
 #    it returns; a call killed after the launch takes its server with
-#    it, and the next attach works.
+#    it (the server watches its caller), and the next attach works.
 . "$LQ_TOP/tests/lib.sh"
 export LVQCOW_GC_AUTO=0
 at_exit kill_servers
@@ -26,7 +27,8 @@ staged() {
 	mkfifo "$1.fifo"
 	lq serve --control "$PWD/$1.ctl" --args-from "$PWD/$1.fifo" 2>"$1.err" &
 	local pid=$!
-	cat >"$1.fifo"
+	# Bounded: a server that died before opening the FIFO never reads.
+	timeout 30 cat >"$1.fifo" || die "$1: the FIFO was not read: $(cat "$1.err")"
 	wait $pid
 }
 args_of() { # NAME: a whole list for the server NAME, NUL-separated
@@ -55,7 +57,38 @@ assert_eq "status after an empty FIFO" 0 "$rc"
 rc=0; lq serve --control "$PWD/gone.ctl" --args-from "$PWD/gone.fifo" 2>gone.err || rc=$?
 assert_eq "status without a FIFO" 0 "$rc"
 
+note "server: the end of its caller ends it quietly"
+sleep 60 &
+sleeper=$!
+start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$sleeper/stat")
+rm -f caller.fifo; mkfifo caller.fifo
+lq serve --control "$PWD/caller.ctl" --args-from "$PWD/caller.fifo" --caller "$sleeper:$start" \
+	2>caller.err &
+spid=$!
+sleep 0.3
+alive $spid || die "the staged server did not wait for its caller: $(cat caller.err)"
+kill $sleeper; wait $sleeper 2>/dev/null || true
+for ((t = 0; t < 50; t++)); do alive $spid || break; sleep 0.1; done
+alive $spid && die "the staged server outlived its caller"
+rc=0; wait $spid || rc=$?
+assert_eq "status after the caller's end" 0 "$rc"
+[ ! -s caller.err ] || die "messages after the caller's end: $(cat caller.err)"
+note "server: a caller whose pid is another process's by now is gone"
+rc=0; lq serve --control "$PWD/reused.ctl" --args-from "$PWD/caller.fifo" --caller "$$:1" \
+	2>reused.err || rc=$?
+assert_eq "status with a reused pid" 0 "$rc"
+
 note "server: what is refused"
+for bad in "--caller 12" "--caller x:1" "--caller 0:5" "--caller 1:2x"; do
+	rc=0; lq serve --control "$PWD/b.ctl" --args-from "$PWD/caller.fifo" $bad 2>b.err || rc=$?
+	assert_eq "status of $bad" 1 "$rc"
+	grep -q usage b.err || die "$bad: no usage: $(cat b.err)"
+done
+rc=0; lq serve --caller 1:1 --socket "$PWD/b.sock" --export b img.qcow2 2>b.err || rc=$?
+assert_eq "status of --caller without --args-from" 1 "$rc"
+rc=0; { printf 'serve\0--caller\0%s\0' 1:1; args_of callerin | tail -c +7; } |
+	staged callerin || rc=$?
+refused callerin "bad arguments"
 echo data >plain.fifo
 rc=0; lq serve --control "$PWD/plain.ctl" --args-from "$PWD/plain.fifo" 2>plain.err || rc=$?
 refused plain "not a FIFO"
