@@ -78,10 +78,10 @@ int ops_dp_attached_remove(const struct dp *d, const char *domain);
 /* datapath-unit.c: the launcher of a server (systemd transient unit or
  * a detached process). */
 #define DP_UNIT_ENV 32
-#define DP_UNIT_ARGS (12 + DP_UNIT_ENV)
+#define DP_UNIT_ARGS (13 + DP_UNIT_ENV)
 struct dp_unit {
 	char *argv[DP_UNIT_ARGS];
-	char unit[96], desc[128], pidfile[PATH_MAX + 32];
+	char unit[96], desc[128], pidfile[PATH_MAX + 32], start_timeout[48];
 	char env[DP_UNIT_ENV][512];
 	size_t nenv;
 };

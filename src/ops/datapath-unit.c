@@ -65,6 +65,12 @@ size_t ops_dp_unit_prefix(const struct dp *d, struct dp_unit *u, const char *exe
 	u->argv[k++] = "--collect";
 	u->argv[k++] = "--service-type=forking";
 	u->argv[k++] = u->pidfile;
+	/* The start is the wait for the arguments and the setup, each
+	 * bounded by the start timeout: systemd's own bound must not cut
+	 * it shorter (its default is 90 s for both together). */
+	snprintf(u->start_timeout, sizeof u->start_timeout, "--property=TimeoutStartSec=%d",
+		 2 * (nbd_start_timeout_ms() / 1000 + 1) + 10);
+	u->argv[k++] = u->start_timeout;
 	/* The server drains and flushes on SIGTERM; only then SIGKILL. */
 	u->argv[k++] = "--property=KillMode=mixed";
 	u->argv[k++] = "--property=TimeoutStopSec=60";

@@ -42,6 +42,7 @@ args=$(cat unit.log)
 for want in "--unit=lvqcow-nbd-$key" --collect --service-type=forking \
 	"--property=PIDFile=$dir/pid" --quiet --setenv=LVQCOW_NBD_PAUSE_LIMIT=25 \
 	"--setenv=LVQCOW_RUNDIR=$LVQCOW_RUNDIR" "--property=KillMode=mixed" serve "$dir/ctl" \
+	--property=TimeoutStartSec=192 \
 	--args-from --caller; do
 	grep -qxF -- "$want" unit.log || die "systemd-run lacks $want: $args"
 done
