@@ -245,6 +245,20 @@ static int verdict(const struct dp *d, int status)
 	return 0;
 }
 
+/* A launcher that cannot be told to end is killed: it is the call's own
+ * child, not yet reaped, so its pid is still its own. */
+static void abort_launch(struct dp_stage *st)
+{
+	struct err_record e = *err_last();
+	int status;
+
+	unlink(st->fifo);
+	if (st->pid)
+		kill(st->pid, SIGKILL);
+	reap(st, &status);
+	err_restore(&e);
+}
+
 static int handed(const struct dp *d, struct dp_stage *st, int fd, const char *image,
 		  const struct dp_chain *c, bool readonly)
 {
@@ -255,7 +269,7 @@ static int handed(const struct dp *d, struct dp_stage *st, int fd, const char *i
 	close(fd);
 	unlink(st->fifo);
 	if (r < 0) {
-		ops_dp_server_cancel(st);
+		abort_launch(st);
 		return -1;
 	}
 	if (reap(st, &status) < 0 || verdict(d, status) < 0)
@@ -284,13 +298,12 @@ int ops_dp_server_go(const struct dp *d, struct dp_stage *st, const char *image,
 	}
 	err_sys("the NBD server for volume %s did not take its arguments (%s): %m", d->vol.key,
 		st->fifo);
-	ops_dp_server_cancel(st);
+	abort_launch(st);
 	return -1;
 }
 
-/* An empty FIFO ends the server; one that never opened it finds it gone.
- * A launcher that does neither within the start timeout is killed (it is
- * the call's own child, not yet reaped: its pid is still its own). */
+/* An empty FIFO ends the server, and the unit it runs in; a launcher
+ * that never opens it is killed. */
 void ops_dp_server_cancel(struct dp_stage *st)
 {
 	struct err_record e = *err_last();
@@ -298,12 +311,12 @@ void ops_dp_server_cancel(struct dp_stage *st)
 
 	if (!st->pid)
 		return;
-	fd = fifo_writer(st, &status);
-	if (fd >= 0)
-		close(fd);
+	if ((fd = fifo_writer(st, &status)) < 0) {
+		abort_launch(st);
+		return;
+	}
+	close(fd);
 	unlink(st->fifo);
-	if (fd < 0 && st->pid)
-		kill(st->pid, SIGKILL);
 	reap(st, &status);
 	err_restore(&e);
 }
