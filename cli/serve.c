@@ -263,7 +263,7 @@ static ssize_t read_staged(const char *path, int caller, char *buf, size_t cap)
 	size_t len = 0;
 	int r;
 
-	if (p[0].fd == -2 || caller == -2 || p[0].fd < 0) {
+	if (p[0].fd < 0 || caller == -2) {
 		if (p[0].fd >= 0)
 			close(p[0].fd);
 		return p[0].fd == -1 ? -1 : 0;

@@ -30,6 +30,7 @@
 #include "lq/cleanup.h"
 #include "lq/clock.h"
 #include "lq/err.h"
+#include "lq/file.h"
 #include "lq/log.h"
 #include "lq/proc.h"
 #include "datapath-int.h"
@@ -188,11 +189,12 @@ static int fifo_writer(struct dp_stage *st, int *status)
 }
 
 /* NUL-separated, in one buffer: the server reads until the FIFO ends. */
-static int write_args(int fd, char *const *argv, size_t n)
+static int write_args(int fd, const char *fifo, char *const *argv, size_t n)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	CLEANUP_FREE char *buf = malloc(NBD_STAGE_ARGS_MAX);
-	size_t len = 0, done = 0;
+	size_t len = 0;
+	int r;
 
 	if (!buf)
 		return err_set(ENOMEM, "out of memory");
@@ -209,16 +211,9 @@ static int write_args(int fd, char *const *argv, size_t n)
 	if (fcntl(fd, F_SETFL, 0) < 0)
 		return err_sys("fcntl: %m");
 	sigaction(SIGPIPE, &ign, &old);
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		done += (size_t)w;
-	}
+	r = file_write_full(fd, buf, len, fifo);
 	sigaction(SIGPIPE, &old, NULL);
-	return done == len ? 0 : err_sys("writing the NBD server's arguments: %m");
+	return r;
 }
 
 /* Bounded: the launcher gives up after the start timeout. */
@@ -264,7 +259,7 @@ static int handed(const struct dp *d, struct dp_stage *st, int fd, const char *i
 {
 	static char *argv[24 + 2 * NBD_MAX_CHAIN];
 	size_t n = serve_args(argv, 0, d, image, c, readonly);
-	int r = write_args(fd, argv, n), status = 0;
+	int r = write_args(fd, st->fifo, argv, n), status = 0;
 
 	close(fd);
 	unlink(st->fifo);
