@@ -93,7 +93,13 @@ static int sub_lv_create(char **argv, struct json_object **out)
 
 static int sub_lv_remove(char **argv, struct json_object **out)
 {
-	return lvm_lv_remove(argv[0], argv[1]);
+	const char *lv = argv[1];
+
+	if (!argv[2])
+		return lvm_lv_remove(argv[0], lv);
+	if (strcmp(argv[2], "unused"))
+		return err_xapi(XERR_INVALID, "lv-remove: the third argument can only be 'unused'");
+	return lvm_lvs_remove_unused(argv[0], &lv, 1);
 }
 
 static int sub_lv_resize(char **argv, struct json_object **out)
@@ -176,7 +182,7 @@ static const struct lvm_sub subs[] = {
 	{ "vg-remove", 1, 0, "VG", sub_vg_remove },
 	{ "pv-remove", 1, 0, "DEV", sub_pv_remove },
 	{ "lv-create", 3, 1, "VG LV BYTES [TAG]", sub_lv_create },
-	{ "lv-remove", 2, 0, "VG LV", sub_lv_remove },
+	{ "lv-remove", 2, 1, "VG LV [unused]", sub_lv_remove },
 	{ "lv-resize", 3, 0, "VG LV BYTES", sub_lv_resize },
 	{ "lv-rename", 3, 0, "VG LV NEW_LV", sub_lv_rename },
 	{ "lv-tag", 3, 0, "VG LV TAG", sub_lv_tag },

@@ -164,6 +164,10 @@ int lvm_lvs_deactivate(const char *vg, const char *const *lvs, size_t n);
 /* Inactive LVs only, as lvm_lv_remove.  When one is not found the
  * others are still removed and the class is Lvm_not_found. */
 int lvm_lvs_remove(const char *vg, const char *const *lvs, size_t n);
+/* The same, but an LV active and open nowhere on this host is
+ * deactivated and removed in the one command: no activation by someone
+ * else can come in between.  An open LV is still refused. */
+int lvm_lvs_remove_unused(const char *vg, const char *const *lvs, size_t n);
 /* "/dev/<vg>/<lv>" */
 int lvm_lv_path(const char *vg, const char *lv, char *buf, size_t n);
 

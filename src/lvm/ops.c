@@ -287,15 +287,30 @@ int lvm_lv_remove(const char *vg, const char *lv)
 }
 
 /* One command for several LVs reads and scans the VG once. */
-int lvm_lvs_remove(const char *vg, const char *const *lvs, size_t n)
+static int remove_lvs(const char *vg, const char *const *lvs, size_t n, bool unused)
 {
 	struct lvm_cmd c;
 
 	if (check_lvs(vg, lvs, n) < 0)
 		return -1;
 	start(&c, "lvremove");
+	/* One -f deactivates an active LV that no one opens, in the same
+	 * command (lvremove refuses an active LV otherwise: its prompt reads
+	 * no on a closed stdin), and still refuses an open one. */
+	if (unused)
+		lvm_cmd_addf(&c, "-f");
 	add_lvs(&c, vg, lvs, n);
 	return run(&c);
+}
+
+int lvm_lvs_remove(const char *vg, const char *const *lvs, size_t n)
+{
+	return remove_lvs(vg, lvs, n, false);
+}
+
+int lvm_lvs_remove_unused(const char *vg, const char *const *lvs, size_t n)
+{
+	return remove_lvs(vg, lvs, n, true);
 }
 
 /* LVM 2.03.16 fails a resize to the current size, so the size is

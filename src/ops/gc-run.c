@@ -32,10 +32,24 @@
 /* A foreground run waits this long for a running collector to finish. */
 #define GC_WAIT_MS (10 * 60 * 1000)
 
-/* The SR's uuid, any journal left by a killed step finished, and the
- * activations of killed calls and gone servers let go (the collector
- * runs after every snapshot and clone; SR.attach may not come again
- * before a reboot). */
+/* The journal finished as far as it can be now.  A record that cannot
+ * be (its image is open) must not keep the collector from its steps: it
+ * is logged, and tried again before each step.  *sr is then opened
+ * again, as its cache may hold a part of the replay. */
+static int gc_replay(const char *type, const char *sr_str, struct ops_sr **sr)
+{
+	if (ops_sr_journal_replay(*sr) == 0)
+		return 0;
+	log_warn("SR %s: gc: journal: %s", (*sr)->sr, err_last()->msg);
+	err_clear();
+	ops_sr_close(*sr);
+	*sr = NULL;
+	return ops_sr_open(type, sr_str, OPS_SR_LOCKED, sr);
+}
+
+/* The SR's uuid, the journal replayed, and the activations of killed
+ * calls and gone servers let go (the collector runs after every
+ * snapshot and clone; SR.attach may not come again before a reboot). */
 static int gc_begin(const char *type, const char *sr_str, char uuid[UUID_STR_LEN])
 {
 	struct ops_sr *sr;
@@ -44,7 +58,7 @@ static int gc_begin(const char *type, const char *sr_str, char uuid[UUID_STR_LEN
 	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
 		return -1;
 	snprintf(uuid, UUID_STR_LEN, "%s", sr->uuid);
-	rc = ops_sr_journal_replay(sr);
+	rc = gc_replay(type, sr_str, &sr);
 	if (rc == 0 && ops_dp_holds_prune(sr) < 0) {
 		log_warn("SR %s: gc: activations of killed calls: %s", sr->sr, err_last()->msg);
 		err_clear();
@@ -102,6 +116,11 @@ static int gc_choose(const char *type, const char *sr_str, struct gc_step *s)
 	int rc;
 
 	if (ops_sr_open(type, sr_str, OPS_SR_LOCKED, &sr) < 0)
+		return -1;
+	/* A step that failed after its switch was committed left its record
+	 * (an image the store would not remove yet): tried again here, not
+	 * only by the next run, which may not come soon. */
+	if (gc_replay(type, sr_str, &sr) < 0)
 		return -1;
 	rc = gc_tree_load(sr, &t);
 	if (rc == 0) {

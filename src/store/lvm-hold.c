@@ -310,20 +310,79 @@ int lvst_lv_remove(struct lvst *s, const char *lv)
 	return lvst_lvs_remove(s, &lv, 1);
 }
 
-/* One lvremove per LVM_BATCH_MAX LVs; an LV already gone is not an
- * error (removal is finished again after a crash). */
+/* One LV: gone already is as good as removed. */
+static int remove_one(struct lvst *s, const char *lv)
+{
+	if (lvm_lvs_remove_unused(s->vg, &lv, 1) == 0 || lvm_last_class() == LVM_NOT_FOUND)
+		return 0;
+	return -1;
+}
+
+/* One lvremove for lvs.  A failure of several tells nothing per LV:
+ * the others need not be removed when LVM refuses one (in the guest, an
+ * open LV kept its batch), and the messages of one LV not found and
+ * another in use make one error, classed not found.  So a failed batch
+ * is tried again one LV at a time: an open LV keeps only itself, and
+ * one already gone is told apart. */
+static int remove_batch(struct lvst *s, const char *const *lvs, size_t n)
+{
+	struct err_record first;
+	bool failed = false;
+
+	if (n == 1)
+		return remove_one(s, lvs[0]);
+	if (lvm_lvs_remove_unused(s->vg, lvs, n) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (remove_one(s, lvs[i]) < 0 && !failed) {
+			first = *err_last();
+			failed = true;
+		}
+	if (!failed)
+		return 0;
+	err_restore(&first);
+	return -1;
+}
+
+static int holders_drop(const struct lvst *s, const char *const *lvs, size_t n)
+{
+	bool left;
+
+	for (size_t i = 0; i < n; i++)
+		if (holders_prune(s, lvs[i], NULL, NULL, &left) < 0)
+			return -1;
+	return 0;
+}
+
+/* One lvremove per LVM_BATCH_MAX LVs, under the hold lock so that no
+ * hold activates one of them for itself meanwhile.  Their holders go
+ * first; an LV still active (a killed holder's, or activated behind the
+ * plugin's back, as by a vgchange -ay) is deactivated by the lvremove
+ * itself unless it is open.  An LV already gone is not an error
+ * (removal is finished again after a crash). */
 int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (lvst_deactivate_all(s, lvs[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < n; i += LVM_BATCH_MAX) {
-		size_t k = n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX;
-		if (lvm_lvs_remove(s->vg, lvs + i, k) < 0 && lvm_last_class() != LVM_NOT_FOUND)
-			return -1;
+	struct err_record first;
+	int lock, rc = 0;
+
+	if ((lock = hold_lock(s)) < 0)
+		return -1;
+	if (holders_drop(s, lvs, n) < 0) {
+		close(lock);
+		return -1;
 	}
-	err_clear();
-	return 0;
+	for (size_t i = 0; i < n; i += LVM_BATCH_MAX)
+		if (remove_batch(s, lvs + i, n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX) < 0 &&
+		    rc == 0) {
+			first = *err_last();
+			rc = -1;
+		}
+	close(lock);
+	if (rc == 0)
+		err_clear();
+	else
+		err_restore(&first);
+	return rc;
 }
 
 static bool is_mine(const struct lvst *s, const char *lv)

@@ -4,7 +4,8 @@
 # layer (lvqcow lvm) creates a VG and an LV, activates it exclusively,
 # the data written reads back, it grows while active, deactivation
 # removes the device, a read-only activation refuses writes and keeps
-# the data, a shared one reads it, an active LV cannot be removed, and
+# the data, a shared one reads it, an active LV cannot be removed (but
+# by an unused removal, and then only while no one opens it), and
 # everything is removed at the end.
 VG=lvqcow-vm LV=n-1
 DEV=/dev/$VG/$LV
@@ -58,7 +59,20 @@ cat out.json
 active true
 lq deactivate $VG $LV
 
+echo "an unused removal takes an active LV, but not while it is open"
+lq activate $VG $LV exclusive
+exec 3<$DEV
+if lvqcow lvm lv-remove $VG $LV unused >out.json; then fail "removed an open LV"; fi
+cat out.json
+exec 3<&-
+active true
+lq lv-remove $VG $LV unused
+[ ! -e $DEV ] || fail "$DEV still there after its removal"
+lvqcow lvm lv $VG $LV >out.json && fail "$LV still listed after its removal"
+if lvqcow lvm lv-remove $VG $LV sometimes >out.json; then fail "lv-remove took a bad third argument"; fi
+
 echo "remove everything"
+lq lv-create $VG $LV 67108864 lq-node
 lq lv-remove $VG $LV
 lq vg-remove $VG
 lq pv-remove /dev/vda

@@ -3,8 +3,9 @@
 # Volume.destroy on lvqcow leaves its LVs to the collector it starts:
 # the call runs no LVM command; the collector removes every pending LV
 # in one lvremove; a destroy or a collector killed at any point leaves
-# records the next run finishes; and a Volume.create short of space
-# first removes what destroys left pending.
+# records the next run finishes; a Volume.create short of space first
+# removes what destroys left pending; and LVs activated behind the
+# plugin's back are removed, unless open.
 set -eu
 . "$(dirname "$0")/lib-lvqcow.sh"
 sr_uuid=5e1f2d3c-4b5a-4987-8654-3210fedcba98
@@ -94,4 +95,22 @@ lvremove -q -f "$vg/filler" >/dev/null 2>&1 || fail "lvremove filler"
 destroy "$k2"
 gc_done
 echo "ok: a create short of space removed the pending LV first"
+
+# 5. Behind the plugin's back: LVs a vgchange -ay activated are removed
+#    all the same (no activation can come between a deactivation and
+#    the lvremove); one that is open stays, with its record, until a
+#    run after it is closed.
+k1=$(create $mib); k2=$(create $mib)
+for k in $k1 $k2; do destroy "$k" volume-destroy.committed; done
+vgchange -q -ay "$vg" >/dev/null 2>&1 || fail "vgchange -ay"
+busy=$(images | tail -n 1)
+exec 3<"/dev/$vg/$busy"
+lvqcow gc --type lvqcow --once "$sr" >/tmp/lq-gc.log 2>&1 || fail "gc with $busy open: $(tail -n 3 /tmp/lq-gc.log)"
+grep -q "warning: .*$busy" /tmp/lq-gc.log || fail "no warning for $busy: $(cat /tmp/lq-gc.log)"
+[ "$(images)" = "$busy" ] || fail "with $busy open: LVs $(images); $(cat /tmp/lq-gc.log)"
+[ "$(journal)" -ge 1 ] || fail "with $busy open: no record kept: $(lvqcow gc --type lvqcow --status --json "$sr"); $(cat /tmp/lq-gc.log)"
+exec 3<&-
+lvqcow gc --type lvqcow --once "$sr" >/tmp/lq-gc.log 2>&1 || fail "gc after the close: $(tail -n 3 /tmp/lq-gc.log)"
+[ -z "$(images)" ] && [ "$(journal)" = 0 ] || fail "after the close: LVs $(images), $(journal) records"
+echo "ok: active LVs removed, an open one kept until it was closed"
 call "$vol" SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
