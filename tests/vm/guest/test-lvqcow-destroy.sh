@@ -113,4 +113,21 @@ exec 3<&-
 lvqcow gc --type lvqcow --once "$sr" >/tmp/lq-gc.log 2>&1 || fail "gc after the close: $(tail -n 3 /tmp/lq-gc.log)"
 [ -z "$(images)" ] && [ "$(journal)" = 0 ] || fail "after the close: LVs $(images), $(journal) records"
 echo "ok: active LVs removed, an open one kept until it was closed"
+
+# 6. The same while the whole VG is activated again and again behind the
+#    plugin's back: every removal still succeeds.  (A stress, not a
+#    proof: with a deactivation before a plain lvremove, as before, the
+#    six rounds passed as well; the window is narrow.)
+( while :; do vgchange -q -ay "$vg" >/dev/null 2>&1; done ) &
+loop=$!
+for i in 1 2 3 4 5 6; do
+	k1=$(create $mib)
+	destroy "$k1" volume-destroy.committed
+	lvqcow gc --type lvqcow --once "$sr" >/tmp/lq-gc.log 2>&1 || fail "gc, round $i: $(tail -n 3 /tmp/lq-gc.log)"
+	[ -z "$(images)" ] && [ "$(journal)" = 0 ] ||
+		fail "round $i under vgchange -ay: LVs $(images), $(journal) records; $(cat /tmp/lq-gc.log)"
+done
+kill $loop
+wait $loop 2>/dev/null || true
+echo "ok: six removals while a loop of vgchange -ay ran"
 call "$vol" SR.destroy "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
