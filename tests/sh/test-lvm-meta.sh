@@ -202,7 +202,10 @@ assert_eq "metadata full error" Lvm_metadata_full "$full"
 note "removal: a VG holding LVs is refused, then everything goes"
 refused vg-remove "$VG"
 grep -q "still holds 3 LVs" out.json || die "vg-remove refusal: $(cat out.json)"
-for lv in n-1 n-2b n-3; do ok lv-remove "$VG" "$lv"; done
+fails SR_BACKEND_FAILURE Invalid_argument lv-remove "$VG" n-1 always
+fails SR_BACKEND_FAILURE Lvm_not_found lv-remove "$VG" n-9 unused
+ok lv-remove "$VG" n-1 unused
+for lv in n-2b n-3; do ok lv-remove "$VG" "$lv"; done
 assert_eq "no LVs left" "" "$(lvm_lvs "$VG")"
 ok vg-remove "$VG"
 ok pv-remove "$LOOP"
