@@ -29,6 +29,8 @@
 #define EUCLEAN 117
 #endif
 
+#include <stdbool.h>
+
 #define ERR_MSG_MAX 1024
 #define ERR_CODE_MAX 64
 
@@ -57,6 +59,16 @@ const struct err_record *err_last(void);
  * that may have recorded failures of its own). */
 void err_restore(const struct err_record *r);
 void err_clear(void);
+
+/* Steps that all run whatever fails among them, and report the first
+ * failure: err_first_note right after each failed step, err_first_end
+ * once all ran (0, or -1 with the first failure as the last error). */
+struct err_first {
+	bool failed;
+	struct err_record rec;
+};
+void err_first_note(struct err_first *f);
+int err_first_end(const struct err_first *f);
 /* errno-like value of the last failure, never 0. */
 int err_errnum(void);
 

@@ -326,22 +326,16 @@ static int remove_one(struct lvst *s, const char *lv)
  * one already gone is told apart. */
 static int remove_batch(struct lvst *s, const char *const *lvs, size_t n)
 {
-	struct err_record first;
-	bool failed = false;
+	struct err_first first = { 0 };
 
 	if (n == 1)
 		return remove_one(s, lvs[0]);
 	if (lvm_lvs_remove_unused(s->vg, lvs, n) == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (remove_one(s, lvs[i]) < 0 && !failed) {
-			first = *err_last();
-			failed = true;
-		}
-	if (!failed)
-		return 0;
-	err_restore(&first);
-	return -1;
+		if (remove_one(s, lvs[i]) < 0)
+			err_first_note(&first);
+	return err_first_end(&first);
 }
 
 static int holders_drop(const struct lvst *s, const char *const *lvs, size_t n)
@@ -362,8 +356,8 @@ static int holders_drop(const struct lvst *s, const char *const *lvs, size_t n)
  * (removal is finished again after a crash). */
 int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n)
 {
-	struct err_record first;
-	int lock, rc = 0;
+	struct err_first first = { 0 };
+	int lock;
 
 	if ((lock = hold_lock(s)) < 0)
 		return -1;
@@ -372,17 +366,10 @@ int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i += LVM_BATCH_MAX)
-		if (remove_batch(s, lvs + i, n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX) < 0 &&
-		    rc == 0) {
-			first = *err_last();
-			rc = -1;
-		}
+		if (remove_batch(s, lvs + i, n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX) < 0)
+			err_first_note(&first);
 	close(lock);
-	if (rc == 0)
-		err_clear();
-	else
-		err_restore(&first);
-	return rc;
+	return err_first_end(&first);
 }
 
 static bool is_mine(const struct lvst *s, const char *lv)

@@ -44,6 +44,24 @@ void err_clear(void)
 	memset(&last, 0, sizeof last);
 }
 
+void err_first_note(struct err_first *f)
+{
+	if (!f->failed) {
+		f->rec = last;
+		f->failed = true;
+	}
+}
+
+int err_first_end(const struct err_first *f)
+{
+	if (!f->failed) {
+		err_clear();
+		return 0;
+	}
+	err_restore(&f->rec);
+	return -1;
+}
+
 int err_errnum(void)
 {
 	return last.errnum ? last.errnum : EIO;
