@@ -29,6 +29,8 @@ struct serve_args {
 	const char *log;
 	const char *sr_type, *sr;
 	const char *args_from, *caller;
+	int caller_pid;                  /* --caller, once checked */
+	unsigned long long caller_start;
 	char *rescue[8];
 };
 
@@ -166,15 +168,13 @@ static bool caller_ok(const char *caller, int *pid, unsigned long long *start)
 static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	int next;
-	unsigned long long start;
-	int pid;
 
 	a->o.direct = true;
 	if ((next = parse_opts(argc, argv, a)) < 0)
 		return -1;
 	if (!a->args_from)
 		return a->caller ? -1 : check_args(argc, argv, next, a);
-	if (a->caller && !caller_ok(a->caller, &pid, &start))
+	if (a->caller && !caller_ok(a->caller, &a->caller_pid, &a->caller_start))
 		return -1;
 	/* Staged: only the control socket (so that the command line proves
 	 * what the server serves), the FIFO and the caller. */
@@ -183,14 +183,13 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 
 /* --caller PID:START: a pidfd on that process, -2 when it is gone
  * already, -1 without the option. */
-static int watch_caller(const char *caller)
+static int watch_caller(const struct serve_args *a)
 {
-	unsigned long long start;
-	int pid, pfd;
+	int pfd;
 
-	if (!caller || !caller_ok(caller, &pid, &start))
+	if (!a->caller)
 		return -1;
-	pfd = proc_watch(pid, start);
+	pfd = proc_watch(a->caller_pid, a->caller_start);
 	return pfd >= 0 ? pfd : -2;
 }
 
@@ -299,7 +298,7 @@ static int take_staged(struct serve_args *a)
 {
 	static char buf[NBD_STAGE_ARGS_MAX];
 	const char *from = a->args_from;
-	int caller = watch_caller(a->caller);
+	int caller = watch_caller(a);
 	ssize_t len = read_staged(from, caller, buf, sizeof buf);
 
 	if (caller >= 0)
