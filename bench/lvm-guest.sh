@@ -58,13 +58,18 @@ gc_wait() { sleep 0.1; while pgrep -f "lvqcow gc --detached" >/dev/null; do slee
 
 # tcall DIR METHOD JSON: one timed call; the result in $res; adds its ms,
 # its LVM command count and its commands' replayed cost to the sums.
+# The call is started by spawn-ms.py, as lvm-replay.py starts each `lvm`
+# command it times: one process start on either side.
 tcall() {
+	local rc ms
 	gc_wait
-	t0=$EPOCHREALTIME
+	printf '%s' "$3" >"$work/req"
+	read -r rc t0 ms < <(LVQCOW_DEBUG=1 "$here/spawn-ms.py" "$work/req" "$work/res" "$work/err" \
+		"$1/$2" --json)
+	res=$(cat "$work/res")
+	t1=$(awk -v a="$t0" -v m="$ms" 'BEGIN {printf "%.6f", a + m / 1e3}')
 	# A failed call is logged, not fatal: the other counts still run.
-	res=$(printf '%s' "$3" | LVQCOW_DEBUG=1 "$1/$2" --json 2>"$work/err") ||
-		log "FAILED: n=$n round $r $2: $res $(tail -n 3 "$work/err")"
-	t1=$EPOCHREALTIME
+	[ "$rc" = 0 ] || log "FAILED: n=$n round $r $2: $res $(tail -n 3 "$work/err")"
 	# With collect set, the end of the collector it started, before the
 	# replay of its own commands runs.
 	[ -z "${collect:-}" ] || { gc_wait; tc=$EPOCHREALTIME; }
