@@ -10,7 +10,12 @@
  *                        ms, then "total MS first MS failed N" (first:
  *                        the first command, which pays for loading the
  *                        library; a failed command is timed and counted:
- *                        a call's lookup may fail on purpose). */
+ *                        a call's lookup may fail on purpose);
+ *   lvm-layer -l         two `version` commands in this fresh process:
+ *                        the first pays for loading the library and
+ *                        lvm2_init, the second is a command alone; one
+ *                        line in ms.  In the test guest, five processes:
+ *     ./tests/vm/run.sh build 'for i in 1 2 3 4 5; do $LQ_VM_BUILD/bench/lvm-layer -l; done' */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +140,27 @@ static int replay(const char *file)
 	return 0;
 }
 
+static int load_cost(void)
+{
+	char version[128];
+	double t0 = now_ms();
+	int rc = lvm_version(version, sizeof version);
+	double t1 = now_ms();
+
+	rc |= lvm_version(version, sizeof version);
+	double t2 = now_ms();
+	printf("first %.1f second %.1f\n", t1 - t0, t2 - t1);
+	return rc < 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "-l") == 0)
+		return load_cost();
 	if (argc == 3 && strcmp(argv[1], "-r") == 0)
 		return replay(argv[2]);
 	if (argc == 3 && atoi(argv[2]) > 0)
 		return cycles(argv[1], atoi(argv[2]));
-	fprintf(stderr, "usage: lvm-layer VG ROUNDS | lvm-layer -r FILE\n");
+	fprintf(stderr, "usage: lvm-layer VG ROUNDS | lvm-layer -r FILE | lvm-layer -l\n");
 	return 2;
 }
