@@ -109,6 +109,13 @@ static int sub_lv_resize(char **argv, struct json_object **out)
 	return parse_bytes(argv[2], &bytes) < 0 ? -1 : lvm_lv_resize(argv[0], argv[1], bytes);
 }
 
+static int sub_lv_extend(char **argv, struct json_object **out)
+{
+	uint64_t bytes;
+
+	return parse_bytes(argv[2], &bytes) < 0 ? -1 : lvm_lv_extend(argv[0], argv[1], bytes);
+}
+
 static int sub_lv_rename(char **argv, struct json_object **out)
 {
 	return lvm_lv_rename(argv[0], argv[1], argv[2]);
@@ -184,6 +191,7 @@ static const struct lvm_sub subs[] = {
 	{ "lv-create", 3, 1, "VG LV BYTES [TAG]", sub_lv_create },
 	{ "lv-remove", 2, 1, "VG LV [unused]", sub_lv_remove },
 	{ "lv-resize", 3, 0, "VG LV BYTES", sub_lv_resize },
+	{ "lv-extend", 3, 0, "VG LV BYTES", sub_lv_extend },
 	{ "lv-rename", 3, 0, "VG LV NEW_LV", sub_lv_rename },
 	{ "lv-tag", 3, 0, "VG LV TAG", sub_lv_tag },
 	{ "lvs", 1, 0, "VG", sub_lvs },

@@ -58,6 +58,7 @@ enum lvm_class {
 	LVM_META_FULL,
 	LVM_LOCKED,
 	LVM_DEVICE,     /* the device is unusable: filtered, in use, holds data */
+	LVM_NOT_LARGER, /* an extend to a size the LV has already */
 	LVM_INVALID,    /* LVM refused the command line: a bug of ours */
 	LVM_OTHER,
 };
@@ -134,6 +135,10 @@ int lvm_lv_resize(const char *vg, const char *lv, uint64_t bytes);
  * bytes rounded up to ext gives cur. */
 int lvm_lv_resize_known(const char *vg, const char *lv, uint64_t bytes, uint64_t cur,
 			uint64_t ext);
+/* Grow to at least bytes, never shrink, with no report first: an LV
+ * already that big (LVM refuses: not larger, or the same size) is left
+ * as it is, and that is no error. */
+int lvm_lv_extend(const char *vg, const char *lv, uint64_t bytes);
 /* The size of an active LV from its device node, with no command
  * (ENOENT when the LV is not active). */
 int lvm_lv_active_size(const char *vg, const char *lv, uint64_t *bytes);

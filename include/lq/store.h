@@ -72,8 +72,9 @@ struct store_ops {
 	int (*image_create)(struct store *s, const char *image, int *fd);
 	/* NULL where images grow on demand and need no activation. */
 	int (*image_fit)(struct store *s, const char *image, uint64_t bytes);
+	int (*image_reserve)(struct store *s, const char *image, uint64_t bytes);
 	int (*images_hold)(struct store *s, const char *const *images, size_t n,
-			   const char *holder);
+			   const char *holder, uint64_t first_room);
 	int (*holder_release)(struct store *s, const char *holder);
 	int (*holders_prune)(struct store *s, store_holder_fn needed, void *arg);
 	int (*nodes_remove)(struct store *s, const char *const *images, size_t n);
@@ -152,6 +153,9 @@ bool store_sizes_images(const struct store *s);
 /* Make an image's room exactly bytes (rounded up as the store must);
  * nothing where images grow on demand. */
 int store_image_fit(struct store *s, const char *image, uint64_t bytes);
+/* Make an image's room at least bytes, never smaller (an image with more
+ * keeps it until a fit); nothing where images grow on demand. */
+int store_image_reserve(struct store *s, const char *image, uint64_t bytes);
 /* Activation.  store_image_path makes an image usable by this process
  * until store_close.  A holder (a name of [A-Za-z0-9._-], like
  * "dp-<volume>") keeps an image usable beyond the process, on this host,
@@ -165,6 +169,14 @@ int store_image_hold(struct store *s, const char *image, const char *holder);
 /* The same for n images at once (a chain: one activation, not n). */
 int store_images_hold(struct store *s, const char *const *images, size_t n,
 		      const char *holder);
+/* The same, where images[0], if not active yet, first grows to at least
+ * first_room, while that changes metadata only (LVM: growing an active
+ * LV reloads its device, which costs far more).  A hint: should the
+ * growth fail, the hold goes on, and the caller reserves the room once
+ * the image is active.  The holder is recorded before the growth, so a
+ * prune of a holder left by a killed call finds the grown image. */
+int store_images_hold_room(struct store *s, const char *const *images, size_t n,
+			   const char *holder, uint64_t first_room);
 /* The holder of the metadata area while the SR is attached on this host
  * (taken by the store when the area is first opened, released by
  * SR.detach). */

@@ -42,6 +42,8 @@ static const struct phrase phrases[] = {
 	{ LVM_DEVICE, "is already in volume group" },
 	{ LVM_DEVICE, "of volume group" },
 	{ LVM_EXISTS, "already exists" },
+	{ LVM_NOT_LARGER, "not larger than existing size" },
+	{ LVM_NOT_LARGER, "matches existing size" },
 	{ LVM_NOT_FOUND, "failed to find" },
 	{ LVM_NOT_FOUND, "not found" },
 };
@@ -78,6 +80,7 @@ const char *lvm_class_name(enum lvm_class c)
 		[LVM_META_FULL] = "metadata full",
 		[LVM_LOCKED] = "locked",
 		[LVM_DEVICE] = "device refused",
+		[LVM_NOT_LARGER] = "not larger",
 		[LVM_INVALID] = "invalid command",
 		[LVM_OTHER] = "failed",
 	};

@@ -347,6 +347,25 @@ int lvm_lv_resize_known(const char *vg, const char *lv, uint64_t bytes, uint64_t
 	return run(&c);
 }
 
+int lvm_lv_extend(const char *vg, const char *lv, uint64_t bytes)
+{
+	struct lvm_cmd c;
+	uint64_t size = 0;
+
+	if (check_lv(vg, lv) < 0 || sectors(bytes, &size) < 0)
+		return -1;
+	start_suspending(&c, "lvextend", "");
+	lvm_cmd_addf(&c, "-L");
+	lvm_cmd_addf(&c, "%llub", (unsigned long long)size);
+	lvm_cmd_addf(&c, "%s/%s", vg, lv);
+	if (run(&c) == 0)
+		return 0;
+	if (lvm_last_class() != LVM_NOT_LARGER)
+		return -1;
+	err_clear();
+	return 0;
+}
+
 int lvm_lv_rename(const char *vg, const char *lv, const char *new_lv)
 {
 	struct lvm_cmd c;

@@ -43,8 +43,10 @@ struct dp_chain {
 	size_t n;
 };
 
-/* The volume's chain below its leaf, from the metadata. */
-int ops_dp_chain(const struct dp *d, struct dp_chain *c);
+/* The volume's chain below its leaf, from the metadata, held (active)
+ * for the volume's server; leaf_room: the leaf grows to at least that
+ * first if it was inactive (0: it does not; store_images_hold_room). */
+int ops_dp_chain(const struct dp *d, struct dp_chain *c, uint64_t leaf_room);
 /* Drop the server's hold on its images (after it stopped). */
 void ops_dp_let_go(const struct dp *d);
 /* datapath-stage.c: a server started before its images are ready.

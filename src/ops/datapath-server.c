@@ -64,7 +64,7 @@ static int no_parent(const struct dp *d, const struct meta_node *n)
  * metadata's node tree — never from an image header.  The leaf and
  * every image of the chain are held for the volume's server, together:
  * one activation for the whole chain. */
-int ops_dp_chain(const struct dp *d, struct dp_chain *c)
+int ops_dp_chain(const struct dp *d, struct dp_chain *c, uint64_t leaf_room)
 {
 	const char *images[NBD_MAX_CHAIN + 1];
 	struct meta_node *n, *p;
@@ -85,7 +85,7 @@ int ops_dp_chain(const struct dp *d, struct dp_chain *c)
 		images[k++] = p->image;
 	}
 	dp_holder(d, holder, sizeof holder);
-	if (store_images_hold(d->sr->store, images, k, holder) < 0)
+	if (store_images_hold_room(d->sr->store, images, k, holder, leaf_room) < 0)
 		return -1;
 	for (size_t i = 1; i < k; i++, c->n++)
 		if (store_image_path(d->sr->store, images[i], c->path[c->n], sizeof c->path[c->n]) < 0)
@@ -329,7 +329,7 @@ static char *chain_cmd(struct dp *d, const char *key)
 		err_set(ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (ops_dp_chain(d, c) < 0)
+	if (ops_dp_chain(d, c, 0) < 0)
 		return NULL;
 	if (!(cmd = reopen_cmd(d, c))) {
 		err_set(ENOMEM, "out of memory");

@@ -44,7 +44,9 @@ int ops_datapath_open(const char *uri, bool persistent)
 }
 
 /* The leaf a guest writes gets room for every cluster it may still
- * allocate (where the store sizes images); detach gives it back. */
+ * allocate (where the store sizes images); detach gives it back.  It
+ * grows to a bound before its activation (ops_dp_chain), and here only
+ * if the image, now read, needs more. */
 static int fill_leaf(struct dp *d)
 {
 	struct meta_node *n;
@@ -71,16 +73,18 @@ static int serve_chain(struct dp *d, struct dp_chain *cp, bool persistent, bool 
 		       struct dp_stage *st)
 {
 	const char *image = d->vol.image_path;
+	uint64_t room = 0;
 
-	if (ops_dp_chain(d, cp) < 0 ||
+	/* Set before the hold: a failure after its growth gives it back. */
+	*filled = persistent && d->vol.read_write;
+	if (*filled)
+		room = ops_leaf_room_bound(d->vol.virtual_size);
+	if (ops_dp_chain(d, cp, room) < 0 ||
 	    store_image_path(d->sr->store, d->vol.image, d->vol.image_path,
 			     sizeof d->vol.image_path) < 0)
 		return -1;
-	if (persistent && d->vol.read_write) {
-		*filled = true;
-		if (fill_leaf(d) < 0)
-			return -1;
-	}
+	if (*filled && fill_leaf(d) < 0)
+		return -1;
 	if (!persistent) {
 		if (cp->n == NBD_MAX_CHAIN)
 			return err_set(EINVAL, "volume %s: chain too deep for an overlay", d->vol.key);

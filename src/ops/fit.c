@@ -63,16 +63,16 @@ static int meta_bound(const struct qcow2_info *info, uint64_t vsize, uint64_t *o
 	return 0;
 }
 
-static int fit_with(struct ops_sr *sr, const char *image, const struct qcow2_info *info,
-		    uint64_t vsize, uint64_t extra_data)
+static int room_for(const char *image, const struct qcow2_info *info, uint64_t vsize,
+		    uint64_t extra_data, uint64_t *room)
 {
-	uint64_t meta, room;
+	uint64_t meta;
 
 	if (meta_bound(info, vsize ? vsize : info->virtual_size, &meta) < 0)
 		return -1;
-	if (ADD_OVERFLOW(info->image_end_offset, extra_data, &room) || ADD_OVERFLOW(room, meta, &room))
+	if (ADD_OVERFLOW(info->image_end_offset, extra_data, room) || ADD_OVERFLOW(*room, meta, room))
 		return err_xapi(XERR_INVALID_SIZE, "image %s: room overflows", image);
-	return store_image_fit(sr->store, image, room);
+	return 0;
 }
 
 int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data)
@@ -81,16 +81,21 @@ int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t 
 
 	if (!store_sizes_images(sr->store))
 		return 0;
-	if (image_info(sr, image, &info) < 0)
+	uint64_t room;
+
+	if (image_info(sr, image, &info) < 0 || room_for(image, &info, vsize, extra_data, &room) < 0)
 		return -1;
-	return fit_with(sr, image, &info, vsize, extra_data);
+	return store_image_fit(sr->store, image, room);
 }
 
 /* One read of the image serves both numbers: on a large image the
- * allocation count walks every L2 table. */
+ * allocation count walks every L2 table.  Room beyond that is kept: it
+ * may come from ops_leaf_room_bound, and the next fit to the image end
+ * gives it back. */
 int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize)
 {
 	struct qcow2_info info;
+	uint64_t room;
 
 	if (!store_sizes_images(sr->store))
 		return 0;
@@ -100,7 +105,28 @@ int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize)
 		vsize = info.virtual_size;
 	uint64_t in_place = info.allocated_bytes - info.compressed_bytes;
 	uint64_t extra = vsize > in_place ? vsize - in_place : 0;
-	return fit_with(sr, image, &info, vsize, extra);
+	if (room_for(image, &info, vsize, extra, &room) < 0)
+		return -1;
+	return store_image_reserve(sr->store, image, room);
+}
+
+/* What ops_fit_full gives a leaf of vsize written by this plugin, known
+ * before the image is read: its room is its image end plus the clusters
+ * not yet in place plus the metadata bound, and the image end of such
+ * an image is its clusters in place plus its metadata, itself within
+ * the bound.  So twice the metadata of a fully allocated image plus
+ * vsize.  An image with more (freed clusters inside, compressed ones,
+ * another cluster size) is found short once read, and grown then. */
+uint64_t ops_leaf_room_bound(uint64_t vsize)
+{
+	struct qcow2_measure m;
+
+	if (!vsize || qcow2_measure(vsize, FIT_CLUSTER, 16, false, &m) < 0 ||
+	    m.fully_allocated < vsize) {
+		err_clear();
+		return 0;
+	}
+	return m.fully_allocated + (m.fully_allocated - vsize);
 }
 
 int ops_fit_end(struct ops_sr *sr, const char *image)

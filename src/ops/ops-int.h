@@ -57,12 +57,15 @@ int ops_resize_replay(struct ops_sr *sr, const struct meta_journal *j);
 /* fit.c: the room of images where the store sizes them (nothing on a
  * directory SR).  ops_node_room: what a new empty image of vsize needs.
  * ops_fit_room: image end + extra_data + a bound on metadata growth for
- * an image of vsize (0: its own); ops_fit_full: room for every cluster
- * still unallocated at vsize (0: its own; a leaf a guest writes); ops_fit_end: exactly the
- * image end (nothing writes it).  ops_image_write_new: a new image
- * written into a just allocated node. */
+ * an image of vsize (0: its own); ops_fit_full: at least room for every
+ * cluster still unallocated at vsize (0: its own; a leaf a guest
+ * writes); ops_leaf_room_bound: that room for a leaf of vsize, known
+ * without reading it (0: none); ops_fit_end: exactly the image end
+ * (nothing writes it).  ops_image_write_new: a new image written into a
+ * just allocated node. */
 struct qcow2_create_opts;
 uint64_t ops_node_room(uint64_t vsize);
+uint64_t ops_leaf_room_bound(uint64_t vsize);
 int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data);
 int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize);
 int ops_fit_end(struct ops_sr *sr, const char *image);

@@ -35,6 +35,7 @@
 
 #include "lq/cleanup.h"
 #include "lq/err.h"
+#include "lq/fault.h"
 #include "lq/lock.h"
 #include "lq/log.h"
 #include "lq/proc.h"
@@ -192,11 +193,25 @@ static int holders_prune(const struct lvst *s, const char *lv, const char *holde
 	return 0;
 }
 
-/* Under the hold lock: holder added to each of lvs, the inactive ones
+/* Growing an LV before its activation is a metadata change only;
+ * growing it once active reloads its device.  A hint (store.h): the
+ * caller reserves the room again once the LV is active. */
+static void grow_inactive(struct lvst *s, const char *lv, uint64_t room)
+{
+	lvst_lvs_forget(s);
+	if (fault_error("store-hold.leaf-grow") < 0 || lvm_lv_extend(s->vg, lv, room) < 0) {
+		log_info("VG %s: %s not grown ahead of its activation: %s", s->vg, lv,
+			 err_last()->msg);
+		err_clear();
+	}
+}
+
+/* Under the hold lock: holder added to each of lvs, then lvs[0] grown
+ * to room if it is inactive (room 0: not), then the inactive ones
  * activated in one command.  Those left inactive by a failure lose the
  * holder again; the rest keep it, as after a hold that succeeded. */
 static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
-			   const char *holder)
+			   const char *holder, uint64_t room)
 {
 	const char *off[LVM_BATCH_MAX];
 	size_t k = 0, added = 0;
@@ -208,6 +223,10 @@ static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
 		rc = holder_add(s, lvs[added], holder);
 		if (rc == 0 && !lvst_active(s, lvs[added]))
 			off[k++] = lvs[added];
+	}
+	if (rc == 0 && room && k && off[0] == lvs[0]) {
+		grow_inactive(s, lvs[0], room);
+		fault_point("store-hold.leaf-grown");
 	}
 	if (rc == 0 && k)
 		rc = lvm_lvs_activate(s->vg, off, k);
@@ -221,7 +240,8 @@ static int activate_locked(struct lvst *s, const char *const *lvs, size_t n,
 	return -1;
 }
 
-static int hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder)
+static int hold_many(struct lvst *s, const char *const *lvs, size_t n, const char *holder,
+		     uint64_t room)
 {
 	int lock, rc = 0;
 
@@ -231,14 +251,14 @@ static int hold_many(struct lvst *s, const char *const *lvs, size_t n, const cha
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i += LVM_BATCH_MAX)
 		rc = activate_locked(s, lvs + i, n - i < LVM_BATCH_MAX ? n - i : LVM_BATCH_MAX,
-				     holder);
+				     holder, i ? 0 : room);
 	close(lock);
 	return rc;
 }
 
 int lvst_hold(struct lvst *s, const char *lv, const char *holder)
 {
-	return hold_many(s, &lv, 1, holder);
+	return hold_many(s, &lv, 1, holder, 0);
 }
 
 /* The LVs a release left without a holder, deactivated together while
@@ -436,7 +456,7 @@ void lvst_release_mine(struct lvst *s)
 }
 
 int lvst_images_hold(struct store *st, const char *const *images, size_t n,
-		     const char *holder)
+		     const char *holder, uint64_t first_room)
 {
 	char me[64];
 
@@ -445,7 +465,7 @@ int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 			return err_set(EINVAL, "not an image name: '%.64s'", images[i]);
 	if (!holder)
 		my_holder('p', me, sizeof me);
-	return hold_many(lvst_of(st), images, n, holder ? holder : me);
+	return hold_many(lvst_of(st), images, n, holder ? holder : me, first_room);
 }
 
 /* Release holder from every LV that has it; an empty holder (no file

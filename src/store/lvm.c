@@ -307,6 +307,23 @@ static int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
 	return lvm_lv_resize(s->vg, image, bytes);
 }
 
+/* Grow only: the active LV's size from its device; an inactive one is
+ * extended by LVM, which leaves one already as big. */
+static int lvst_image_reserve(struct store *st, const char *image, uint64_t bytes)
+{
+	struct lvst *s = lvst_of(st);
+	uint64_t cur;
+
+	if (need_image(image) < 0)
+		return -1;
+	lvst_lvs_forget(s);
+	if (lvm_lv_active_size(s->vg, image, &cur) < 0) {
+		err_clear();
+		return lvm_lv_extend(s->vg, image, bytes);
+	}
+	return cur >= bytes ? 0 : lvm_lv_resize_known(s->vg, image, bytes, cur, LVST_EXTENT);
+}
+
 /* Every LV but the store's own bookkeeping ones (metadata, quarantine). */
 static int lvst_image_list(struct store *st, store_image_fn fn, void *arg)
 {
@@ -356,6 +373,7 @@ const struct store_ops store_lvm_ops = {
 	.remove_later = true,
 	.image_create = lvst_image_create,
 	.image_fit = lvst_image_fit,
+	.image_reserve = lvst_image_reserve,
 	.images_hold = lvst_images_hold,
 	.holder_release = lvst_holder_release,
 	.holders_prune = lvst_holders_prune,

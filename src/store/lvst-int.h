@@ -69,7 +69,7 @@ int lvst_lv_remove(struct lvst *s, const char *lv);
 int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n);
 int lvst_holder_release(struct store *st, const char *holder);
 int lvst_images_hold(struct store *st, const char *const *images, size_t n,
-		     const char *holder);
+		     const char *holder, uint64_t first_room);
 int lvst_holders_prune(struct store *st, store_holder_fn needed, void *arg);
 
 /* SR lifecycle and metadata area (lvm-sr.c). */

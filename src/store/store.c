@@ -158,10 +158,22 @@ int store_image_fit(struct store *s, const char *image, uint64_t bytes)
 	return s->ops->image_fit ? s->ops->image_fit(s, image, bytes) : 0;
 }
 
+int store_image_reserve(struct store *s, const char *image, uint64_t bytes)
+{
+	assert(s->lock != STORE_UNLOCKED);
+	return s->ops->image_reserve ? s->ops->image_reserve(s, image, bytes) : 0;
+}
+
+int store_images_hold_room(struct store *s, const char *const *images, size_t n,
+			   const char *holder, uint64_t first_room)
+{
+	return s->ops->images_hold ? s->ops->images_hold(s, images, n, holder, first_room) : 0;
+}
+
 int store_images_hold(struct store *s, const char *const *images, size_t n,
 		      const char *holder)
 {
-	return s->ops->images_hold ? s->ops->images_hold(s, images, n, holder) : 0;
+	return store_images_hold_room(s, images, n, holder, 0);
 }
 
 int store_image_hold(struct store *s, const char *image, const char *holder)

@@ -127,6 +127,20 @@ ok lv-resize "$VG" n-2 $((4 << 20))
 assert_eq "shrunk" $((4 << 20)) "$(lq lvm lv "$VG" n-2 | jq -r .size)"
 assert_eq "lvs after resize" "$(lvm_lvs "$VG")" "$(our_lvs "$VG")"
 
+note "extend: grows, never shrinks; a size the LV has already is no error"
+ok lv-extend "$VG" n-2 $((12 << 20))
+assert_eq "extended" $((12 << 20)) "$(lq lvm lv "$VG" n-2 | jq -r .size)"
+s0=$(seqno "$VG")
+ok lv-extend "$VG" n-2 $((12 << 20))
+ok lv-extend "$VG" n-2 $((4 << 20))
+assert_eq "extend to a smaller size keeps the size" $((12 << 20)) \
+	"$(lq lvm lv "$VG" n-2 | jq -r .size)"
+assert_eq "extend to no larger size changes nothing" "$s0" "$(seqno "$VG")"
+fails SR_BACKEND_FAILURE_44 "There is insufficient space" lv-extend "$VG" n-2 $((1 << 40))
+assert_eq "a refused extend keeps the size" $((12 << 20)) "$(lq lvm lv "$VG" n-2 | jq -r .size)"
+fails SR_BACKEND_FAILURE Lvm_not_found lv-extend "$VG" n-missing $((8 << 20))
+ok lv-resize "$VG" n-2 $((4 << 20))
+
 note "rename and tag"
 ok lv-rename "$VG" n-2 n-2b
 ok lv-tag "$VG" n-2b lq-renamed

@@ -5,10 +5,12 @@
 # while it holds an LV leaves a holder that the next release recognises
 # as dead, so the LV does not stay active for ever; nothing is active
 # once every volume is detached.  Attach and detach activate and let go
-# of a chain in one command each and resize the leaf without a report;
-# an attach whose server fails, or that is killed before it starts,
-# gives back the chain and the leaf's room (itself, or through the
-# collector's next run or SR.attach).  Also SR.probe on the device.
+# of a chain in one command each and resize the leaf without a report
+# (attach grows it before the activation); an attach whose server
+# fails, or that is killed before it starts, gives back the chain and
+# the leaf's room (itself, or through the collector's next run or
+# SR.attach).  The room lets the guest write the whole disk, also when
+# the growth ahead fails.  Also SR.probe on the device.
 set -eu
 . "$(dirname "$0")/lib-lvqcow.sh"
 uri_of() { sed -n 's/.*"uri": *\[ *"\([^"]*\)".*/\1/p'; }
@@ -120,14 +122,19 @@ set -- $(lvm_cmds /tmp/lq-detach.log -aey)
 [ "$1" = 0 ] || fail "Datapath.detach activated an LV"
 set -- $(lvm_cmds /tmp/lq-detach.log -an)
 [ "$1" -le 2 ] && [ "$2" -ge 2 ] || fail "Datapath.detach: $1 deactivations, the longest of $2 LVs"
-# Both resize the leaf while it is active, and take its size from the
-# device: no report runs.
+# The attach grows the leaf before it activates the chain (a metadata
+# change only), to a bound known from the volume's size; the image,
+# read once active, needs no more.  The detach deflates the leaf while
+# it is active, its size taken from the device.  No report runs.
+first_cmd() { grep -o 'debug: lvm: lv[a-z]*' "$1" | head -n 1 | sed 's/.* //'; }
+[ "$(first_cmd /tmp/lq-attach.log)" = lvextend ] ||
+	fail "Datapath.attach did not grow the leaf before its activation"
+! grep -q 'debug: lvm: lvresize ' /tmp/lq-attach.log ||
+	fail "Datapath.attach resized the active leaf: the bound was short"
+grep -q 'debug: lvm: lvresize ' /tmp/lq-detach.log || fail "Datapath.detach did not deflate the leaf"
 for log in /tmp/lq-attach.log /tmp/lq-detach.log; do
-	grep -q 'debug: lvm: lvresize ' "$log" || fail "no lvresize in $log (the leaf was not fitted)"
 	! grep -q 'debug: lvm: lvs ' "$log" || fail "a report ran in $log: $(grep 'lvm: lvs ' "$log")"
 done
-n_active=$(count_active)
-[ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
 
 # An attach whose server does not start gives back what it took: the
 # chain is no longer active, the leaf is deflated again and no holder
@@ -157,17 +164,21 @@ n_active=$(count_active)
 [ "$n_active" = 0 ] || fail "$n_active images stay active after attach and detach"
 
 # A call killed inside Datapath.attach, after it held the chain and
-# inflated the leaf but before the server started, leaves the volume's
-# dp- holder with no server behind it.  The collector's next run (here
-# gc --once), and SR.attach, let go of it: nothing active, the leaf
-# deflated, no holder left.
+# inflated the leaf but before the server started, or after it grew the
+# leaf but before the activation, leaves the volume's dp- holder with
+# no server behind it.  The collector's next run (here gc --once), and
+# SR.attach, let go of it: nothing active, the leaf deflated, no holder
+# left.
+# killed_attach [POINT ACTIVE]: killed at POINT, with ACTIVE images
+# active (at least).
 killed_attach() {
+	point=${1:-datapath-attach.chain-held} want=${2:-3}
 	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
 	if printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
-		LVQCOW_FAULT=datapath-attach.chain-held "$dp/Datapath.attach" --json >/dev/null 2>&1; then
-		fail "the attach was not killed"
+		LVQCOW_FAULT=$point "$dp/Datapath.attach" --json >/dev/null 2>&1; then
+		fail "the attach was not killed at $point"
 	fi
-	[ "$(count_active)" -ge 3 ] || fail "the killed attach held no chain (was the fault reached?)"
+	[ "$(count_active)" -ge "$want" ] || fail "the killed attach held no chain (was $point reached?)"
 	[ -n "$(ls /run/lvqcow/lvm/$vg/*/ 2>/dev/null | grep "^dp-$akey")" ] ||
 		fail "the killed attach left no holder"
 	[ "$(sizes)" != "$sizes_before" ] || fail "the killed attach did not inflate the leaf"
@@ -192,7 +203,45 @@ killed_attach
 call "$vol" SR.detach "{\"dbg\":\"t\",\"sr\":\"$sr\"}" >/dev/null
 call "$vol" SR.attach "{\"dbg\":\"t\",\"configuration\":{\"device\":\"$dev\"}}" >/dev/null
 let_go_checked "SR.detach and SR.attach"
+killed_attach store-hold.leaf-grown 0
+lvqcow gc --type lvqcow --once "$sr" >/dev/null || fail "gc --once"
+let_go_checked "the collector's run after an attach killed before its activation"
 attach "$auri"
 [ "$(count_active)" -ge 3 ] || fail "the attach after the prune holds no chain"
 detach "$auri"
 [ "$(count_active)" = 0 ] || fail "$(count_active) images stay active after the last detach"
+
+# The room is enough for every cluster of the disk: the whole 64 MiB is
+# written and read back through the server, with the leaf grown ahead
+# and, when that growth fails, with the leaf grown once active.
+# fill_disk [ENV]: attach (with ENV), write and check all of it, detach.
+fill_disk() {
+	call "$dp" Datapath.open "{\"dbg\":\"t\",\"uri\":\"$auri\",\"persistent\":true}" >/dev/null
+	out=$(printf '{"dbg":"t","uri":"%s","domain":"0"}' "$auri" |
+		env LVQCOW_DEBUG=1 "$@" "$dp/Datapath.attach" --json 2>/tmp/lq-fill.log) ||
+		fail "Datapath.attach $*: $out $(tail -n 3 /tmp/lq-fill.log)"
+	nbd=$(echo "$out" | sed -n 's/.*"uri": *"\(nbd[^"]*\)".*/\1/p' | sed 's/\\//g')
+	[ -n "$nbd" ] || fail "Datapath.attach gave no nbd uri: $out"
+	call "$dp" Datapath.activate "{\"dbg\":\"t\",\"uri\":\"$auri\",\"domain\":\"0\"}" >/dev/null
+	pat=$((pat + 1))
+	qemu-io -f raw -c "write -P $pat 0 64M" "$nbd" >/tmp/lq-qio.log 2>&1 ||
+		fail "writing the whole disk ($*): $(cat /tmp/lq-qio.log)"
+	! grep -qi "error\|failed" /tmp/lq-qio.log || fail "writing the whole disk ($*): $(cat /tmp/lq-qio.log)"
+	qemu-io -f raw -c "read -P $pat 0 64M" "$nbd" >/tmp/lq-qio.log 2>&1 ||
+		fail "reading the whole disk ($*): $(cat /tmp/lq-qio.log)"
+	! grep -qi "verification failed\|error" /tmp/lq-qio.log || fail "the whole disk read back wrong ($*)"
+	detach "$auri"
+}
+# Each fill starts from an empty leaf (the second after a snapshot).
+pat=80
+fill_disk LVQCOW_FAULT_ERROR=store-hold.leaf-grow
+! grep -q 'debug: lvm: lvextend ' /tmp/lq-fill.log || fail "the failed growth ran lvextend"
+grep -q 'debug: lvm: lvresize ' /tmp/lq-fill.log || fail "the active leaf was not grown"
+call "$vol" Volume.snapshot "{\"dbg\":\"t\",\"sr\":\"$sr\",\"key\":\"$akey\"}" >/dev/null
+fill_disk
+grep -q 'debug: lvm: lvextend ' /tmp/lq-fill.log || fail "the leaf was not grown ahead"
+! grep -q 'debug: lvm: lvresize ' /tmp/lq-fill.log || fail "the bound was short for an empty leaf"
+n_active=$(count_active)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after the whole disk was written" 
+n_active=$(count_active)
+[ "$n_active" = 0 ] || fail "$n_active images stay active after the detach"
