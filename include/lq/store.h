@@ -76,6 +76,8 @@ struct store_ops {
 	int (*images_hold)(struct store *s, const char *const *images, size_t n,
 			   const char *holder, uint64_t first_room);
 	int (*holder_release)(struct store *s, const char *holder);
+	int (*holder_release_fit)(struct store *s, const char *holder, const char *image,
+				  uint64_t bytes);
 	int (*holders_prune)(struct store *s, store_holder_fn needed, void *arg);
 	int (*nodes_remove)(struct store *s, const char *const *images, size_t n);
 	/* Each removal costs a command of its own (LVM: a metadata commit
@@ -182,6 +184,13 @@ int store_images_hold_room(struct store *s, const char *const *images, size_t n,
  * SR.detach). */
 #define STORE_SR_HOLDER "sr"
 int store_holder_release(struct store *s, const char *holder);
+/* store_holder_release, and this process's own hold on image (taken by
+ * store_image_path) with it, then image's room fitted to bytes
+ * (store_image_fit; 0: left as it is).  LVM lets go of both in one
+ * command, and fits the LV once it is no longer active, its size known
+ * from its device before: no report, and no device reload. */
+int store_holder_release_fit(struct store *s, const char *holder, const char *image,
+			     uint64_t bytes);
 /* Forget the holds of processes that are gone (killed calls), and the
  * lasting holders that needed (NULL: none) says are not needed any more,
  * releasing what only they held.  needed is asked once per image a

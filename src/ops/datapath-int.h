@@ -47,8 +47,10 @@ struct dp_chain {
  * for the volume's server; leaf_room: the leaf grows to at least that
  * first if it was inactive (0: it does not; store_images_hold_room). */
 int ops_dp_chain(const struct dp *d, struct dp_chain *c, uint64_t leaf_room);
-/* Drop the server's hold on its images (after it stopped). */
-void ops_dp_let_go(const struct dp *d);
+/* Drop the server's hold on its images (after it stopped); leaf_end
+ * (ops_dp_leaf_end; 0: none) is the room the leaf is then fitted to,
+ * once no longer active (store_holder_release_fit). */
+void ops_dp_let_go(const struct dp *d, uint64_t leaf_end);
 /* datapath-stage.c: a server started before its images are ready.
  * Stage launches it (EBUSY if the volume's server is alive); go hands
  * it its arguments and waits until it listens; cancel ends it.  After
@@ -67,8 +69,12 @@ int ops_dp_server_flush(const struct dp *d);
 int ops_dp_overlay_create(const struct dp *d);
 void ops_dp_overlay_remove(const struct dp *d);
 
-/* datapath.c: give a writable leaf back the room attach gave it. */
+/* datapath.c: give a writable leaf back the room attach gave it, now
+ * (the leaf of a server gone), or as ops_dp_let_go ends: the image end
+ * read while the server's hold keeps the leaf active (0: read-only, or
+ * not known; that failure is logged). */
 void ops_dp_shrink_leaf(struct dp *d);
+uint64_t ops_dp_leaf_end(struct dp *d);
 
 /* datapath-attached.c: the set of attached domains. */
 /* Refuses domains of OPS_DOMAIN_MAX bytes or more, and more than

@@ -42,12 +42,19 @@ static void dp_holder(const struct dp *d, char *buf, size_t n)
 	snprintf(buf, n, "dp-%s", d->vol.key);
 }
 
-void ops_dp_let_go(const struct dp *d)
+void ops_dp_let_go(const struct dp *d, uint64_t leaf_end)
 {
 	char holder[64];
+	int rc;
 
+	if (!d->sr)
+		return;
 	dp_holder(d, holder, sizeof holder);
-	if (d->sr && store_holder_release(d->sr->store, holder) < 0) {
+	if (leaf_end)
+		rc = store_holder_release_fit(d->sr->store, holder, d->vol.image, leaf_end);
+	else
+		rc = store_holder_release(d->sr->store, holder);
+	if (rc < 0) {
 		log_warn("datapath: volume %s: %s", d->vol.key, err_last()->msg);
 		err_clear();
 	}

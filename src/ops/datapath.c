@@ -56,6 +56,19 @@ static int fill_leaf(struct dp *d)
 	return ops_fit_full(d->sr, n->image, 0);
 }
 
+uint64_t ops_dp_leaf_end(struct dp *d)
+{
+	uint64_t end = 0;
+
+	if (d->vol.read_write && ops_image_end(d->sr, d->vol.image, &end) < 0) {
+		log_warn("SR %s: image %s keeps its room: %s", d->sr->sr, d->vol.image,
+			 err_last()->msg);
+		err_clear();
+		return 0;
+	}
+	return end;
+}
+
 void ops_dp_shrink_leaf(struct dp *d)
 {
 	struct meta_node *n;
@@ -111,9 +124,7 @@ static void start_failed(struct dp *d, bool filled)
 	/* A live server that does not answer (EBUSY) still needs them. */
 	if (ops_dp_server_alive(d))
 		return;
-	if (filled)
-		ops_dp_shrink_leaf(d);
-	ops_dp_let_go(d);
+	ops_dp_let_go(d, filled ? ops_dp_leaf_end(d) : 0);
 	err_restore(&e);
 }
 
@@ -290,7 +301,7 @@ static void detach_orphan(const char *uri)
 	}
 	ops_dp_device_detach(&d);
 	ops_dp_server_stop(&d);
-	ops_dp_let_go(&d);
+	ops_dp_let_go(&d, 0);
 	ops_dp_overlay_remove(&d);
 	if (unlink(d.attached) < 0 && errno != ENOENT)
 		log_warn("datapath: removing %s: %m", d.attached);
@@ -316,10 +327,9 @@ void ops_datapath_detach(const char *uri, const char *domain)
 		if (ops_dp_server_stop(&d) < 0) {
 			log_error("Datapath.detach: %s", err_last()->msg);
 		} else {
-			/* Shrunk while the server's hold keeps it active: let
-			 * go first and the shrink would activate it again. */
-			ops_dp_shrink_leaf(&d);
-			ops_dp_let_go(&d);
+			/* The end is read while the server's hold keeps the
+			 * leaf active; the leaf shrinks once let go. */
+			ops_dp_let_go(&d, ops_dp_leaf_end(&d));
 			if (persistent)
 				ops_dp_overlay_remove(&d);
 		}

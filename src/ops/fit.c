@@ -129,18 +129,28 @@ uint64_t ops_leaf_room_bound(uint64_t vsize)
 	return m.fully_allocated + (m.fully_allocated - vsize);
 }
 
-int ops_fit_end(struct ops_sr *sr, const char *image)
+int ops_image_end(struct ops_sr *sr, const char *image, uint64_t *end)
 {
 	struct qcow2_info info;
 
+	*end = 0;
 	if (!store_sizes_images(sr->store))
 		return 0;
 	if (image_info(sr, image, &info) < 0)
 		return -1;
 	/* Pending lazy refcounts may hide clusters beyond the end. */
-	if (info.dirty)
-		return 0;
-	return store_image_fit(sr->store, image, info.image_end_offset);
+	if (!info.dirty)
+		*end = info.image_end_offset;
+	return 0;
+}
+
+int ops_fit_end(struct ops_sr *sr, const char *image)
+{
+	uint64_t end;
+
+	if (ops_image_end(sr, image, &end) < 0)
+		return -1;
+	return end ? store_image_fit(sr->store, image, end) : 0;
 }
 
 /* Giving space back is housekeeping: its failure leaves room unused,

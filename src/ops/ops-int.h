@@ -68,6 +68,9 @@ uint64_t ops_node_room(uint64_t vsize);
 uint64_t ops_leaf_room_bound(uint64_t vsize);
 int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data);
 int ops_fit_full(struct ops_sr *sr, const char *image, uint64_t vsize);
+/* The image end an exact fit gives image, or 0 (nothing to fit: a
+ * directory SR, or lazy refcounts pending). */
+int ops_image_end(struct ops_sr *sr, const char *image, uint64_t *end);
 int ops_fit_end(struct ops_sr *sr, const char *image);
 void ops_fit_end_quietly(struct ops_sr *sr, const char *image);
 int ops_image_write_new(struct ops_sr *sr, const char *image, const struct qcow2_create_opts *o);

@@ -468,9 +468,33 @@ int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 	return hold_many(lvst_of(st), images, n, holder ? holder : me, first_room);
 }
 
-/* Release holder from every LV that has it; an empty holder (no file
- * has that name) releases only the holders that are gone (j). */
-static int release_everywhere(struct lvst *s, const char *holder, const struct judge *j)
+static void forget_mine(struct lvst *s, const char *lv)
+{
+	for (size_t i = 0; i < s->nmine; i++)
+		if (!strcmp(s->mine[i], lv)) {
+			memmove(s->mine[i], s->mine[s->nmine - 1], sizeof s->mine[0]);
+			s->nmine--;
+			return;
+		}
+}
+
+/* Under the hold lock: this process's own hold on lv, if it has one. */
+static int release_mine_one(struct lvst *s, const char *lv, struct hold_batch *b)
+{
+	char me[64];
+
+	if (!lv || !is_mine(s, lv))
+		return 0;
+	my_holder('c', me, sizeof me);
+	forget_mine(s, lv);
+	return release_locked(s, lv, me, NULL, b);
+}
+
+/* Release holder from every LV that has it, and this process's own hold
+ * on own_lv (NULL: none) in the same deactivation; an empty holder (no
+ * file has that name) releases only the holders that are gone (j). */
+static int release_everywhere(struct lvst *s, const char *holder, const struct judge *j,
+			      const char *own_lv)
 {
 	char dir[HOLD_PATH_MAX], path[HOLD_PATH_MAX * 2];
 	CLEANUP_CLOSEDIR DIR *d = NULL;
@@ -492,6 +516,8 @@ static int release_everywhere(struct lvst *s, const char *holder, const struct j
 		if (!*holder || lstat(path, &sb) == 0)
 			rc = release_locked(s, e->d_name, holder, j, &b);
 	}
+	if (rc == 0)
+		rc = release_mine_one(s, own_lv, &b);
 	batch_flush(s, &b);
 	close(lock);
 	return rc;
@@ -507,12 +533,35 @@ int lvst_holder_release(struct store *st, const char *holder)
 	}
 	if (!holder_ok(holder))
 		return err_set(EINVAL, "invalid holder name '%.64s'", holder);
-	return release_everywhere(lvst_of(st), holder, NULL);
+	return release_everywhere(lvst_of(st), holder, NULL, NULL);
+}
+
+/* The size is read while the LV is still active, so the fit after the
+ * deactivation needs no report. */
+int lvst_holder_release_fit(struct store *st, const char *holder, const char *image,
+			    uint64_t bytes)
+{
+	struct lvst *s = lvst_of(st);
+	uint64_t cur;
+	bool known;
+
+	if (!holder_ok(holder) || !lvst_image_name_ok(image))
+		return err_set(EINVAL, "invalid holder '%.64s' or image '%.64s'", holder, image);
+	known = lvm_lv_active_size(s->vg, image, &cur) == 0;
+	err_clear();
+	if (release_everywhere(s, holder, NULL, image) < 0)
+		return -1;
+	if (!bytes)
+		return 0;
+	lvst_lvs_forget(s);
+	if (known)
+		return lvm_lv_resize_known(s->vg, image, bytes, cur, LVST_EXTENT);
+	return lvst_image_fit(st, image, bytes);
 }
 
 int lvst_holders_prune(struct store *st, store_holder_fn needed, void *arg)
 {
 	struct judge j = { needed, arg };
 
-	return release_everywhere(lvst_of(st), "", &j);
+	return release_everywhere(lvst_of(st), "", &j, NULL);
 }

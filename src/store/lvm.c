@@ -293,7 +293,7 @@ static int lvst_image_size(struct store *st, const char *image, uint64_t *bytes)
  * extent size is the one SR.create gave the VG: should an administrator
  * have changed it, a grow is still exact, and a shrink at worst runs a
  * command LVM refuses, or keeps part of an extent. */
-static int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
+int lvst_image_fit(struct store *st, const char *image, uint64_t bytes)
 {
 	struct lvst *s = lvst_of(st);
 	uint64_t cur;
@@ -376,6 +376,7 @@ const struct store_ops store_lvm_ops = {
 	.image_reserve = lvst_image_reserve,
 	.images_hold = lvst_images_hold,
 	.holder_release = lvst_holder_release,
+	.holder_release_fit = lvst_holder_release_fit,
 	.holders_prune = lvst_holders_prune,
 	.image_path = lvst_image_path,
 	.image_size = lvst_image_size,

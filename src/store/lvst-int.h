@@ -48,6 +48,8 @@ static inline struct lvst *lvst_of(struct store *st)
 
 /* Names (lvm.c). */
 bool lvst_image_name_ok(const char *image);
+/* store_image_fit (lvm.c). */
+int lvst_image_fit(struct store *st, const char *image, uint64_t bytes);
 bool lvst_entry_parse(const char *entry, char *image, size_t n, time_t *since);
 void lvst_lvs_forget(struct lvst *s);
 int lvst_lvs(struct lvst *s, const struct lvm_lv_list **out);
@@ -68,6 +70,8 @@ int lvst_deactivate_all(struct lvst *s, const char *lv);
 int lvst_lv_remove(struct lvst *s, const char *lv);
 int lvst_lvs_remove(struct lvst *s, const char *const *lvs, size_t n);
 int lvst_holder_release(struct store *st, const char *holder);
+int lvst_holder_release_fit(struct store *st, const char *holder, const char *image,
+			    uint64_t bytes);
 int lvst_images_hold(struct store *st, const char *const *images, size_t n,
 		     const char *holder, uint64_t first_room);
 int lvst_holders_prune(struct store *st, store_holder_fn needed, void *arg);

@@ -186,6 +186,17 @@ int store_holder_release(struct store *s, const char *holder)
 	return s->ops->holder_release ? s->ops->holder_release(s, holder) : 0;
 }
 
+int store_holder_release_fit(struct store *s, const char *holder, const char *image,
+			     uint64_t bytes)
+{
+	assert(s->lock != STORE_UNLOCKED);
+	if (s->ops->holder_release_fit)
+		return s->ops->holder_release_fit(s, holder, image, bytes);
+	if (store_holder_release(s, holder) < 0)
+		return -1;
+	return bytes ? store_image_fit(s, image, bytes) : 0;
+}
+
 int store_holders_prune(struct store *s, store_holder_fn needed, void *arg)
 {
 	return s->ops->holders_prune ? s->ops->holders_prune(s, needed, arg) : 0;
