@@ -9,7 +9,7 @@ call, e.g. a lookup of an LV not made yet, fails here too and counts).
 
 The call changed the VG, so its lines cannot run again as they are:
 every LV a changing command names (lvcreate -n, lvremove, lvresize,
-lvrename, lvchange) is replaced by a twin LV of its own.  A twin the
+lvextend, lvrename, lvchange) is replaced by a twin LV of its own.  A twin the
 lines do not create is made before the timed run, unzeroed, and active
 when the first activation change the lines make to it is a deactivation
 (inactive otherwise); every twin is removed after each run: neither is
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-CHANGING = {"lvcreate", "lvremove", "lvresize", "lvrename", "lvchange"}
+CHANGING = {"lvcreate", "lvremove", "lvresize", "lvextend", "lvrename", "lvchange"}
 MIB = 1 << 20
 
 
