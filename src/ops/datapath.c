@@ -49,11 +49,7 @@ int ops_datapath_open(const char *uri, bool persistent)
  * if the image, now read, needs more. */
 static int fill_leaf(struct dp *d)
 {
-	struct meta_node *n;
-
-	if (meta_node_find(d->sr->meta, d->vol.node, &n) < 0)
-		return -1;
-	return ops_fit_full(d->sr, n->image, 0);
+	return ops_fit_full(d->sr, d->vol.image, 0);
 }
 
 uint64_t ops_dp_leaf_end(struct dp *d)
@@ -71,13 +67,8 @@ uint64_t ops_dp_leaf_end(struct dp *d)
 
 void ops_dp_shrink_leaf(struct dp *d)
 {
-	struct meta_node *n;
-
-	if (!d->vol.read_write || meta_node_find(d->sr->meta, d->vol.node, &n) < 0) {
-		err_clear();
-		return;
-	}
-	ops_fit_end_quietly(d->sr, n->image);
+	if (d->vol.read_write)
+		ops_fit_end_quietly(d->sr, d->vol.image);
 }
 
 /* The server is given the whole chain from the metadata; in

@@ -78,11 +78,10 @@ static int room_for(const char *image, const struct qcow2_info *info, uint64_t v
 int ops_fit_room(struct ops_sr *sr, const char *image, uint64_t vsize, uint64_t extra_data)
 {
 	struct qcow2_info info;
+	uint64_t room;
 
 	if (!store_sizes_images(sr->store))
 		return 0;
-	uint64_t room;
-
 	if (image_info(sr, image, &info) < 0 || room_for(image, &info, vsize, extra_data, &room) < 0)
 		return -1;
 	return store_image_fit(sr->store, image, room);
